@@ -1,0 +1,30 @@
+"""ooarray: an out-of-core NumPy backend.
+
+Swap ``np.array(...)`` for ``ooarray.asarray(...)`` (or open a Zarr or ``.npy`` dataset with
+``ooarray.open(...)``) and existing NumPy code runs on arrays larger than memory, inside a
+memory budget the process keeps::
+
+    import numpy as np, ooarray as oa
+    oa.config.set(memory_limit="1GB")
+    a = oa.open("a.zarr")
+    z = np.sqrt(a * a + 1).sum(axis=0)
+    z.to_zarr("z.zarr")
+    print(oa.stats())
+"""
+
+from ooarray import config
+from ooarray.core.array import OOArray
+from ooarray.diagnostics.stats import collect_stats, reset_stats, stats
+from ooarray.errors import BudgetError
+from ooarray.io import open, save
+from ooarray.ops import creation, elementwise, random, reductions  # noqa: F401 (registers)
+from ooarray.ops.creation import arange, array, asarray, empty, empty_like, eye, full, \
+    full_like, linspace, ones, ones_like, zeros, zeros_like
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "OOArray", "BudgetError", "config", "stats", "collect_stats", "reset_stats", "open", "save",
+    "asarray", "array", "zeros", "ones", "full", "empty", "zeros_like", "ones_like",
+    "full_like", "empty_like", "arange", "linspace", "eye", "random", "__version__",
+]

@@ -1,0 +1,277 @@
+"""The buffer pool: frames, pins, dirty flags, the byte budget, and reuse of touched memory.
+
+Every chunk in flight lives in a buffer the pool hands out: input chunks read from stores,
+intermediate chunks, and task scratch. The pool never holds more than ``limit`` bytes unless a
+task's working set was underestimated (counted in ``overshoot_bytes``, which tests keep at 0).
+
+Freed buffers are kept and handed out again instead of being returned to the operating system:
+on the machines this project targets, memory touched for the first time costs 0.3-1.2 GB/s
+against 11-17 GB/s for memory already touched. The pool survives between computations for the
+same reason; its cached chunks do not (a store may change between two computations).
+"""
+
+from __future__ import annotations
+
+import bisect
+import collections
+import contextlib
+import dataclasses
+import threading
+from collections.abc import Callable, Hashable, Iterator, Sequence
+
+import numpy as np
+
+from ooarray.buffer.policies import EvictionPolicy, LRUPolicy
+from ooarray.buffer.stats import Stats
+
+__all__ = ["BufferManager"]
+
+#: A free buffer is reused for a request of at least this share of its size.
+REUSE_MIN_FILL = 0.5
+
+Loader = Callable[[np.ndarray], None]
+
+
+@dataclasses.dataclass(eq=False)
+class _Frame:
+    raw: np.ndarray
+    value: np.ndarray
+    pins: int = 0
+    intermediate: bool = False
+    ready: threading.Event = dataclasses.field(default_factory=threading.Event)
+    error: BaseException | None = None
+
+
+def _view(raw: np.ndarray, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    dtype = np.dtype(dtype)
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    return raw[:nbytes].view(dtype).reshape(shape)
+
+
+class BufferManager:
+    """A pool of at most ``limit`` bytes of chunk buffers.
+
+    Parameters
+    ----------
+    limit : int
+        The byte budget.
+    policy : EvictionPolicy
+        Chooses which unpinned chunk to evict.
+    """
+
+    def __init__(self, limit: int, policy: EvictionPolicy | None = None) -> None:
+        self._lock = threading.Lock()
+        self._room = threading.Condition(self._lock)
+        self._free_sizes: list[int] = []
+        self._free: list[np.ndarray] = []
+        self._held = 0
+        self.reset(limit, policy or LRUPolicy(), Stats())
+
+    # -- life cycle ---------------------------------------------------------------------
+    def reset(self, limit: int, policy: EvictionPolicy, stats: Stats,
+              spill: object | None = None) -> None:
+        """Start a computation: new budget, policy and counters; drop every cached chunk."""
+        with self._lock:
+            self.limit = int(limit)
+            self.policy = policy
+            self.stats = stats
+            self.spill = spill
+            self._frames: dict[Hashable, _Frame] = {}
+            self._scratch: dict[int, np.ndarray] = {}
+            self._spilled: set[Hashable] = set()
+            self._remaining: collections.Counter[Hashable] = collections.Counter()
+            self._reserved = 0
+            self.overshoot_bytes = 0
+            self._trim_free(self.limit)
+            stats.peak_bytes = max(stats.peak_bytes, self._held)
+
+    def finish(self) -> None:
+        """End a computation: every chunk goes back to the free list."""
+        with self._lock:
+            for frame in self._frames.values():
+                self._give_back(frame.raw)
+            self._frames.clear()
+            for raw in self._scratch.values():
+                self._give_back(raw)
+            self._scratch.clear()
+
+    def release_memory(self) -> None:
+        """Return every free buffer to the operating system."""
+        with self._lock:
+            self._trim_free(0)
+
+    def set_trace(self, trace: Sequence[Hashable], intermediates: set[Hashable]) -> None:
+        """Give the schedule's chunk accesses; ``intermediates`` are freed after their last use."""
+        with self._lock:
+            self.policy.set_trace(trace)
+            self._remaining = collections.Counter(k for k in trace if k in intermediates)
+
+    @property
+    def held_bytes(self) -> int:
+        """Bytes of every buffer the pool owns now."""
+        return self._held
+
+    # -- admission ----------------------------------------------------------------------
+    @contextlib.contextmanager
+    def reserve(self, nbytes: int) -> Iterator[None]:
+        """Hold ``nbytes`` of the budget for a task while it runs; wait for room first."""
+        with self._room:
+            while self._reserved and self._reserved + nbytes > self.limit:
+                self._room.wait()
+            self._reserved += nbytes
+        try:
+            yield
+        finally:
+            with self._room:
+                self._reserved -= nbytes
+                self._room.notify_all()
+
+    # -- buffers ------------------------------------------------------------------------
+    def _record(self, event: str, key: Hashable) -> None:
+        if self.stats.trace is not None:
+            self.stats.trace.append((event, key))
+
+    def _give_back(self, raw: np.ndarray) -> None:
+        position = bisect.bisect(self._free_sizes, raw.nbytes)
+        self._free_sizes.insert(position, raw.nbytes)
+        self._free.insert(position, raw)
+
+    def _take_free(self, nbytes: int) -> np.ndarray | None:
+        position = bisect.bisect_left(self._free_sizes, nbytes)
+        if position < len(self._free) and nbytes >= REUSE_MIN_FILL * self._free_sizes[position]:
+            self._free_sizes.pop(position)
+            return self._free.pop(position)
+        return None
+
+    def _trim_free(self, target: int) -> None:
+        while self._free and self._held > target:
+            self._free_sizes.pop()
+            self._held -= self._free.pop().nbytes
+
+    def _evict_one(self) -> bool:
+        candidates = [k for k, f in self._frames.items() if f.pins == 0 and f.ready.is_set()]
+        if not candidates:
+            return False
+        key = self.policy.victim(candidates)
+        frame = self._frames.pop(key)
+        if frame.intermediate and self._remaining[key] > 0:
+            self.spill.write(key, frame.value)
+            self._spilled.add(key)
+            self.stats.bytes_spilled += frame.value.nbytes
+            self._record("spill", key)
+        self.policy.forget(key)
+        self.stats.evictions += 1
+        self._record("evict", key)
+        self._give_back(frame.raw)
+        return True
+
+    def _obtain(self, nbytes: int) -> np.ndarray:
+        raw = self._take_free(nbytes)
+        while raw is None and self._held + nbytes > self.limit and self._evict_one():
+            raw = self._take_free(nbytes)
+        if raw is None:
+            self._trim_free(max(0, self.limit - nbytes))
+            if self._held + nbytes > self.limit:
+                self.overshoot_bytes = max(self.overshoot_bytes,
+                                           self._held + nbytes - self.limit)
+            raw = np.empty(max(nbytes, 1), np.uint8)
+            self._held += raw.nbytes
+            self.stats.peak_bytes = max(self.stats.peak_bytes, self._held)
+        return raw
+
+    def allocate(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        """Return a scratch array from the pool; give it back with :meth:`release` or :meth:`adopt`."""
+        nbytes = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+        with self._lock:
+            raw = self._obtain(nbytes)
+            value = _view(raw, tuple(shape), dtype)
+            self._scratch[id(value)] = raw
+        return value
+
+    def release(self, value: np.ndarray) -> None:
+        """Give back a scratch array from :meth:`allocate`."""
+        with self._lock:
+            raw = self._scratch.pop(id(value), None)
+            if raw is not None:
+                self._give_back(raw)
+
+    # -- chunks -------------------------------------------------------------------------
+    def adopt(self, key: Hashable, value: np.ndarray) -> None:
+        """Make a scratch array from :meth:`allocate` the intermediate chunk ``key`` (unpinned)."""
+        with self._lock:
+            raw = self._scratch.pop(id(value))
+            if self._remaining[key] <= 0:
+                self._give_back(raw)
+                return
+            frame = _Frame(raw=raw, value=value, intermediate=True)
+            frame.ready.set()
+            self._frames[key] = frame
+            self.policy.record_access(key)
+
+    def pin(self, key: Hashable, shape: tuple[int, ...], dtype: np.dtype,
+            loader: Loader | None = None) -> np.ndarray:
+        """Return chunk ``key``, reading it with ``loader`` on a miss; it stays until unpinned.
+
+        Raises
+        ------
+        KeyError
+            If the chunk is neither in the pool nor spilled and there is no ``loader``.
+        """
+        with self._lock:
+            frame = self._frames.get(key)
+            self.policy.record_access(key)
+            loading = frame is None
+            if frame is not None:
+                frame.pins += 1
+                self.stats.hits += 1
+                self._record("hit", key)
+            else:
+                from_spill = key in self._spilled
+                if not from_spill and loader is None:
+                    raise KeyError(f"chunk {key} is not in the pool")
+                nbytes = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+                raw = self._obtain(nbytes)
+                frame = _Frame(raw=raw, value=_view(raw, tuple(shape), dtype), pins=1,
+                               intermediate=from_spill)
+                self._frames[key] = frame
+                self.stats.misses += 1
+                self._record("miss", key)
+        if not loading:
+            frame.ready.wait()
+            if frame.error is not None:
+                self.unpin(key)
+                raise frame.error
+            return frame.value
+        try:
+            if frame.intermediate:
+                self.spill.read(key, frame.value)
+            else:
+                loader(frame.value)
+                with self._lock:
+                    self.stats.bytes_read += frame.value.nbytes
+        except BaseException as error:
+            frame.error = error
+            with self._lock:
+                self._frames.pop(key, None)
+                self._give_back(frame.raw)
+            frame.ready.set()
+            raise
+        frame.ready.set()
+        return frame.value
+
+    def unpin(self, key: Hashable) -> None:
+        """Release one pin of chunk ``key``; an intermediate used for the last time is freed."""
+        with self._lock:
+            frame = self._frames.get(key)
+            if frame is None:
+                return
+            frame.pins -= 1
+            if frame.intermediate:
+                self._remaining[key] -= 1
+                if frame.pins == 0 and self._remaining[key] <= 0:
+                    del self._frames[key]
+                    self.policy.forget(key)
+                    self._give_back(frame.raw)
+                    if key in self._spilled:
+                        self._spilled.discard(key)
+                        self.spill.delete(key)

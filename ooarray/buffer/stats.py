@@ -1,0 +1,77 @@
+"""Counters of one computation, or of many added together."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Hashable
+
+from ooarray.errors import format_bytes
+
+__all__ = ["Stats"]
+
+
+@dataclasses.dataclass
+class Stats:
+    """What the buffer manager and executor did.
+
+    Attributes
+    ----------
+    hits, misses : int
+        Chunk requests served from the pool, and those that had to be read or generated.
+    evictions : int
+        Chunks dropped from the pool to make room.
+    bytes_read, bytes_written : int
+        Bytes read from input stores, and written to output stores.
+    bytes_spilled : int
+        Bytes of intermediates written to the spill store (and later read back).
+    peak_bytes : int
+        Most bytes the pool held at once (chunks, reused buffers and task scratch).
+    tasks : int
+        Chunk tasks run.
+    seconds : float
+        Wall time of the computations.
+    trace : list of (event, key), optional
+        Every chunk access in order, as ``("hit" | "miss" | "evict" | "spill", key)``, when
+        recording was asked for.
+    """
+
+    hits: int = 0
+    misses: int = 0
+    evictions: int = 0
+    bytes_read: int = 0
+    bytes_written: int = 0
+    bytes_spilled: int = 0
+    peak_bytes: int = 0
+    tasks: int = 0
+    seconds: float = 0.0
+    trace: list[tuple[str, Hashable]] | None = None
+
+    @property
+    def hit_rate(self) -> float:
+        """Share of chunk requests served from the pool (0.0 when there were none)."""
+        total = self.hits + self.misses
+        return self.hits / total if total else 0.0
+
+    def add(self, other: "Stats") -> None:
+        """Add ``other``'s counters to these (the peak is the larger of the two)."""
+        for field in ("hits", "misses", "evictions", "bytes_read", "bytes_written",
+                      "bytes_spilled", "tasks", "seconds"):
+            setattr(self, field, getattr(self, field) + getattr(other, field))
+        self.peak_bytes = max(self.peak_bytes, other.peak_bytes)
+        if self.trace is not None and other.trace is not None:
+            self.trace.extend(other.trace)
+
+    def as_dict(self) -> dict[str, float]:
+        """Return the counters (not the trace) as a dict, with ``hit_rate``."""
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "trace"}
+        out["hit_rate"] = self.hit_rate
+        return out
+
+    def __repr__(self) -> str:
+        return (
+            f"Stats(tasks={self.tasks}, hits={self.hits}, misses={self.misses}, "
+            f"hit_rate={self.hit_rate:.1%}, evictions={self.evictions}, "
+            f"read={format_bytes(self.bytes_read)}, written={format_bytes(self.bytes_written)}, "
+            f"spilled={format_bytes(self.bytes_spilled)}, peak={format_bytes(self.peak_bytes)}, "
+            f"seconds={self.seconds:.3f})"
+        )

@@ -1,0 +1,184 @@
+"""Run-time configuration: memory budget, eviction policy, executor, threads, spill directory.
+
+``ooarray.config.set(...)`` changes the settings for the rest of the program and can also be
+used as a context manager, which restores the previous settings on exit::
+
+    oa.config.set(memory_limit="1GB")
+    with oa.config.set(policy="lru", executor="sync"):
+        ...
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tempfile
+import threading
+from typing import Any
+
+import psutil
+
+__all__ = ["Config", "get", "set", "parse_bytes"]
+
+#: Share of the memory available at first use that the default budget takes.
+DEFAULT_MEMORY_FRACTION = 0.5
+POLICIES = ("belady", "lru")
+EXECUTORS = ("threads", "sync")
+
+_UNITS = {
+    "": 1, "b": 1,
+    "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+    "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12,
+    "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
+}
+_BYTES_FORMS = "an int number of bytes or a string such as '512MB', '1.5GB', '256MiB', '2GiB'"
+
+
+def parse_bytes(value: int | float | str) -> int:
+    """Return a byte count given as an int or a string with a unit.
+
+    Parameters
+    ----------
+    value : int, float or str
+        ``1_000_000``, ``"512MB"`` (10**6 bytes each), ``"256MiB"`` (2**20 bytes each).
+
+    Returns
+    -------
+    int
+        The number of bytes.
+
+    Raises
+    ------
+    ValueError
+        If ``value`` is not positive or not one of the accepted forms.
+
+    Examples
+    --------
+    >>> parse_bytes("64MB"), parse_bytes("1GiB"), parse_bytes(4096)
+    (64000000, 1073741824, 4096)
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"memory size must be {_BYTES_FORMS}; got {value!r}")
+    if isinstance(value, (int, float)):
+        nbytes = value
+    elif isinstance(value, str):
+        match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:e[0-9]+)?)\s*([a-zA-Z]*)\s*", value)
+        if match is None or match.group(2).lower() not in _UNITS:
+            raise ValueError(f"memory size must be {_BYTES_FORMS}; got {value!r}")
+        nbytes = float(match.group(1)) * _UNITS[match.group(2).lower()]
+    else:
+        raise ValueError(f"memory size must be {_BYTES_FORMS}; got {value!r}")
+    if not nbytes > 0:
+        raise ValueError(f"memory size must be positive; got {value!r}")
+    return int(nbytes)
+
+
+def _default_memory_limit() -> int:
+    return int(psutil.virtual_memory().available * DEFAULT_MEMORY_FRACTION)
+
+
+@dataclasses.dataclass
+class Config:
+    """The settings in force.
+
+    Attributes
+    ----------
+    memory_limit : int
+        Bytes that all chunks in flight, task scratch and cached chunks may take together.
+    policy : {"belady", "lru"}
+        Which chunk the buffer manager evicts when it needs room.
+    executor : {"threads", "sync"}
+        ``threads`` runs chunk tasks on a thread pool; ``sync`` runs them one by one, in order.
+    num_threads : int
+        Task threads of the ``threads`` executor; numexpr and BLAS get the remaining cores.
+    spill_dir : str
+        Where intermediates that must leave memory are written; removed after each computation.
+    progress : bool
+        Show a progress bar (tqdm) for computations with many tasks.
+    """
+
+    memory_limit: int = dataclasses.field(default_factory=_default_memory_limit)
+    policy: str = "belady"
+    executor: str = "threads"
+    num_threads: int = dataclasses.field(default_factory=lambda: os.cpu_count() or 1)
+    spill_dir: str = dataclasses.field(default_factory=tempfile.gettempdir)
+    progress: bool = False
+
+    def validated(self, **changes: Any) -> "Config":
+        """Return a copy with ``changes`` applied, after checking each value."""
+        unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})
+        if unknown:
+            raise TypeError(
+                f"unknown ooarray setting(s) {unknown}; the settings are "
+                f"{[f.name for f in dataclasses.fields(self)]}"
+            )
+        if "memory_limit" in changes:
+            changes["memory_limit"] = parse_bytes(changes["memory_limit"])
+        if "policy" in changes and changes["policy"] not in POLICIES:
+            raise ValueError(f"policy must be one of {POLICIES}; got {changes['policy']!r}")
+        if "executor" in changes and changes["executor"] not in EXECUTORS:
+            raise ValueError(f"executor must be one of {EXECUTORS}; got {changes['executor']!r}")
+        if "num_threads" in changes:
+            n = changes["num_threads"]
+            if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+                raise ValueError(f"num_threads must be an int >= 1; got {n!r}")
+        if "spill_dir" in changes:
+            changes["spill_dir"] = os.fspath(changes["spill_dir"])
+        if "progress" in changes:
+            changes["progress"] = bool(changes["progress"])
+        return dataclasses.replace(self, **changes)
+
+
+_lock = threading.Lock()
+_current: Config | None = None
+
+
+def get() -> Config:
+    """Return the settings in force."""
+    global _current
+    with _lock:
+        if _current is None:
+            _current = Config()
+        return _current
+
+
+class set:  # noqa: A001 - mirrors dask.config.set
+    """Change settings now; as a context manager, restore the previous ones on exit.
+
+    Parameters
+    ----------
+    **settings
+        Any of ``memory_limit``, ``policy``, ``executor``, ``num_threads``, ``spill_dir``,
+        ``progress`` (see :class:`Config`).
+
+    Raises
+    ------
+    ValueError
+        If a value is not one of the accepted forms.
+    TypeError
+        If a setting name is unknown.
+
+    Examples
+    --------
+    >>> import ooarray as oa
+    >>> with oa.config.set(memory_limit="64MB", policy="lru"):
+    ...     oa.config.get().memory_limit
+    64000000
+    """
+
+    def __init__(self, **settings: Any) -> None:
+        global _current
+        previous = get()
+        new = previous.validated(**settings)
+        with _lock:
+            self._previous = previous
+            _current = new
+
+    def __enter__(self) -> Config:
+        return get()
+
+    def __exit__(self, *exc_info: object) -> None:
+        global _current
+        with _lock:
+            _current = self._previous

@@ -1,0 +1,1 @@
+"""The array layer: OOArray, chunk-grid maths, NumPy dispatch."""

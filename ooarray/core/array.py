@@ -1,0 +1,408 @@
+"""OOArray: a lazy, chunked array that NumPy code can use as it uses ndarrays.
+
+An OOArray holds metadata only (shape, dtype, chunk grid) and the plan node that produces it.
+Operators come from NumPy's ``NDArrayOperatorsMixin``; ufuncs arrive through
+``__array_ufunc__`` and other NumPy functions through ``__array_function__`` and the registry
+in :mod:`ooarray.core.dispatch`. Nothing is computed until a value is needed.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+from numpy.lib.array_utils import normalize_axis_tuple
+from numpy.lib.mixins import NDArrayOperatorsMixin
+
+from ooarray import config as _config
+from ooarray.core import dispatch
+from ooarray.core.chunks import Chunks, normalize_chunks, regular_chunk_shape, \
+    target_chunk_bytes
+from ooarray.core.indexing import is_basic_index, normalize_basic_index
+from ooarray.errors import BudgetError, format_bytes
+from ooarray.plan.graph import Node, RegionNode
+from ooarray.plan.regions import CastNode, SliceNode, TransposeNode
+
+__all__ = ["OOArray", "SUPPORTED_KINDS", "check_dtype"]
+
+#: dtype kinds ooarray holds: bool, signed and unsigned integers, floats, complex.
+SUPPORTED_KINDS = "biufc"
+#: Arrays at most this large print their values; larger ones print their metadata.
+PRINT_VALUES_BYTES = 2**20
+
+
+def check_dtype(dtype: Any, what: str = "ooarray") -> np.dtype:
+    """Return ``np.dtype(dtype)`` or raise TypeError for object, string, datetime, void dtypes."""
+    dtype = np.dtype(dtype)
+    if dtype.kind not in SUPPORTED_KINDS or dtype.fields is not None:
+        raise TypeError(
+            f"{what} supports bool, integer, float and complex dtypes; got {dtype} "
+            f"(object, string, datetime and structured data cannot be processed out of core)"
+        )
+    return dtype
+
+
+class RechunkNode(RegionNode):
+    """The same values on another chunk grid (regions read across the old chunks)."""
+
+    def __init__(self, source: Node, chunks: Chunks) -> None:
+        super().__init__(source.shape, source.dtype, chunks, [source])
+
+    def input_regions(self, region):
+        return [(self.inputs[0], region)]
+
+    def compute(self, arrays, region, ctx):
+        return arrays[0]
+
+    def scratch_bytes(self, region) -> int:
+        return 0
+
+
+class OOArray(NDArrayOperatorsMixin):
+    """A lazy out-of-core array.
+
+    Create one with :func:`ooarray.asarray`, :func:`ooarray.open` or a creation function;
+    use it with NumPy functions and operators; get values with :meth:`compute`,
+    ``np.asarray`` or :meth:`to_zarr`.
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> a = oa.asarray(np.arange(12.0).reshape(3, 4), chunks=2)
+    >>> a
+    OOArray<shape=(3, 4), dtype=float64, chunks=(2, 2), 4 chunks, 96 B, in-memory>
+    >>> float(np.sqrt(a * a).sum())
+    66.0
+    """
+
+    __array_priority__ = 20
+
+    def __init__(self, node: Node) -> None:
+        self._node = node
+
+    # -- metadata -------------------------------------------------------------------------
+    @property
+    def node(self) -> Node:
+        """The plan node that produces this array."""
+        return self._node
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self._node.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._node.dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self._node.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    @property
+    def itemsize(self) -> int:
+        return self.dtype.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return self.size * self.dtype.itemsize
+
+    @property
+    def chunks(self) -> Chunks:
+        """Chunk lengths along each axis, e.g. ``((4, 4, 2), (3, 3))``."""
+        return self._node.chunks
+
+    @property
+    def chunksize(self) -> tuple[int, ...]:
+        """The largest chunk's shape."""
+        return tuple(max(c) if c else 0 for c in self.chunks)
+
+    @property
+    def numblocks(self) -> tuple[int, ...]:
+        return tuple(len(c) for c in self.chunks)
+
+    @property
+    def npartitions(self) -> int:
+        return int(np.prod(self.numblocks, dtype=np.int64))
+
+    @property
+    def T(self) -> "OOArray":
+        return self.transpose()
+
+    @property
+    def mT(self) -> "OOArray":
+        if self.ndim < 2:
+            raise ValueError("matrix transpose with ndim < 2 is undefined")
+        axes = list(range(self.ndim))
+        axes[-2], axes[-1] = axes[-1], axes[-2]
+        return self.transpose(axes)
+
+    def __len__(self) -> int:
+        if not self.shape:
+            raise TypeError("len() of unsized object")
+        return self.shape[0]
+
+    def __repr__(self) -> str:
+        chunks = self.chunksize
+        return (f"OOArray<shape={self.shape}, dtype={self.dtype}, chunks={chunks}, "
+                f"{self.npartitions} chunk{'s' if self.npartitions != 1 else ''}, "
+                f"{format_bytes(self.nbytes)}, {self._node.label}>")
+
+    def __str__(self) -> str:
+        if self.nbytes <= PRINT_VALUES_BYTES:
+            try:
+                return str(self.compute())
+            except BudgetError:
+                pass
+        return repr(self)
+
+    def __hash__(self) -> int:
+        raise TypeError("unhashable type: 'OOArray'")
+
+    # -- NumPy protocols ------------------------------------------------------------------
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        return dispatch.array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        return dispatch.array_function(func, types, args, kwargs)
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        if copy is False:
+            raise ValueError("an OOArray cannot be viewed as an ndarray without a copy; "
+                             "np.asarray computes it (pass copy=None or True)")
+        result = self.compute()
+        return result if dtype is None else result.astype(dtype, copy=False)
+
+    # -- conversions that compute ---------------------------------------------------------
+    def compute(self) -> np.ndarray:
+        """Compute the array and return it as a NumPy array.
+
+        Raises
+        ------
+        BudgetError
+            If the result alone does not fit in ``memory_limit``; write it to a store with
+            :meth:`to_zarr` instead.
+        """
+        from ooarray.execute.local import ArraySink, execute
+        from ooarray.plan.lower import Plan
+
+        limit = _config.get().memory_limit
+        if self.nbytes > limit:
+            raise BudgetError(
+                f"the result is {format_bytes(self.nbytes)} but memory_limit is "
+                f"{format_bytes(limit)}; write it to disk with .to_zarr(path) or "
+                f"ooarray.save(path, a), or compute a slice or reduction of it",
+                needed=self.nbytes, limit=limit)
+        sink = ArraySink(self.shape, self.dtype, self.chunks)
+        execute(Plan(self._node, sink.chunks, sink.scratch_bytes), sink)
+        return sink.result
+
+    def _store_chunks(self, chunks: Any) -> Chunks:
+        if chunks is not None:
+            return normalize_chunks(chunks, self.shape, self.itemsize,
+                                    target_chunk_bytes(_config.get().memory_limit))
+        if regular_chunk_shape(self.chunks) is not None:
+            return self.chunks
+        return normalize_chunks(self.chunksize, self.shape, self.itemsize)
+
+    def to_zarr(self, path: str | os.PathLike, *, chunks: Any = None, overwrite: bool = False,
+                compressor: Any = "default") -> "OOArray":
+        """Compute the array into a Zarr v3 store at ``path`` and return it opened from there.
+
+        Parameters
+        ----------
+        path : str or path-like
+            A directory; it appears only once every chunk is written.
+        chunks : chunks argument, optional
+            The store's chunk shape; by default the array's (made regular if it is not).
+        overwrite : bool
+            Replace an existing store at ``path``.
+        compressor : zarr codec, None or "default"
+            ``"default"`` is Blosc LZ4 with byte shuffle; ``None`` stores raw bytes.
+
+        Returns
+        -------
+        OOArray
+            The stored array.
+
+        Raises
+        ------
+        FileExistsError
+            If ``path`` exists and ``overwrite`` is false.
+        """
+        from ooarray.execute.local import StoreSink, execute
+        from ooarray.plan.graph import SourceNode
+        from ooarray.plan.lower import Plan
+        from ooarray.store.zarr import ZarrStore
+
+        grid = self._store_chunks(chunks)
+        store = ZarrStore.create(path, self.shape, self.dtype, regular_chunk_shape(grid),
+                                 overwrite=overwrite, compressor=compressor)
+        sink = StoreSink(store)
+        try:
+            execute(Plan(self._node, sink.chunks, sink.scratch_bytes), sink)
+        except BaseException:
+            store.abort()
+            raise
+        return OOArray(SourceNode(store))
+
+    def to_npy(self, path: str | os.PathLike, *, overwrite: bool = False) -> "OOArray":
+        """Compute the array into a ``.npy`` file at ``path`` and return it opened from there."""
+        from ooarray.execute.local import StoreSink, execute
+        from ooarray.plan.graph import SourceNode
+        from ooarray.plan.lower import Plan
+        from ooarray.store.memmap import NpyStore
+
+        grid = normalize_chunks("auto", self.shape, self.itemsize,
+                                target_chunk_bytes(_config.get().memory_limit))
+        store = NpyStore.create(path, self.shape, self.dtype, grid, overwrite=overwrite)
+        sink = StoreSink(store)
+        try:
+            execute(Plan(self._node, sink.chunks, sink.scratch_bytes), sink)
+        except BaseException:
+            store.abort()
+            raise
+        return OOArray(SourceNode(store))
+
+    def _scalar(self) -> np.ndarray:
+        if self.size != 1:
+            np.empty((2,)).item()  # NumPy's own error for non-size-1 arrays
+        return self.reshape_flat_first()
+
+    def reshape_flat_first(self) -> np.ndarray:
+        """Compute the first element (the only one of a size-1 array) as a 0-d ndarray."""
+        index = tuple(0 for _ in self.shape)
+        return np.asarray(self[index].compute())
+
+    def __bool__(self) -> bool:
+        if self.size != 1:
+            return bool(np.empty((2,)))  # raises NumPy's ValueError (ambiguous truth value)
+        return bool(self.reshape_flat_first())
+
+    def __float__(self) -> float:
+        return float(self._scalar())
+
+    def __int__(self) -> int:
+        return int(self._scalar())
+
+    def __complex__(self) -> complex:
+        return complex(self._scalar())
+
+    def __index__(self) -> int:
+        if self.dtype.kind not in "iub" or self.ndim:
+            raise TypeError("only integer scalar arrays can be converted to a scalar index")
+        return int(self._scalar())
+
+    def item(self, *args: Any) -> Any:
+        """Return one element as a Python scalar (computes only that element)."""
+        if not args:
+            return self._scalar().item()
+        if len(args) == 1:
+            flat = int(args[0])
+            if not -self.size <= flat < self.size:
+                raise IndexError(f"index {flat} is out of bounds for size {self.size}")
+            index = np.unravel_index(flat % self.size, self.shape)
+        else:
+            index = args
+        return self[tuple(int(i) for i in index)].compute().item()
+
+    def tolist(self) -> Any:
+        """Return the values as nested Python lists (computes the array)."""
+        return self.compute().tolist()
+
+    def __iter__(self):
+        if not self.shape:
+            raise TypeError("iteration over a 0-d array")
+        for i in range(self.shape[0]):
+            yield self[i]
+
+    # -- structural operations ------------------------------------------------------------
+    def __getitem__(self, index: Any) -> "OOArray":
+        if isinstance(index, OOArray) or not is_basic_index(index):
+            raise TypeError(
+                f"ooarray supports basic indexing (slices, integers, ..., None) so far; "
+                f"got an index of type {type(index).__name__}"
+            )
+        normalized = normalize_basic_index(index, self.shape)
+        if all(isinstance(e, tuple) and e[1] == 1 and e[0] == 0 and e[2] == n
+               for e, n in zip(normalized, self.shape)) and len(normalized) == self.ndim:
+            return self
+        return OOArray(SliceNode(self._node, normalized))
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        raise TypeError("item assignment on an OOArray is not supported yet; build the new "
+                        "array with np.where(mask, value, a) instead")
+
+    def transpose(self, *axes: Any) -> "OOArray":
+        """Return the array with axes permuted (reversed by default), without copying."""
+        if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
+            axes = axes[0]
+        if not axes:
+            axes = tuple(reversed(range(self.ndim)))
+        if len(axes) != self.ndim:
+            raise ValueError("axes don't match array")
+        axes = normalize_axis_tuple(axes, self.ndim)
+        if axes == tuple(range(self.ndim)):
+            return self
+        return OOArray(TransposeNode(self._node, axes))
+
+    def astype(self, dtype: Any, order: str = "K", casting: str = "unsafe",
+               subok: bool = True, copy: bool = True) -> "OOArray":
+        """Return the array cast to ``dtype`` (lazily)."""
+        dtype = check_dtype(dtype, "astype")
+        if not np.can_cast(self.dtype, dtype, casting):
+            raise TypeError(f"Cannot cast array data from {self.dtype!r} to {dtype!r} "
+                            f"according to the rule {casting!r}")
+        if dtype == self.dtype and not copy:
+            return self
+        return OOArray(CastNode(self._node, dtype))
+
+    def rechunk(self, chunks: Any) -> "OOArray":
+        """Return the same values on another chunk grid (lazily)."""
+        grid = normalize_chunks(chunks, self.shape, self.itemsize,
+                                target_chunk_bytes(_config.get().memory_limit))
+        if grid == self.chunks:
+            return self
+        return OOArray(RechunkNode(self._node, grid))
+
+    def copy(self) -> "OOArray":
+        """Return the array itself: OOArrays are never modified in place."""
+        return self
+
+    # -- NumPy methods (dispatch to the registered implementations) ------------------------
+    def sum(self, axis=None, dtype=None, out=None, keepdims=False, **kw):
+        return np.sum(self, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **kw)
+
+    def prod(self, axis=None, dtype=None, out=None, keepdims=False, **kw):
+        return np.prod(self, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **kw)
+
+    def mean(self, axis=None, dtype=None, out=None, keepdims=False, **kw):
+        return np.mean(self, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **kw)
+
+    def std(self, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw):
+        return np.std(self, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims, **kw)
+
+    def var(self, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw):
+        return np.var(self, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims, **kw)
+
+    def min(self, axis=None, out=None, keepdims=False, **kw):
+        return np.min(self, axis=axis, out=out, keepdims=keepdims, **kw)
+
+    def max(self, axis=None, out=None, keepdims=False, **kw):
+        return np.max(self, axis=axis, out=out, keepdims=keepdims, **kw)
+
+    def argmin(self, axis=None, out=None, keepdims=False):
+        return np.argmin(self, axis=axis, out=out, keepdims=keepdims)
+
+    def argmax(self, axis=None, out=None, keepdims=False):
+        return np.argmax(self, axis=axis, out=out, keepdims=keepdims)
+
+    def any(self, axis=None, out=None, keepdims=False, **kw):
+        return np.any(self, axis=axis, out=out, keepdims=keepdims, **kw)
+
+    def all(self, axis=None, out=None, keepdims=False, **kw):
+        return np.all(self, axis=axis, out=out, keepdims=keepdims, **kw)

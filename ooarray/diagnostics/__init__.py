@@ -1,0 +1,1 @@
+"""Diagnostics: statistics of computations, and the demo and benchmarks' reporting helpers."""

@@ -1,0 +1,191 @@
+"""Local executors: ``sync`` (one task at a time, in order) and ``threads`` (the default).
+
+Both run the same schedule through the one process-wide buffer pool. The thread executor runs
+the tasks of a stage on ``num_threads`` threads; each task first reserves its working set in
+the pool, so tasks never wait on each other for memory mid-way. numexpr gets
+``cores // num_threads`` threads of its own, so that task threads times numexpr threads never
+exceed the cores.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import os
+import threading
+import time
+from collections.abc import Iterator
+
+import numexpr
+
+from ooarray import config as _config
+from ooarray.buffer.manager import BufferManager
+from ooarray.buffer.policies import make_policy
+from ooarray.buffer.stats import Stats
+from ooarray.errors import BudgetError, format_bytes
+from ooarray.execute.context import TaskContext
+from ooarray.execute.sinks import ArraySink, Sink, StoreSink
+from ooarray.plan.lower import Plan, Task
+from ooarray.plan.schedule import Schedule, schedule
+from ooarray.store.spill import SpillStore
+
+__all__ = ["execute", "pool", "ArraySink", "StoreSink", "listeners"]
+
+_pool = BufferManager(limit=1)
+_run_lock = threading.Lock()
+#: Stats objects that want every computation's counters added to them (``ooarray.stats``).
+listeners: list[Stats] = []
+
+
+def pool() -> BufferManager:
+    """Return the process-wide buffer pool."""
+    return _pool
+
+
+class _LazySpill:
+    """Creates the spill directory only when the first chunk is spilled."""
+
+    def __init__(self, parent: str) -> None:
+        self._parent, self._store = parent, None
+
+    def __getattr__(self, name: str):
+        if self._store is None:
+            if name in ("delete", "close"):
+                return lambda *args: None
+            self._store = SpillStore(self._parent)
+        return getattr(self._store, name)
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
+
+def _run_task(plan: Plan, task: Task, sink: Sink, stats: Stats) -> None:
+    ctx = TaskContext(_pool)
+    try:
+        arrays = [plan.evaluate(node, region, ctx) for node, region in task.inputs]
+        if task.sink:
+            written = sink.write(task.index, task.inputs[0][1], arrays[0])
+            with _run_lock_stats:
+                stats.bytes_written += written
+        else:
+            chunk = task.node.compute_chunk(task.index, arrays, ctx)
+            ctx.keep(task.write, chunk)
+    finally:
+        ctx.close()
+
+
+_run_lock_stats = threading.Lock()
+
+
+@contextlib.contextmanager
+def _numexpr_threads(count: int) -> Iterator[None]:
+    previous = numexpr.set_num_threads(max(1, count))
+    try:
+        yield
+    finally:
+        numexpr.set_num_threads(previous)
+
+
+def _progress(total: int, enabled: bool):
+    if not enabled:
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, unit="task", desc="ooarray")
+
+
+def _run_stage(plan: Plan, tasks: list[Task], sink: Sink, stats: Stats, threads: int,
+               bar) -> None:
+    def run(task: Task) -> None:
+        with _pool.reserve(task.nbytes):
+            _run_task(plan, task, sink, stats)
+
+    if threads <= 1 or len(tasks) <= 1:
+        for task in tasks:
+            run(task)
+            if bar is not None:
+                bar.update(1)
+        return
+    with concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="ooarray") as workers:
+        pending = set()
+        queue = iter(tasks)
+        try:
+            for task in queue:
+                pending.add(workers.submit(run, task))
+                if len(pending) >= threads:
+                    done, pending = concurrent.futures.wait(
+                        pending, return_when=concurrent.futures.FIRST_COMPLETED)
+                    for future in done:
+                        future.result()
+                        if bar is not None:
+                            bar.update(1)
+            for future in concurrent.futures.as_completed(pending):
+                future.result()
+                if bar is not None:
+                    bar.update(1)
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
+
+
+def check_budget(plan: Plan, limit: int, resident: int = 0) -> None:
+    """Raise :class:`BudgetError` if one task of ``plan`` cannot fit in ``limit`` bytes."""
+    needed = plan.max_task_bytes
+    if needed + resident > limit:
+        what = f"the {format_bytes(resident)} result and " if resident else ""
+        raise BudgetError(
+            f"memory_limit={format_bytes(limit)} is too small: {what}one task of this "
+            f"computation need {format_bytes(needed + resident)}; raise memory_limit "
+            f"(ooarray.config.set(memory_limit=...)) or use smaller chunks (chunks=...)",
+            needed=needed + resident, limit=limit)
+
+
+def execute(plan: Plan, sink: Sink) -> Stats:
+    """Run ``plan`` into ``sink`` within the configured budget; return its counters.
+
+    Raises
+    ------
+    BudgetError
+        Before any work, if the largest task does not fit the budget.
+    """
+    settings = _config.get()
+    check_budget(plan, settings.memory_limit, sink.resident_bytes)
+    order: Schedule = schedule(plan)
+    recording = any(s.trace is not None for s in listeners)
+    stats = Stats(trace=[] if recording else None)
+    threads = 1 if settings.executor == "sync" else settings.num_threads
+    # Run no more tasks at once than the budget holds.
+    if plan.max_task_bytes:
+        threads = max(1, min(threads, (settings.memory_limit - sink.resident_bytes)
+                             // plan.max_task_bytes))
+    cores = os.cpu_count() or 1
+    spill = _LazySpill(settings.spill_dir)
+    started = time.perf_counter()
+    bar = _progress(len(plan.tasks), settings.progress and len(plan.tasks) > 1)
+    with _run_lock:
+        _pool.reset(settings.memory_limit - sink.resident_bytes,
+                    make_policy(settings.policy), stats, spill)
+        _pool.set_trace(order.trace, set(order.uses))
+        try:
+            with _numexpr_threads(cores // threads):
+                for group in order.stages:
+                    _run_stage(plan, group, sink, stats, threads, bar)
+        except BaseException:
+            sink.abort()
+            raise
+        else:
+            sink.commit()
+        finally:
+            _pool.finish()
+            spill.close()
+            if bar is not None:
+                bar.close()
+            stats.tasks = len(plan.tasks)
+            stats.seconds = time.perf_counter() - started
+            for listener in listeners:
+                listener.add(stats)
+    return stats

@@ -1,0 +1,1 @@
+"""NumPy functions, one module per family; importing a module registers its functions."""

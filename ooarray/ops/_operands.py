@@ -1,0 +1,50 @@
+"""Turning the arguments NumPy passes us into plan operands."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ooarray import config as _config
+from ooarray.core.array import OOArray, check_dtype
+from ooarray.core.chunks import normalize_chunks, target_chunk_bytes
+from ooarray.plan.graph import ConstantNode, Node
+
+__all__ = ["as_node", "as_operand", "wrap", "constant_node"]
+
+_SCALARS = (bool, int, float, complex, np.generic)
+
+
+def constant_node(array: np.ndarray, chunks: Any = None) -> ConstantNode:
+    """Return a node over an in-memory array (no copy)."""
+    check_dtype(array.dtype)
+    grid = normalize_chunks(chunks, array.shape, array.dtype.itemsize,
+                            target_chunk_bytes(_config.get().memory_limit))
+    return ConstantNode(array, grid)
+
+
+def as_operand(value: Any) -> Any:
+    """Return a node for arrays, and the value itself for scalars and 0-d arrays."""
+    if isinstance(value, OOArray):
+        return value.node
+    if isinstance(value, _SCALARS):
+        return value
+    array = np.asarray(value)
+    if array.ndim == 0:
+        check_dtype(array.dtype)
+        return array
+    return constant_node(array)
+
+
+def as_node(value: Any) -> Node:
+    """Return a node for any array-like or scalar."""
+    operand = as_operand(value)
+    if isinstance(operand, Node):
+        return operand
+    return constant_node(np.asarray(operand))
+
+
+def wrap(node: Node) -> OOArray:
+    """Return the OOArray of ``node``."""
+    return OOArray(node)

@@ -1,0 +1,281 @@
+"""Creation functions: asarray, zeros, ones, full, empty, *_like, arange, linspace, eye.
+
+Filled arrays are a zero-strided view of one value (no memory at all); arange, linspace and
+eye generate each chunk when a task needs it. Nothing is ever made whole in memory.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from typing import Any
+
+import numpy as np
+
+from ooarray import config as _config
+from ooarray.core.array import OOArray, check_dtype
+from ooarray.core.chunks import normalize_chunks, target_chunk_bytes
+from ooarray.core.dispatch import implements
+from ooarray.ops._operands import constant_node
+from ooarray.plan.graph import SourceNode
+from ooarray.store.generated import GeneratedStore
+
+__all__ = ["asarray", "array", "zeros", "ones", "full", "empty", "zeros_like", "ones_like",
+           "full_like", "empty_like", "arange", "linspace", "eye"]
+
+
+def _grid(shape: tuple[int, ...], dtype: np.dtype, chunks: Any):
+    return normalize_chunks(chunks, shape, dtype.itemsize,
+                            target_chunk_bytes(_config.get().memory_limit))
+
+
+def _shape(shape: Any) -> tuple[int, ...]:
+    if isinstance(shape, (int, np.integer)):
+        shape = (shape,)
+    try:
+        shape = tuple(operator.index(n) for n in shape)
+    except TypeError:
+        raise TypeError(f"shape must be an int or a tuple of ints; got {shape!r}") from None
+    if any(n < 0 for n in shape):
+        raise ValueError(f"negative dimensions are not allowed; got shape {shape}")
+    return shape
+
+
+def asarray(data: Any, dtype: Any = None, *, chunks: Any = None) -> OOArray:
+    """Return ``data`` as an OOArray, without copying what is already on disk or in memory.
+
+    Parameters
+    ----------
+    data : OOArray, numpy.ndarray, numpy.memmap, zarr.Array, list or scalar
+        A ``zarr.Array`` is read chunk by chunk from its store; an ``np.memmap`` of a file is
+        read per chunk from the file (never through its whole-file mapping); an ndarray is
+        used in place.
+    dtype : dtype, optional
+        Cast to this dtype (lazily).
+    chunks : chunks argument, optional
+        ``'auto'`` (default), an int, or a tuple per axis (int, -1, 'auto' or lengths).
+
+    Returns
+    -------
+    OOArray
+
+    Raises
+    ------
+    TypeError
+        For object, string, datetime or structured data.
+    ValueError
+        For a malformed ``chunks``.
+
+    Examples
+    --------
+    >>> import ooarray as oa
+    >>> oa.asarray([[1, 2, 3], [4, 5, 6]], chunks=(1, -1)).chunks
+    ((1, 1), (3,))
+    """
+    result: OOArray
+    if isinstance(data, OOArray):
+        result = data
+    else:
+        import zarr
+
+        if isinstance(data, zarr.Array):
+            from ooarray.store.zarr import ZarrStore
+
+            check_dtype(data.dtype)
+            result = OOArray(SourceNode(ZarrStore(data)))
+        elif isinstance(data, np.memmap) and _memmap_file_region(data) is not None:
+            result = OOArray(SourceNode(_memmap_store(data, chunks)))
+            chunks = None
+        else:
+            array = np.asarray(data)
+            check_dtype(array.dtype)
+            result = OOArray(constant_node(array, chunks))
+            chunks = None
+    if chunks is not None:
+        result = result.rechunk(chunks)
+    if dtype is not None and np.dtype(dtype) != result.dtype:
+        result = result.astype(dtype)
+    return result
+
+
+def array(data: Any, dtype: Any = None, *, chunks: Any = None) -> OOArray:
+    """Same as :func:`asarray` (OOArrays are never modified in place, so no copy is needed)."""
+    return asarray(data, dtype, chunks=chunks)
+
+
+def _memmap_file_region(data: np.memmap) -> tuple[str, int] | None:
+    """Return (file name, byte offset) of a C-contiguous memmap's data, or None."""
+    root = data
+    while isinstance(root.base, np.memmap):
+        root = root.base
+    filename = getattr(data, "filename", None)
+    if filename is None or not data.flags.c_contiguous:
+        return None
+    offset = root.offset + (data.ctypes.data - root.ctypes.data)
+    return filename, offset
+
+
+def _memmap_store(data: np.memmap, chunks: Any):
+    from ooarray.store.memmap import NpyStore
+
+    check_dtype(data.dtype)
+    filename, offset = _memmap_file_region(data)
+    return NpyStore(filename, data.shape, data.dtype, offset,
+                    _grid(data.shape, data.dtype, chunks))
+
+
+def full(shape: Any, fill_value: Any, dtype: Any = None, *, chunks: Any = None) -> OOArray:
+    """Return an array of ``shape`` filled with ``fill_value`` (takes no memory).
+
+    Examples
+    --------
+    >>> import ooarray as oa
+    >>> oa.full((2, 3), 7, chunks=1).sum().item()
+    42
+    """
+    shape = _shape(shape)
+    value = np.array(fill_value, dtype=dtype)
+    if value.ndim:
+        value = np.broadcast_to(value, shape)
+    check_dtype(value.dtype)
+    return OOArray(constant_node(np.broadcast_to(value, shape), chunks))
+
+
+def zeros(shape: Any, dtype: Any = float, *, chunks: Any = None) -> OOArray:
+    """Return an array of zeros (takes no memory)."""
+    return full(shape, 0, dtype=np.dtype(dtype), chunks=chunks)
+
+
+def ones(shape: Any, dtype: Any = float, *, chunks: Any = None) -> OOArray:
+    """Return an array of ones (takes no memory)."""
+    return full(shape, 1, dtype=np.dtype(dtype), chunks=chunks)
+
+
+def empty(shape: Any, dtype: Any = float, *, chunks: Any = None) -> OOArray:
+    """Return an array of ``shape``; its values are zeros (an OOArray has no uninitialised memory)."""
+    return zeros(shape, dtype, chunks=chunks)
+
+
+def _like(prototype: Any, dtype: Any, shape: Any, chunks: Any) -> tuple[tuple, np.dtype, Any]:
+    proto_shape = np.shape(prototype) if not isinstance(prototype, OOArray) else prototype.shape
+    proto_dtype = prototype.dtype if hasattr(prototype, "dtype") else np.asarray(prototype).dtype
+    out_shape = _shape(shape) if shape is not None else tuple(proto_shape)
+    if chunks is None and isinstance(prototype, OOArray) and out_shape == prototype.shape:
+        chunks = prototype.chunks
+    return out_shape, np.dtype(dtype) if dtype is not None else proto_dtype, chunks
+
+
+@implements(np.full_like)
+def full_like(a: Any, fill_value: Any, dtype: Any = None, order: str = "K", subok: bool = True,
+              shape: Any = None, *, device: Any = None, chunks: Any = None) -> OOArray:
+    """Return an array like ``a`` filled with ``fill_value``."""
+    out_shape, out_dtype, chunks = _like(a, dtype, shape, chunks)
+    return full(out_shape, np.array(fill_value).astype(out_dtype), out_dtype, chunks=chunks)
+
+
+@implements(np.zeros_like)
+def zeros_like(a: Any, dtype: Any = None, order: str = "K", subok: bool = True,
+               shape: Any = None, *, device: Any = None, chunks: Any = None) -> OOArray:
+    """Return an array of zeros like ``a``."""
+    return full_like(a, 0, dtype, shape=shape, chunks=chunks)
+
+
+@implements(np.ones_like)
+def ones_like(a: Any, dtype: Any = None, order: str = "K", subok: bool = True,
+              shape: Any = None, *, device: Any = None, chunks: Any = None) -> OOArray:
+    """Return an array of ones like ``a``."""
+    return full_like(a, 1, dtype, shape=shape, chunks=chunks)
+
+
+@implements(np.empty_like)
+def empty_like(a: Any, dtype: Any = None, order: str = "K", subok: bool = True,
+               shape: Any = None, *, device: Any = None, chunks: Any = None) -> OOArray:
+    """Return an array like ``a`` (of zeros)."""
+    return full_like(a, 0, dtype, shape=shape, chunks=chunks)
+
+
+def _generated(shape: tuple[int, ...], dtype: np.dtype, chunks: Any, fill, name: str,
+               scratch_per_item: int = 0) -> OOArray:
+    store = GeneratedStore(shape, dtype, _grid(shape, dtype, chunks), fill, name,
+                           scratch_per_item)
+    return OOArray(SourceNode(store))
+
+
+def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None, *,
+           chunks: Any = None) -> OOArray:
+    """Return evenly spaced values in ``[start, stop)``, generated chunk by chunk.
+
+    Examples
+    --------
+    >>> import ooarray as oa
+    >>> oa.arange(2, 11, 3, chunks=2).tolist()
+    [2, 5, 8]
+    """
+    if stop is None:
+        start, stop = 0, start
+    if step == 0:
+        raise ZeroDivisionError("step of arange must not be zero")
+    out_dtype = np.arange(start, start + step, step, dtype=dtype).dtype if dtype is None \
+        else np.dtype(dtype)
+    check_dtype(out_dtype)
+    length = max(0, math.ceil((stop - start) / step))
+    work = np.result_type(start, stop, step, np.int64 if out_dtype.kind in "iub" else out_dtype)
+    first = np.array(start, dtype=work)
+    delta = np.array(start + step, dtype=work) - first
+
+    def fill(index, region, out):
+        k = np.arange(region[0].start, region[0].stop, dtype=work)
+        np.copyto(out, first + k * delta, casting="unsafe")
+
+    return _generated((length,), out_dtype, chunks, fill, "arange", 2 * np.dtype(work).itemsize)
+
+
+def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True,
+             retstep: bool = False, dtype: Any = None, axis: int = 0, *,
+             chunks: Any = None) -> Any:
+    """Return ``num`` evenly spaced values from ``start`` to ``stop``, as ``np.linspace``."""
+    if np.ndim(start) or np.ndim(stop):
+        raise TypeError("ooarray.linspace takes scalar start and stop")
+    num = operator.index(num)
+    if num < 0:
+        raise ValueError(f"Number of samples, {num}, must be non-negative.")
+    div = (num - 1) if endpoint else num
+    work = np.result_type(start, stop, float(num))
+    delta = np.asarray(stop, dtype=work) - np.asarray(start, dtype=work)
+    step = delta / div if div > 0 else np.asarray(np.nan, dtype=work)
+    out_dtype = np.dtype(dtype) if dtype is not None else work
+    check_dtype(out_dtype)
+
+    def fill(index, region, out):
+        y = np.arange(region[0].start, region[0].stop, dtype=work)
+        if div > 0:
+            if step == 0:
+                y = y / div * delta
+            else:
+                y = y * step
+        else:
+            y = y * delta
+        y += np.asarray(start, dtype=work)
+        if endpoint and num > 1 and region[0].stop == num:
+            y[-1] = stop
+        if out_dtype.kind in "iu":
+            np.floor(y, out=y)
+        np.copyto(out, y, casting="unsafe")
+
+    result = _generated((num,), out_dtype, chunks, fill, "linspace", 2 * work.itemsize)
+    return (result, step) if retstep else result
+
+
+def eye(N: int, M: int | None = None, k: int = 0, dtype: Any = float, *,
+        chunks: Any = None) -> OOArray:
+    """Return a 2-D array with ones on the ``k``-th diagonal, generated chunk by chunk."""
+    M = N if M is None else M
+    out_dtype = check_dtype(dtype)
+
+    def fill(index, region, out):
+        out.fill(0)
+        rows, cols = region
+        i = np.arange(max(rows.start, cols.start - k), min(rows.stop, cols.stop - k))
+        out[i - rows.start, i + k - cols.start] = 1
+
+    return _generated((operator.index(N), operator.index(M)), out_dtype, chunks, fill, "eye")

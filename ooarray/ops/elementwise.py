@@ -1,0 +1,97 @@
+"""Every NumPy ufunc's ``__call__`` over OOArrays, ndarrays and scalars.
+
+NumPy itself decides the result dtype and raises the errors, on zero-size stand-ins of the
+operands (which cost nothing): so dtype promotion (NEP 50), casting errors and unsupported
+type combinations are exactly NumPy's. In-place operators (``a += 1``) arrive with ``out=``
+naming the OOArray; the array is rebound to the new lazy result.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ooarray.core.array import OOArray
+from ooarray.core.dispatch import implements_ufunc_method
+from ooarray.ops._operands import as_operand
+from ooarray.plan.graph import Node
+from ooarray.plan.regions import BroadcastNode, CastNode, ElementwiseNode
+
+__all__ = ["ufunc_call"]
+
+#: ufunc keyword arguments passed through to every chunk's call.
+_PASSED_KWARGS = ("dtype", "casting", "signature")
+#: Keyword arguments that do not change values.
+_IGNORED_KWARGS = ("order", "subok")
+
+
+def _stand_in(operand: Any) -> Any:
+    if isinstance(operand, Node):
+        return np.empty((0,), operand.dtype)
+    return operand
+
+
+def _bind_out(result: OOArray, out: OOArray, casting: str) -> None:
+    shape = np.broadcast_shapes(result.shape, out.shape)
+    if shape != out.shape:
+        raise ValueError(f"non-broadcastable output operand with shape {out.shape} doesn't "
+                         f"match the broadcast shape {shape}")
+    node = result.node
+    if node.shape != out.shape:
+        from ooarray import config as _config
+        from ooarray.core.chunks import target_chunk_bytes
+        node = BroadcastNode(node, out.shape, target_chunk_bytes(_config.get().memory_limit))
+    if node.dtype != out.dtype:
+        node = CastNode(node, out.dtype)
+    out._node = node
+
+
+@implements_ufunc_method("__call__")
+def ufunc_call(ufunc: np.ufunc, *inputs: Any, out: Any = None, where: Any = True,
+               **kwargs: Any) -> Any:
+    """Apply ``ufunc`` lazily; see the module docstring."""
+    if ufunc.signature is not None:
+        raise TypeError(f"numpy.{ufunc.__name__} is a generalized ufunc "
+                        f"({ufunc.signature}); ooarray does not support it yet")
+    if where is not True:
+        raise TypeError(f"numpy.{ufunc.__name__}(..., where=...) is not supported by ooarray; "
+                        f"use np.where(mask, np.{ufunc.__name__}(...), fallback) instead")
+    unknown = set(kwargs) - set(_PASSED_KWARGS) - set(_IGNORED_KWARGS)
+    if unknown:
+        raise TypeError(f"numpy.{ufunc.__name__}() got unsupported keyword argument(s) "
+                        f"{sorted(unknown)}")
+    passed = {k: kwargs[k] for k in _PASSED_KWARGS if k in kwargs}
+    operands = [as_operand(x) for x in inputs]
+    outs = out if isinstance(out, tuple) else (out,) * (1 if out is not None else 0)
+    outs = tuple(o for o in outs) if outs else (None,) * ufunc.nout
+    # NumPy resolves dtypes and raises its own errors on zero-size stand-ins.
+    out_stand_ins = tuple(np.empty((0,), o.dtype) if o is not None else None for o in outs)
+    shapes = [x.shape for x in operands if isinstance(x, Node)] + \
+        [np.shape(x) for x in operands if not isinstance(x, Node)]
+    np.broadcast_shapes(*shapes)  # ValueError naming the shapes if they do not broadcast
+    if any(o is not None for o in outs):
+        probe = ufunc(*[_stand_in(x) for x in operands], out=out_stand_ins, **passed)
+    else:
+        probe = ufunc(*[_stand_in(x) for x in operands], **passed)
+    probes = probe if isinstance(probe, tuple) else (probe,)
+    dtypes = [np.asarray(p).dtype for p in probes]
+    results = tuple(
+        OOArray(ElementwiseNode(ufunc, operands, dtypes, output=i, kwargs=passed))
+        for i in range(ufunc.nout)
+    )
+    if all(o is None for o in outs):
+        return results if ufunc.nout > 1 else results[0]
+    final = []
+    for result, target in zip(results, outs):
+        if target is None:
+            final.append(result)
+        elif isinstance(target, OOArray):
+            _bind_out(result, target, passed.get("casting", "same_kind"))
+            final.append(target)
+        elif isinstance(target, np.ndarray):
+            np.copyto(target, np.broadcast_to(result.compute(), target.shape))
+            final.append(target)
+        else:
+            raise TypeError(f"out= must be an OOArray or ndarray; got {type(target).__name__}")
+    return tuple(final) if ufunc.nout > 1 else final[0]

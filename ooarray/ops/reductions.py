@@ -1,0 +1,505 @@
+"""Reductions: sum, prod, mean, std, var, min, max, argmin, argmax, any, all, the nan-variants,
+and ``ufunc.reduce``.
+
+Each is a :class:`~ooarray.plan.reduce.ReductionSpec`: what one input block reduces to (a
+record, kept small), how records combine (pairwise sums; Chan's parallel formula for variance;
+value-then-index for argmin), and how the combined record becomes the result. NumPy decides
+result dtypes and raises argument errors on a one-element stand-in of the input.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+from numpy.lib.array_utils import normalize_axis_tuple
+
+from ooarray.core.array import OOArray
+from ooarray.core.dispatch import implements, implements_ufunc_method
+from ooarray.ops.creation import asarray
+from ooarray.plan.reduce import CombineReduceNode, PartialReduceNode
+
+__all__ = ["reduce"]
+
+_NO_VALUE = np._NoValue
+_INDEX_DTYPE = np.dtype(np.intp)
+_NAN_KINDS = "fc"
+
+
+def _record(dtype: np.dtype, **fields: np.ndarray) -> np.ndarray:
+    shape = next(iter(fields.values())).shape
+    out = np.empty(shape, dtype)
+    for name, value in fields.items():
+        out[name] = value
+    return out
+
+
+def _count(block: np.ndarray, axes: tuple[int, ...]) -> int:
+    return math.prod(block.shape[a] for a in axes)
+
+
+def _real_dtype(dtype: np.dtype) -> np.dtype:
+    return np.empty(0, dtype).real.dtype
+
+
+class UfuncReduction:
+    """A reduction that is one associative ufunc (sum, prod, min, max, any, all, ...)."""
+
+    def __init__(self, name: str, ufunc: np.ufunc, dtype: np.dtype, work: np.dtype | None,
+                 fill_nan: Any = None, initial: Any = _NO_VALUE,
+                 warn_all_nan: bool = False) -> None:
+        self.name, self.ufunc, self.dtype = name, ufunc, np.dtype(dtype)
+        self.work = work
+        self.fill_nan, self.initial, self.warn_all_nan = fill_nan, initial, warn_all_nan
+        value_dtype = work if work is not None else self.dtype
+        self.partial_dtype = np.dtype([("v", value_dtype)])
+
+    def partial(self, block, axes, region, shape):
+        if self.fill_nan is not None and block.dtype.kind in _NAN_KINDS:
+            block = np.where(np.isnan(block), self.fill_nan, block)
+        value = self.ufunc.reduce(block, axis=axes, dtype=self.work, keepdims=True)
+        return _record(self.partial_dtype, v=value)
+
+    def combine(self, parts, axes):
+        value = self.ufunc.reduce(parts["v"], axis=axes, dtype=self.work, keepdims=True)
+        return _record(self.partial_dtype, v=value)
+
+    def finalize(self, part):
+        value = part["v"]
+        if self.initial is not _NO_VALUE:
+            value = self.ufunc(value, self.initial)
+        if self.warn_all_nan and value.dtype.kind in _NAN_KINDS and np.isnan(value).any():
+            warnings.warn("All-NaN slice encountered", RuntimeWarning, stacklevel=2)
+        return value.astype(self.dtype, copy=False)
+
+
+class MeanReduction:
+    """Mean: sum and count per block, added up."""
+
+    def __init__(self, name: str, dtype: np.dtype, work: np.dtype, skip_nan: bool) -> None:
+        self.name, self.dtype, self.work, self.skip_nan = name, np.dtype(dtype), work, skip_nan
+        self.partial_dtype = np.dtype([("n", np.float64), ("s", work)])
+
+    def partial(self, block, axes, region, shape):
+        if self.skip_nan and block.dtype.kind in _NAN_KINDS:
+            missing = np.isnan(block)
+            n = (~missing).sum(axis=axes, keepdims=True, dtype=np.float64)
+            block = np.where(missing, 0, block)
+        else:
+            n = np.full([1 if a in axes else s for a, s in enumerate(block.shape)],
+                        _count(block, axes), np.float64)
+        s = np.add.reduce(block, axis=axes, dtype=self.work, keepdims=True)
+        return _record(self.partial_dtype, n=n, s=s)
+
+    def combine(self, parts, axes):
+        return _record(self.partial_dtype, n=parts["n"].sum(axis=axes, keepdims=True),
+                       s=np.add.reduce(parts["s"], axis=axes, dtype=self.work, keepdims=True))
+
+    def finalize(self, part):
+        n, s = part["n"], part["s"]
+        if (n == 0).any():
+            warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=2)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean = s / n.astype(_real_dtype(self.work))
+        return mean.astype(self.dtype, copy=False)
+
+
+class VarianceReduction:
+    """Variance and standard deviation: count, mean and squared deviations per block (two-pass
+    within a block), combined with Chan et al.'s parallel formula."""
+
+    def __init__(self, name: str, dtype: np.dtype, work: np.dtype, ddof: float,
+                 skip_nan: bool, root: bool) -> None:
+        self.name, self.dtype, self.work = name, np.dtype(dtype), work
+        self.ddof, self.skip_nan, self.root = ddof, skip_nan, root
+        self.real = _real_dtype(work)
+        self.partial_dtype = np.dtype([("n", np.float64), ("mean", work), ("m2", self.real)])
+
+    @staticmethod
+    def _abs2(d: np.ndarray) -> np.ndarray:
+        return d.real * d.real + d.imag * d.imag if d.dtype.kind == "c" else d * d
+
+    def partial(self, block, axes, region, shape):
+        block = block.astype(self.work, copy=False)
+        if self.skip_nan and block.dtype.kind in _NAN_KINDS:
+            missing = np.isnan(block)
+            n = (~missing).sum(axis=axes, keepdims=True, dtype=np.float64)
+            zeroed = np.where(missing, 0, block)
+        else:
+            missing = None
+            n = np.full([1 if a in axes else s for a, s in enumerate(block.shape)],
+                        _count(block, axes), np.float64)
+            zeroed = block
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean = np.add.reduce(zeroed, axis=axes, keepdims=True) / n.astype(self.real)
+        mean = np.where(n > 0, mean, 0).astype(self.work, copy=False)
+        deviation = self._abs2(zeroed - mean)
+        if missing is not None:
+            deviation = np.where(missing, 0, deviation)
+        m2 = np.add.reduce(deviation, axis=axes, keepdims=True, dtype=self.real)
+        return _record(self.partial_dtype, n=n, mean=mean, m2=m2)
+
+    def combine(self, parts, axes):
+        n, mean, m2 = parts["n"], parts["mean"], parts["m2"]
+        total = n.sum(axis=axes, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            grand = np.add.reduce(mean * n.astype(self.real), axis=axes, keepdims=True) \
+                / total.astype(self.real)
+        grand = np.where(total > 0, grand, 0).astype(self.work, copy=False)
+        spread = np.add.reduce(n.astype(self.real) * self._abs2(mean - grand), axis=axes,
+                               keepdims=True)
+        return _record(self.partial_dtype, n=total, mean=grand,
+                       m2=np.add.reduce(m2, axis=axes, keepdims=True) + spread)
+
+    def finalize(self, part):
+        n, m2 = part["n"], part["m2"]
+        dof = n - self.ddof
+        if (dof <= 0).any():
+            warnings.warn("Degrees of freedom <= 0 for slice.", RuntimeWarning, stacklevel=2)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            var = m2 / np.maximum(dof, 0).astype(self.real)
+        if self.skip_nan:
+            var = np.where(n == 0, np.nan, var)
+        return (np.sqrt(var) if self.root else var).astype(self.dtype, copy=False)
+
+
+class ArgReduction:
+    """argmin / argmax (and nan-variants): the best value and its first index per block."""
+
+    def __init__(self, name: str, dtype: np.dtype, largest: bool, skip_nan: bool,
+                 flat: bool) -> None:
+        self.name, self.dtype = name, _INDEX_DTYPE
+        self.largest, self.skip_nan, self.flat = largest, skip_nan, flat
+        self.partial_dtype = np.dtype([("v", dtype), ("i", np.int64), ("ok", np.bool_)])
+
+    def partial(self, block, axes, region, shape):
+        ok_shape = [1 if a in axes else s for a, s in enumerate(block.shape)]
+        ok = np.ones(ok_shape, bool)
+        if self.skip_nan and block.dtype.kind in _NAN_KINDS:
+            missing = np.isnan(block)
+            ok = ~missing.all(axis=axes, keepdims=True)
+            block = np.where(missing, -np.inf if self.largest else np.inf, block)
+        find = np.argmax if self.largest else np.argmin
+        if self.flat:
+            local = int(find(block))
+            where = np.unravel_index(local, block.shape)
+            value = block[where].reshape(ok_shape)
+            index = np.ravel_multi_index(tuple(w + r.start for w, r in zip(where, region)),
+                                         shape)
+            index = np.full(ok_shape, index, np.int64)
+        else:
+            axis = axes[0]
+            local = find(block, axis=axis, keepdims=True)
+            value = np.take_along_axis(block, local, axis=axis)
+            index = local.astype(np.int64) + region[axis].start
+        return _record(self.partial_dtype, v=value, i=index, ok=ok)
+
+    def combine(self, parts, axes):
+        value, index = parts["v"], parts["i"]
+        best = (np.max if self.largest else np.min)(value, axis=axes, keepdims=True)
+        if value.dtype.kind in _NAN_KINDS:
+            chosen = np.where(np.isnan(best), np.isnan(value), value == best)
+        else:
+            chosen = value == best
+        first = np.where(chosen, index, np.iinfo(np.int64).max).min(axis=axes, keepdims=True)
+        return _record(self.partial_dtype, v=best, i=first,
+                       ok=parts["ok"].any(axis=axes, keepdims=True))
+
+    def finalize(self, part):
+        if not part["ok"].all():
+            raise ValueError("All-NaN slice encountered")
+        return part["i"].astype(self.dtype)
+
+
+def _stand_in(array: OOArray) -> np.ndarray:
+    return np.ones((1,) * array.ndim, array.dtype)
+
+
+def _numpy_result(func, array: OOArray, **kwargs) -> np.ndarray:
+    """Run ``func`` on a one-element stand-in: NumPy's dtype, and NumPy's argument errors."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        return np.asarray(func(_stand_in(array), **kwargs))
+
+
+def reduce(array: OOArray, spec, axes: tuple[int, ...], keepdims: bool) -> OOArray:
+    """Return the lazy reduction of ``array`` over ``axes`` described by ``spec``."""
+    combined = OOArray(CombineReduceNode(PartialReduceNode(array.node, spec, axes)))
+    if keepdims:
+        return combined
+    return combined[tuple(0 if a in axes else slice(None) for a in range(array.ndim))]
+
+
+def _deliver(result: OOArray, out: Any) -> Any:
+    if out is None:
+        return result
+    if isinstance(out, tuple):
+        if len(out) != 1:
+            raise ValueError("reductions take one out= array")
+        out = out[0]
+    if out.shape != result.shape:
+        raise ValueError(f"output parameter has shape {out.shape}, expected {result.shape}")
+    if isinstance(out, OOArray):
+        out._node = result.astype(out.dtype, copy=False).node
+        return out
+    np.copyto(out, result.compute(), casting="unsafe")
+    return out
+
+
+def _prepare(a: Any, axis: Any, where: Any) -> tuple[OOArray, tuple[int, ...]]:
+    array = asarray(a)
+    if where is not True and where is not _NO_VALUE:
+        raise TypeError("ooarray reductions do not support where=; reduce "
+                        "np.where(mask, a, identity) instead")
+    axes = tuple(range(array.ndim)) if axis is None else normalize_axis_tuple(axis, array.ndim)
+    return array, axes
+
+
+def _empty_result(func, array: OOArray, **kwargs) -> OOArray:
+    """Reductions of empty arrays: NumPy's answer (or error) on an empty stand-in."""
+    return asarray(np.asarray(func(np.empty(array.shape, array.dtype), **kwargs)))
+
+
+def _mean_work(dtype: np.dtype, requested: Any) -> np.dtype:
+    if requested is not None:
+        return np.dtype(requested)
+    if dtype.kind in "biu":
+        return np.dtype(np.float64)
+    if dtype == np.float16:
+        return np.dtype(np.float32)
+    return dtype
+
+
+# -- ufunc reductions ---------------------------------------------------------------------
+def _ufunc_reduction(name, ufunc, numpy_func, a, axis, dtype, out, keepdims, initial, where,
+                     fill_nan=None, warn_all_nan=False, pass_dtype=True):
+    array, axes = _prepare(a, axis, where)
+    kwargs = {"axis": axis, "keepdims": keepdims}
+    if pass_dtype:
+        kwargs["dtype"] = dtype
+    if initial is not _NO_VALUE:
+        kwargs["initial"] = initial
+    result_dtype = _numpy_result(numpy_func, array, **kwargs).dtype
+    if array.size == 0:
+        return _deliver(_empty_result(numpy_func, array, **kwargs), out)
+    work = result_dtype if pass_dtype else None
+    spec = UfuncReduction(name, ufunc, result_dtype, work, fill_nan, initial, warn_all_nan)
+    return _deliver(reduce(array, spec, axes, keepdims), out)
+
+
+@implements(np.sum)
+def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=_NO_VALUE, where=True):
+    """Sum of array elements over the given axes (pairwise within and across chunks)."""
+    return _ufunc_reduction("sum", np.add, np.sum, a, axis, dtype, out, keepdims, initial, where)
+
+
+@implements(np.prod)
+def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=_NO_VALUE, where=True):
+    """Product of array elements over the given axes."""
+    return _ufunc_reduction("prod", np.multiply, np.prod, a, axis, dtype, out, keepdims,
+                            initial, where)
+
+
+@implements(np.min, np.amin)
+def min(a, axis=None, out=None, keepdims=False, initial=_NO_VALUE, where=True):
+    """Minimum over the given axes (NaN propagates, as in NumPy)."""
+    return _ufunc_reduction("min", np.minimum, np.min, a, axis, None, out, keepdims, initial,
+                            where, pass_dtype=False)
+
+
+@implements(np.max, np.amax)
+def max(a, axis=None, out=None, keepdims=False, initial=_NO_VALUE, where=True):
+    """Maximum over the given axes (NaN propagates, as in NumPy)."""
+    return _ufunc_reduction("max", np.maximum, np.max, a, axis, None, out, keepdims, initial,
+                            where, pass_dtype=False)
+
+
+@implements(np.any)
+def any(a, axis=None, out=None, keepdims=False, *, where=True):
+    """Whether any element along the axes is true."""
+    return _ufunc_reduction("any", np.logical_or, np.any, a, axis, None, out, keepdims,
+                            _NO_VALUE, where, pass_dtype=False)
+
+
+@implements(np.all)
+def all(a, axis=None, out=None, keepdims=False, *, where=True):
+    """Whether all elements along the axes are true."""
+    return _ufunc_reduction("all", np.logical_and, np.all, a, axis, None, out, keepdims,
+                            _NO_VALUE, where, pass_dtype=False)
+
+
+@implements(np.nansum)
+def nansum(a, axis=None, dtype=None, out=None, keepdims=False, initial=_NO_VALUE, where=True):
+    """Sum treating NaN as zero."""
+    return _ufunc_reduction("nansum", np.add, np.nansum, a, axis, dtype, out, keepdims,
+                            initial, where, fill_nan=0)
+
+
+@implements(np.nanprod)
+def nanprod(a, axis=None, dtype=None, out=None, keepdims=False, initial=_NO_VALUE,
+            where=True):
+    """Product treating NaN as one."""
+    return _ufunc_reduction("nanprod", np.multiply, np.nanprod, a, axis, dtype, out, keepdims,
+                            initial, where, fill_nan=1)
+
+
+@implements(np.nanmin)
+def nanmin(a, axis=None, out=None, keepdims=False, initial=_NO_VALUE, where=True):
+    """Minimum ignoring NaN (NaN with a RuntimeWarning for an all-NaN slice)."""
+    return _ufunc_reduction("nanmin", np.fmin, np.nanmin, a, axis, None, out, keepdims,
+                            initial, where, warn_all_nan=True, pass_dtype=False)
+
+
+@implements(np.nanmax)
+def nanmax(a, axis=None, out=None, keepdims=False, initial=_NO_VALUE, where=True):
+    """Maximum ignoring NaN (NaN with a RuntimeWarning for an all-NaN slice)."""
+    return _ufunc_reduction("nanmax", np.fmax, np.nanmax, a, axis, None, out, keepdims,
+                            initial, where, warn_all_nan=True, pass_dtype=False)
+
+
+# -- moments ------------------------------------------------------------------------------
+def _mean(name, numpy_func, a, axis, dtype, out, keepdims, where, skip_nan):
+    array, axes = _prepare(a, axis, where)
+    result_dtype = _numpy_result(numpy_func, array, axis=axis, dtype=dtype,
+                                 keepdims=keepdims).dtype
+    if array.size == 0:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            empty = _empty_result(numpy_func, array, axis=axis, dtype=dtype, keepdims=keepdims)
+        warnings.warn("Mean of empty slice.", RuntimeWarning, stacklevel=3)
+        return _deliver(empty, out)
+    spec = MeanReduction(name, result_dtype, _mean_work(array.dtype, dtype), skip_nan)
+    return _deliver(reduce(array, spec, axes, keepdims), out)
+
+
+@implements(np.mean)
+def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
+    """Arithmetic mean over the given axes."""
+    return _mean("mean", np.mean, a, axis, dtype, out, keepdims, where, False)
+
+
+@implements(np.nanmean)
+def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
+    """Mean ignoring NaN."""
+    return _mean("nanmean", np.nanmean, a, axis, dtype, out, keepdims, where, True)
+
+
+def _variance(name, numpy_func, a, axis, dtype, out, ddof, keepdims, where, correction,
+              skip_nan, root):
+    if correction is not _NO_VALUE:
+        if ddof != 0:
+            raise ValueError("ddof and correction can't be provided simultaneously.")
+        ddof = correction
+    array, axes = _prepare(a, axis, where)
+    result_dtype = _numpy_result(numpy_func, array, axis=axis, dtype=dtype, ddof=ddof,
+                                 keepdims=keepdims).dtype
+    if array.size == 0:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            empty = _empty_result(numpy_func, array, axis=axis, dtype=dtype, ddof=ddof,
+                                  keepdims=keepdims)
+        warnings.warn("Degrees of freedom <= 0 for slice", RuntimeWarning, stacklevel=3)
+        return _deliver(empty, out)
+    spec = VarianceReduction(name, result_dtype, _mean_work(array.dtype, dtype), ddof,
+                             skip_nan, root)
+    return _deliver(reduce(array, spec, axes, keepdims), out)
+
+
+@implements(np.var)
+def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True,
+        mean=_NO_VALUE, correction=_NO_VALUE):
+    """Variance over the given axes, with ``ddof``."""
+    return _variance("var", np.var, a, axis, dtype, out, ddof, keepdims, where, correction,
+                     False, False)
+
+
+@implements(np.std)
+def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True,
+        mean=_NO_VALUE, correction=_NO_VALUE):
+    """Standard deviation over the given axes, with ``ddof``."""
+    return _variance("std", np.std, a, axis, dtype, out, ddof, keepdims, where, correction,
+                     False, True)
+
+
+@implements(np.nanvar)
+def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True,
+           mean=_NO_VALUE, correction=_NO_VALUE):
+    """Variance ignoring NaN."""
+    return _variance("nanvar", np.nanvar, a, axis, dtype, out, ddof, keepdims, where,
+                     correction, True, False)
+
+
+@implements(np.nanstd)
+def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True,
+           mean=_NO_VALUE, correction=_NO_VALUE):
+    """Standard deviation ignoring NaN."""
+    return _variance("nanstd", np.nanstd, a, axis, dtype, out, ddof, keepdims, where,
+                     correction, True, True)
+
+
+# -- arg reductions -----------------------------------------------------------------------
+def _arg(name, numpy_func, a, axis, out, keepdims, largest, skip_nan):
+    array = asarray(a)
+    _numpy_result(numpy_func, array, axis=axis, keepdims=keepdims)
+    if array.size == 0:
+        return _deliver(_empty_result(numpy_func, array, axis=axis, keepdims=keepdims), out)
+    flat = axis is None
+    axes = tuple(range(array.ndim)) if flat else normalize_axis_tuple(axis, array.ndim)
+    if array.ndim == 0:
+        flat, axes = True, ()
+    spec = ArgReduction(name, array.dtype, largest, skip_nan, flat)
+    return _deliver(reduce(array, spec, axes, keepdims), out)
+
+
+@implements(np.argmin)
+def argmin(a, axis=None, out=None, *, keepdims=False):
+    """Index of the minimum (the first one; the first NaN if there is one)."""
+    return _arg("argmin", np.argmin, a, axis, out, keepdims, False, False)
+
+
+@implements(np.argmax)
+def argmax(a, axis=None, out=None, *, keepdims=False):
+    """Index of the maximum (the first one; the first NaN if there is one)."""
+    return _arg("argmax", np.argmax, a, axis, out, keepdims, True, False)
+
+
+@implements(np.nanargmin)
+def nanargmin(a, axis=None, out=None, *, keepdims=False):
+    """Index of the minimum ignoring NaN (ValueError for an all-NaN slice)."""
+    return _arg("nanargmin", np.nanargmin, a, axis, out, keepdims, False, True)
+
+
+@implements(np.nanargmax)
+def nanargmax(a, axis=None, out=None, *, keepdims=False):
+    """Index of the maximum ignoring NaN (ValueError for an all-NaN slice)."""
+    return _arg("nanargmax", np.nanargmax, a, axis, out, keepdims, True, True)
+
+
+# -- ufunc.reduce -------------------------------------------------------------------------
+@implements_ufunc_method("reduce")
+def ufunc_reduce(ufunc: np.ufunc, array: Any, axis: Any = 0, dtype: Any = None,
+                 out: Any = None, keepdims: bool = False, initial: Any = _NO_VALUE,
+                 where: Any = True) -> Any:
+    """``ufunc.reduce`` for reorderable ufuncs, and for any ufunc along an axis in one chunk."""
+    array, axes = _prepare(array, axis, where)
+    kwargs = {"axis": axis, "dtype": dtype, "keepdims": keepdims}
+    if initial is not _NO_VALUE:
+        kwargs["initial"] = initial
+    result_dtype = _numpy_result(ufunc.reduce, array, **kwargs).dtype
+    if array.size == 0:
+        return _deliver(_empty_result(ufunc.reduce, array, **kwargs), out)
+    try:
+        with np.errstate(all="ignore"):
+            ufunc.reduce(np.ones((1, 1), array.dtype), axis=(0, 1), dtype=dtype)
+        reorderable = True
+    except (ValueError, TypeError):
+        reorderable = False
+    if not reorderable and any(len(array.chunks[a]) > 1 for a in axes):
+        raise TypeError(
+            f"numpy.{ufunc.__name__}.reduce is not reorderable, so ooarray can reduce it only "
+            f"along an axis held in one chunk; rechunk first, e.g. a.rechunk({{{axes[0]}: -1}})")
+    spec = UfuncReduction(f"{ufunc.__name__}.reduce", ufunc, result_dtype, result_dtype,
+                          initial=initial)
+    return _deliver(reduce(array, spec, axes, keepdims), out)

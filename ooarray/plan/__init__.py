@@ -1,0 +1,1 @@
+"""The lazy plan: nodes, fusion, lowering to chunk tasks, scheduling."""

@@ -1,0 +1,181 @@
+"""Fusion: maximal elementwise subtrees become one numexpr expression per output chunk.
+
+No temporary per operator and one pass over memory. A node joins an expression only if
+numexpr computes it in exactly NumPy's dtype: constants are passed as 0-d variables of the
+dtype NumPy's ufunc loop would cast them to (numexpr would otherwise treat ``2.0`` as double
+and promote float32 chains), and each sub-expression's numexpr type is checked once against
+NumPy's result dtype. Anything else (integer arithmetic, ufuncs numexpr lacks, ``dtype=``
+arguments) stays a NumPy call in the same task.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from typing import Any
+
+import numexpr
+import numpy as np
+
+from ooarray.core.chunks import Region, region_shape
+from ooarray.plan.graph import EvaluationContext, Node
+from ooarray.plan.regions import ElementwiseNode, broadcast_region
+
+__all__ = ["FusedExpression", "Fusion", "NUMEXPR_UFUNCS"]
+
+_INFIX = {
+    np.add: "+", np.subtract: "-", np.multiply: "*", np.true_divide: "/", np.power: "**",
+    np.less: "<", np.less_equal: "<=", np.greater: ">", np.greater_equal: ">=",
+    np.equal: "==", np.not_equal: "!=",
+}
+_BOOLEAN_INFIX = {np.logical_and: "&", np.logical_or: "|", np.bitwise_and: "&",
+                  np.bitwise_or: "|"}
+_PREFIX = {np.negative: "-"}
+_BOOLEAN_PREFIX = {np.logical_not: "~", np.invert: "~"}
+_FUNCTIONS = {
+    np.sqrt: "sqrt", np.sin: "sin", np.cos: "cos", np.tan: "tan", np.arcsin: "arcsin",
+    np.arccos: "arccos", np.arctan: "arctan", np.sinh: "sinh", np.cosh: "cosh",
+    np.tanh: "tanh", np.arcsinh: "arcsinh", np.arccosh: "arccosh", np.arctanh: "arctanh",
+    np.log: "log", np.log10: "log10", np.log1p: "log1p", np.log2: "log2", np.exp: "exp",
+    np.expm1: "expm1", np.absolute: "abs", np.conjugate: "conj", np.floor: "floor",
+    np.ceil: "ceil", np.trunc: "trunc", np.arctan2: "arctan2", np.hypot: "hypot",
+    np.copysign: "copysign", np.fmod: "fmod", np.isnan: "isnan", np.isinf: "isinf",
+    np.isfinite: "isfinite", np.signbit: "signbit",
+}
+#: Every ufunc that can join a numexpr expression.
+NUMEXPR_UFUNCS = frozenset(_INFIX) | frozenset(_BOOLEAN_INFIX) | frozenset(_PREFIX) | \
+    frozenset(_BOOLEAN_PREFIX) | frozenset(_FUNCTIONS)
+#: dtypes numexpr reads.
+_OPERAND_DTYPES = frozenset(np.dtype(t) for t in (np.bool_, np.int32, np.int64, np.float32,
+                                                   np.float64, np.complex128))
+#: Result dtypes we let numexpr produce (integer arithmetic differs from NumPy's).
+_RESULT_DTYPES = frozenset(np.dtype(t) for t in (np.bool_, np.float32, np.float64,
+                                                  np.complex128))
+
+
+@functools.lru_cache(maxsize=4096)
+def _numexpr_dtype(expression: str, signature: tuple[tuple[str, str, int], ...]) -> np.dtype | None:
+    local = {name: np.ones((1,) * ndim, dtype) for name, dtype, ndim in signature}
+    try:
+        return numexpr.evaluate(expression, local_dict=local).dtype
+    except Exception:  # numexpr lacks this op for these types: not fusable
+        return None
+
+
+def _render(func: np.ufunc, parts: list[str]) -> str:
+    if func in _INFIX:
+        return f"({parts[0]} {_INFIX[func]} {parts[1]})"
+    if func in _BOOLEAN_INFIX:
+        return f"({parts[0]} {_BOOLEAN_INFIX[func]} {parts[1]})"
+    if func in _PREFIX:
+        return f"({_PREFIX[func]}{parts[0]})"
+    if func in _BOOLEAN_PREFIX:
+        return f"({_BOOLEAN_PREFIX[func]}{parts[0]})"
+    return f"{_FUNCTIONS[func]}({', '.join(parts)})"
+
+
+def _candidate(node: Node) -> bool:
+    if not isinstance(node, ElementwiseNode) or node.kwargs or len(node.dtypes) != 1:
+        return False
+    if node.func not in NUMEXPR_UFUNCS or node.dtype not in _RESULT_DTYPES:
+        return False
+    if (node.func in _BOOLEAN_INFIX or node.func in _BOOLEAN_PREFIX) and node.dtype != np.bool_:
+        return False
+    return all(op.dtype in _OPERAND_DTYPES for op in node.inputs)
+
+
+class FusedExpression:
+    """One numexpr expression standing for a tree of elementwise nodes."""
+
+    def __init__(self, root: ElementwiseNode, expression: str, leaves: dict[str, Node],
+                 constants: dict[str, np.ndarray]) -> None:
+        self.root, self.expression = root, expression
+        self.names = list(leaves)
+        self.leaves = list(leaves.values())
+        self.constants = constants
+        self.dtype = root.dtype
+
+    def leaf_regions(self, region: Region) -> list[tuple[Node, Region]]:
+        """Return the region of every leaf that ``region`` of the root needs."""
+        return [(leaf, broadcast_region(region, self.root.shape, leaf.shape))
+                for leaf in self.leaves]
+
+    def compute(self, arrays: list[np.ndarray], region: Region,
+                ctx: EvaluationContext) -> np.ndarray:
+        out = ctx.allocate(region_shape(region), self.dtype)
+        if out.size:
+            local = dict(zip(self.names, arrays))
+            local.update(self.constants)
+            numexpr.evaluate(self.expression, local_dict=local, out=out)
+        return out
+
+    def scratch_bytes(self, region: Region) -> int:
+        return self.root.scratch_bytes(region)
+
+
+class Fusion:
+    """Finds, and remembers, the fused expression rooted at each elementwise node."""
+
+    def __init__(self) -> None:
+        self._found: dict[int, FusedExpression | None] = {}
+        self._counter = itertools.count()
+
+    def expression_for(self, node: Node) -> FusedExpression | None:
+        """Return the fused expression rooted at ``node``, or None if it is not fusable."""
+        if node.id not in self._found:
+            built = self._visit(node) if _candidate(node) else None
+            fused = None
+            if built is not None:
+                expression, leaves, constants = built
+                fused = FusedExpression(node, expression, leaves, constants)
+            self._found[node.id] = fused
+        return self._found[node.id]
+
+    def _visit(self, node: ElementwiseNode
+               ) -> tuple[str, dict[str, Node], dict[str, np.ndarray]] | None:
+        loop_in = self._loop_dtypes(node)
+        if loop_in is None:
+            return None
+        leaves: dict[str, Node] = {}
+        constants: dict[str, np.ndarray] = {}
+        parts = []
+        for position, op in enumerate(node.operands):
+            if isinstance(op, Node):
+                inner = self._visit(op) if _candidate(op) else None
+                if inner is None:
+                    name = f"v{op.id}"
+                    leaves[name] = op
+                    parts.append(name)
+                else:
+                    parts.append(inner[0])
+                    leaves.update(inner[1])
+                    constants.update(inner[2])
+            else:
+                value = np.asarray(op, dtype=loop_in[position])
+                if value.dtype not in _OPERAND_DTYPES:
+                    return None
+                name = f"k{next(self._counter)}"
+                constants[name] = value
+                parts.append(name)
+        expression = _render(node.func, parts)
+        signature = tuple(sorted((name, leaf.dtype.str, len(leaf.shape))
+                                 for name, leaf in leaves.items())) + tuple(
+            sorted((name, value.dtype.str, 0) for name, value in constants.items()))
+        if _numexpr_dtype(expression, signature) != node.dtype:
+            return None
+        return expression, leaves, constants
+
+    @staticmethod
+    def _loop_dtypes(node: ElementwiseNode) -> tuple[np.dtype, ...] | None:
+        probe: list[Any] = []
+        for op in node.operands:
+            if isinstance(op, Node):
+                probe.append(op.dtype)
+            elif isinstance(op, (bool, int, float, complex)):
+                probe.append(type(op))
+            else:
+                probe.append(np.asarray(op).dtype)
+        try:
+            return node.func.resolve_dtypes(tuple(probe) + (None,) * node.func.nout)
+        except (TypeError, ValueError):
+            return None

@@ -1,0 +1,159 @@
+"""Plan nodes: array-level operations that know their shape, dtype and chunk grid.
+
+Two kinds of node carry everything (Cubed's habit: few primitives, many compositions):
+
+* a **region node** computes any rectangular region of its output from regions of its inputs
+  (elementwise ops, slicing, transposes, broadcasts, fused numexpr expressions). Region nodes
+  are never stored: a task evaluates a whole tree of them for one output chunk.
+* a **materialised node** has chunks that live in the buffer pool: chunks read from a store
+  (:class:`SourceNode`), or made by a chunk task of their own (reduction stages, and later
+  matmul). A region node reads them through the task context.
+
+``input_regions`` is the back-key function: from an output region to the input regions it
+needs. The scheduler walks it to know every chunk access before anything runs.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import numpy as np
+
+from ooarray.core.chunks import Chunks, Region, block_region, region_shape
+from ooarray.store.base import ChunkStore
+
+__all__ = [
+    "Node", "RegionNode", "MaterializedNode", "SourceNode", "ConstantNode", "Operand",
+    "EvaluationContext",
+]
+
+_ids = itertools.count()
+
+#: An operand of a region node: a node, or a scalar that broadcasts.
+Operand = Any
+
+
+class EvaluationContext(Protocol):
+    """What a task gives nodes while they evaluate (implemented by the executor)."""
+
+    def read(self, node: "MaterializedNode", region: Region) -> np.ndarray:
+        """Return ``region`` of a materialised node, from chunks pinned in the pool."""
+
+    def allocate(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        """Return a scratch array from the pool, freed when the task ends."""
+
+
+class Node:
+    """An operation in the plan.
+
+    Attributes
+    ----------
+    shape : tuple of int
+    dtype : numpy.dtype
+    chunks : tuple of tuple of int
+        The grid in which the node's output is produced.
+    inputs : tuple of Node
+        Nodes whose outputs this one reads.
+    id : int
+        Unique within the process; chunk keys are ``(id, block index)``.
+    """
+
+    materialized = False
+
+    def __init__(self, shape: Sequence[int], dtype: np.dtype, chunks: Chunks,
+                 inputs: Sequence["Node"] = ()) -> None:
+        self.shape = tuple(int(s) for s in shape)
+        self.dtype = np.dtype(dtype)
+        self.chunks = tuple(tuple(int(c) for c in axis) for axis in chunks)
+        self.inputs = tuple(inputs)
+        self.id = next(_ids)
+        if len(self.chunks) != len(self.shape):
+            raise AssertionError(f"{type(self).__name__}: chunks {chunks} do not match {shape}")
+
+    @property
+    def nbytes(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
+
+    @property
+    def label(self) -> str:
+        """A short name for plan displays."""
+        return type(self).__name__.removesuffix("Node").lower()
+
+    def __repr__(self) -> str:
+        return f"<{self.label} #{self.id} {self.shape} {self.dtype}>"
+
+
+class RegionNode(Node):
+    """A node that computes any region of its output from regions of its operands."""
+
+    def input_regions(self, region: Region) -> list[tuple[Node, Region]]:
+        """Return, for each node operand, the region of it that ``region`` needs."""
+        raise NotImplementedError
+
+    def compute(self, arrays: list[np.ndarray], region: Region,
+                ctx: EvaluationContext) -> np.ndarray:
+        """Return ``region`` of the output from the operand regions ``arrays``."""
+        raise NotImplementedError
+
+    def scratch_bytes(self, region: Region) -> int:
+        """Bytes ``compute`` takes from the pool for ``region`` (its output, by default)."""
+        return int(np.prod(region_shape(region), dtype=np.int64)) * self.dtype.itemsize
+
+
+class MaterializedNode(Node):
+    """A node whose chunks live in the pool: read from a store or made by a chunk task."""
+
+    materialized = True
+
+    def chunk_key(self, index: tuple[int, ...]) -> tuple[int, tuple[int, ...]]:
+        return (self.id, tuple(index))
+
+    def chunk_region(self, index: tuple[int, ...]) -> Region:
+        return block_region(self.chunks, index)
+
+    # Nodes made by tasks implement these two; sources have a store instead.
+    def task_inputs(self, index: tuple[int, ...]) -> list[tuple[Node, Region]]:
+        """Return the (node, region) pairs that the task making chunk ``index`` evaluates."""
+        raise NotImplementedError
+
+    def compute_chunk(self, index: tuple[int, ...], arrays: list[np.ndarray],
+                      ctx: EvaluationContext) -> np.ndarray:
+        """Return chunk ``index``, allocated with ``ctx.allocate``."""
+        raise NotImplementedError
+
+
+class SourceNode(MaterializedNode):
+    """An array in a chunk store (Zarr, ``.npy``, generated data)."""
+
+    def __init__(self, store: ChunkStore) -> None:
+        super().__init__(store.shape, store.dtype, store.chunks)
+        self.store = store
+
+    @property
+    def label(self) -> str:
+        return self.store.description
+
+
+class ConstantNode(RegionNode):
+    """An array already in memory (the user's ndarray, or a broadcast scalar): read as views."""
+
+    def __init__(self, array: np.ndarray, chunks: Chunks) -> None:
+        super().__init__(array.shape, array.dtype, chunks)
+        self.array = array
+
+    def input_regions(self, region: Region) -> list[tuple[Node, Region]]:
+        return []
+
+    def compute(self, arrays: list[np.ndarray], region: Region,
+                ctx: EvaluationContext) -> np.ndarray:
+        return self.array[region]
+
+    def scratch_bytes(self, region: Region) -> int:
+        return 0
+
+    @property
+    def label(self) -> str:
+        return "in-memory" if self.array.strides.count(0) < self.array.ndim or not \
+            self.array.ndim else "filled"

@@ -1,0 +1,184 @@
+"""Lowering: from a plan's root to chunk tasks, with what each reads and how much memory it needs.
+
+A task either makes one chunk of a materialised node (it goes into the pool) or evaluates one
+region of the root for a sink (an output store, or the result array of ``compute``). Before
+anything runs, the plan knows every task's chunk reads (for the access trace) and its working
+set (for admission, and to refuse a budget too small before work starts).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Hashable
+
+import numpy as np
+
+from ooarray.core.chunks import Chunks, Region, block_region, iter_blocks, overlapping_blocks, \
+    region_shape
+from ooarray.plan.fuse import Fusion
+from ooarray.plan.graph import EvaluationContext, MaterializedNode, Node, SourceNode
+
+__all__ = ["Plan", "Task"]
+
+
+def _region_key(region: Region) -> tuple[tuple[int, int], ...]:
+    return tuple((s.start, s.stop) for s in region)
+
+
+def _region_bytes(region: Region, dtype: np.dtype) -> int:
+    return math.prod(region_shape(region)) * dtype.itemsize
+
+
+@dataclasses.dataclass(eq=False)
+class Task:
+    """One unit of work: make chunk ``index`` of ``node``, or write region ``index`` of a sink.
+
+    Attributes
+    ----------
+    node : Node
+        A materialised node (``sink`` is False) or the plan's root (``sink`` is True).
+    index : tuple of int
+        Chunk index in the node's grid, or in the sink's grid.
+    inputs : list of (Node, region)
+        What the task evaluates.
+    reads : list of chunk keys
+        Materialised chunks it pins, each once.
+    nbytes : int
+        Upper bound of the pool bytes it needs at once.
+    stage : int
+        Tasks of one stage may run together; a stage starts when the previous one ended.
+    """
+
+    node: Node
+    index: tuple[int, ...]
+    inputs: list[tuple[Node, Region]]
+    reads: list[Hashable]
+    nbytes: int
+    stage: int
+    sink: bool = False
+
+    @property
+    def write(self) -> Hashable | None:
+        """The chunk key the task puts into the pool, if any."""
+        return None if self.sink else self.node.chunk_key(self.index)
+
+
+class Plan:
+    """A root node, its fused expressions, and its tasks.
+
+    Parameters
+    ----------
+    root : Node
+        What to compute.
+    sink_chunks : chunk grid
+        The grid in which the result is written (one sink task per block).
+    sink_scratch : int
+        Bytes a sink needs to write one block (an encoder's copy, for example).
+    """
+
+    def __init__(self, root: Node, sink_chunks: Chunks, sink_scratch: int = 0) -> None:
+        self.root = root
+        self.fusion = Fusion()
+        self.stages = self._materialized_stages(root)
+        self.tasks: list[Task] = []
+        for number, node in enumerate(self.stages):
+            for index in iter_blocks(node.chunks):
+                inputs = node.task_inputs(index)
+                out_bytes = _region_bytes(node.chunk_region(index), node.dtype)
+                self.tasks.append(self._task(node, index, inputs, out_bytes, number))
+        for index in iter_blocks(sink_chunks):
+            inputs = [(root, block_region(sink_chunks, index))]
+            task = self._task(root, index, inputs, sink_scratch, len(self.stages))
+            task.sink = True
+            self.tasks.append(task)
+
+    # -- structure ------------------------------------------------------------------------
+    @staticmethod
+    def _materialized_stages(root: Node) -> list[MaterializedNode]:
+        """Materialised nodes made by tasks, inputs before the nodes that read them."""
+        order: list[MaterializedNode] = []
+        seen: set[int] = set()
+        stack: list[tuple[Node, bool]] = [(root, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if expanded:
+                if node.materialized and not isinstance(node, SourceNode):
+                    order.append(node)
+                continue
+            if node.id in seen:
+                continue
+            seen.add(node.id)
+            stack.append((node, True))
+            stack.extend((child, False) for child in reversed(node.inputs))
+        return order
+
+    def input_regions(self, node: Node, region: Region) -> list[tuple[Node, Region]]:
+        """Return what ``node`` reads for ``region``, through its fused expression if it has one."""
+        fused = self.fusion.expression_for(node)
+        return fused.leaf_regions(region) if fused else node.input_regions(region)
+
+    def _task(self, node: Node, index: tuple[int, ...], inputs: list[tuple[Node, Region]],
+              extra_bytes: int, stage: int) -> Task:
+        reads: dict[Hashable, None] = {}
+        seen: set[tuple[int, tuple]] = set()
+        total, read_scratch = extra_bytes, 0
+        pending = list(inputs)
+        while pending:
+            child, region = pending.pop()
+            key = (child.id, _region_key(region))
+            if key in seen:
+                continue
+            seen.add(key)
+            if child.materialized:
+                blocks = overlapping_blocks(child.chunks, region)
+                for block, _, _ in blocks:
+                    reads.setdefault(child.chunk_key(block), None)
+                    total += _region_bytes(child.chunk_region(block), child.dtype)
+                if len(blocks) > 1:
+                    total += _region_bytes(region, child.dtype)
+                if isinstance(child, SourceNode):
+                    read_scratch = max(read_scratch, child.store.read_scratch_bytes())
+                continue
+            fused = self.fusion.expression_for(child)
+            total += (fused or child).scratch_bytes(region)
+            pending.extend(self.input_regions(child, region))
+        return Task(node, tuple(index), list(inputs), list(reads), total + read_scratch, stage)
+
+    # -- evaluation -----------------------------------------------------------------------
+    def evaluate(self, node: Node, region: Region, ctx: "TaskCache") -> np.ndarray:
+        """Return ``region`` of ``node``'s output, evaluating region nodes (fused) on the way."""
+        if node.materialized:
+            return ctx.read(node, region)
+        key = (node.id, _region_key(region))
+        cached = ctx.cache.get(key)
+        if cached is not None:
+            return cached
+        fused = self.fusion.expression_for(node)
+        pairs = fused.leaf_regions(region) if fused else node.input_regions(region)
+        arrays = [self.evaluate(child, child_region, ctx) for child, child_region in pairs]
+        result = (fused or node).compute(arrays, region, ctx)
+        ctx.cache[key] = result
+        return result
+
+    @property
+    def max_task_bytes(self) -> int:
+        """The largest working set of any task."""
+        return max((t.nbytes for t in self.tasks), default=0)
+
+    def describe(self) -> str:
+        """A few lines on the plan: stages, tasks, fused expressions."""
+        lines = [f"plan for {self.root!r}: {len(self.tasks)} tasks in {len(self.stages) + 1} "
+                 f"stages, largest task {self.max_task_bytes} bytes"]
+        for node in self.stages:
+            lines.append(f"  stage {node!r}")
+        for found in self.fusion._found.values():
+            if found is not None:
+                lines.append(f"  fused: {found.expression}")
+        return "\n".join(lines)
+
+
+class TaskCache(EvaluationContext):
+    """What :meth:`Plan.evaluate` needs of a task context: reads, allocations, a cache."""
+
+    cache: dict

@@ -1,0 +1,170 @@
+"""Zarr v3 chunk store: the default persisted format.
+
+Reads of whole chunks from a local directory written with the codecs ooarray uses (bytes, then
+Blosc, Zstd or nothing) skip zarr's general path and decode the chunk file straight into the
+pool's buffer: zarr's own read allocates a fresh array per chunk, and on this class of machine
+memory touched for the first time costs ten times more than memory reused. Any other layout
+(remote stores, sharding, other codecs, edge chunks) goes through zarr's public API.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import numcodecs
+import numpy as np
+import zarr
+from zarr.codecs import BloscCodec, BytesCodec, ZstdCodec
+
+from ooarray.core.chunks import Chunks, block_region, normalize_chunks, region_shape
+from ooarray.store.base import ChunkStore
+
+__all__ = ["ZarrStore", "default_compressor"]
+
+
+def default_compressor(itemsize: int = 8) -> BloscCodec:
+    """Return the codec ooarray writes with: Blosc LZ4 with byte shuffle.
+
+    Measured on this class of machine it writes about 3x faster than zarr's default zstd
+    (1.2 vs 0.4 GB/s) and still compresses; random floats barely compress with any codec.
+    """
+    return BloscCodec(cname="lz4", clevel=5, shuffle="shuffle", typesize=itemsize)
+
+
+class ZarrStore(ChunkStore):
+    """A Zarr v3 array as a chunk store.
+
+    Parameters
+    ----------
+    array : zarr.Array
+        The array to read (and write).
+    final_path : str, optional
+        Where the array becomes visible on :meth:`commit`, when it is being written to a
+        temporary directory.
+    """
+
+    def __init__(self, array: zarr.Array, final_path: str | None = None,
+                 temp_path: str | None = None) -> None:
+        self.array = array
+        self.shape = tuple(array.shape)
+        self.dtype = np.dtype(array.dtype)
+        chunk_shape = tuple(array.chunks)
+        self.chunks = normalize_chunks(chunk_shape, self.shape, self.dtype.itemsize)
+        self._final_path, self._temp_path = final_path, temp_path
+        self._direct = self._direct_reader()
+
+    @classmethod
+    def open(cls, path: str | os.PathLike) -> "ZarrStore":
+        """Open an existing Zarr array for reading."""
+        return cls(zarr.open_array(os.fspath(path), mode="r"))
+
+    @classmethod
+    def create(cls, path: str | os.PathLike, shape: tuple[int, ...], dtype: np.dtype,
+               chunk_shape: tuple[int, ...], overwrite: bool = False,
+               compressor: object = "default") -> "ZarrStore":
+        """Start writing a Zarr array that appears at ``path`` only on :meth:`commit`.
+
+        Raises
+        ------
+        FileExistsError
+            If ``path`` exists and ``overwrite`` is false.
+        """
+        final = Path(path)
+        if final.exists() and not overwrite:
+            raise FileExistsError(f"{final} already exists; pass overwrite=True to replace it")
+        temp = final.parent / f".{final.name}.partial-{uuid.uuid4().hex[:8]}"
+        compressors = (default_compressor(np.dtype(dtype).itemsize),) if compressor == "default" \
+            else ((compressor,) if compressor is not None else None)
+        array = zarr.create_array(
+            store=str(temp), shape=shape, dtype=dtype,
+            chunks=tuple(max(1, c) for c in chunk_shape), compressors=compressors,
+            fill_value=0, zarr_format=3,
+        )
+        return cls(array, final_path=str(final), temp_path=str(temp))
+
+    @property
+    def description(self) -> str:
+        return f"zarr {self._final_path or getattr(self.array.store, 'root', self.array.store)}"
+
+    def _direct_reader(self):
+        """Return a function that decodes a chunk file into a buffer, or None if unsupported."""
+        store = self.array.store
+        meta = self.array.metadata
+        root = getattr(store, "root", None)
+        if root is None or getattr(meta, "zarr_format", 2) != 3 or self.dtype.hasobject:
+            return None
+        codecs = list(getattr(meta, "codecs", ()))
+        if not codecs or not isinstance(codecs[0], BytesCodec):
+            return None
+        endian = getattr(codecs[0], "endian", None)
+        if self.dtype.itemsize > 1 and endian is not None and endian.value != "little":
+            return None
+        rest = codecs[1:]
+        if len(rest) > 1:
+            return None
+        decode = None
+        if rest and isinstance(rest[0], BloscCodec):
+            decode = numcodecs.blosc.decompress
+        elif rest and isinstance(rest[0], ZstdCodec) and not rest[0].checksum:
+            zstd = numcodecs.Zstd()
+            decode = lambda data, out: zstd.decode(data, out=out)  # noqa: E731
+        elif rest:
+            return None
+        directory = Path(root) / self.array.path
+        encoding = meta.chunk_key_encoding
+        fill = self.array.fill_value
+
+        def read(index: tuple[int, ...], out: np.ndarray) -> bool:
+            if out.shape != tuple(self.array.chunks):
+                return False  # an edge chunk is stored padded: zarr's path trims it
+            name = directory / encoding.encode_chunk_key(tuple(index))
+            try:
+                with open(name, "rb", buffering=0) as handle:
+                    if decode is None:
+                        handle.readinto(memoryview(out).cast("B"))
+                    else:
+                        decode(handle.read(), out)
+            except FileNotFoundError:
+                out.fill(fill)
+            return True
+
+        return read
+
+    def read_scratch_bytes(self) -> int:
+        # A compressed chunk is read whole before it is decoded; zarr's own path also holds
+        # a decoded copy.
+        return 2 * int(np.prod(self.array.chunks)) * self.dtype.itemsize
+
+    def read_chunk(self, index: tuple[int, ...], out: np.ndarray) -> None:
+        if self._direct is not None and self._direct(index, out):
+            return
+        out[...] = self.array[block_region(self.chunks, index)]
+
+    def write_chunk(self, index: tuple[int, ...], data: np.ndarray) -> None:
+        region = block_region(self.chunks, index)
+        if region_shape(region) != data.shape:
+            raise ValueError(f"chunk {index} has shape {region_shape(region)}, got {data.shape}")
+        self.array[region] = data
+
+    def commit(self) -> None:
+        if self._temp_path is None:
+            return
+        final = Path(self._final_path)
+        old = None
+        if final.exists():
+            old = final.parent / f".{final.name}.old-{uuid.uuid4().hex[:8]}"
+            final.rename(old)
+        os.replace(self._temp_path, final)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+        self.array = zarr.open_array(str(final), mode="r")
+        self._temp_path = None
+        self._direct = self._direct_reader()
+
+    def abort(self) -> None:
+        if self._temp_path is not None:
+            shutil.rmtree(self._temp_path, ignore_errors=True)
+            self._temp_path = None
