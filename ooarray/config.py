@@ -10,6 +10,7 @@ used as a context manager, which restores the previous settings on exit::
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import os
 import re
@@ -107,7 +108,7 @@ class Config:
 
     def validated(self, **changes: Any) -> "Config":
         """Return a copy with ``changes`` applied, after checking each value."""
-        unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})
+        unknown = sorted(builtins.set(changes) - {f.name for f in dataclasses.fields(self)})
         if unknown:
             raise TypeError(
                 f"unknown ooarray setting(s) {unknown}; the settings are "

@@ -167,10 +167,15 @@ class BufferManager:
 
     def _obtain(self, nbytes: int) -> np.ndarray:
         raw = self._take_free(nbytes)
+        if raw is None:
+            # Free buffers of the wrong size go before any live chunk: evicting a chunk may
+            # cost a re-read or a spill, dropping an unusable buffer costs nothing.
+            self._trim_free(max(0, self.limit - nbytes))
         while raw is None and self._held + nbytes > self.limit and self._evict_one():
             raw = self._take_free(nbytes)
+            if raw is None:
+                self._trim_free(max(0, self.limit - nbytes))
         if raw is None:
-            self._trim_free(max(0, self.limit - nbytes))
             if self._held + nbytes > self.limit:
                 self.overshoot_bytes = max(self.overshoot_bytes,
                                            self._held + nbytes - self.limit)
