@@ -71,7 +71,7 @@ def parse_bytes(value: int | float | str) -> int:
     else:
         raise ValueError(f"memory size must be {_BYTES_FORMS}; got {value!r}")
     if not nbytes > 0:
-        raise ValueError(f"memory size must be positive; got {value!r}")
+        raise ValueError(f"memory size must be positive, {_BYTES_FORMS}; got {value!r}")
     return int(nbytes)
 
 

@@ -17,7 +17,7 @@ import collections
 import contextlib
 import dataclasses
 import threading
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -100,11 +100,15 @@ class BufferManager:
         with self._lock:
             self._trim_free(0)
 
-    def set_trace(self, trace: Sequence[Hashable], intermediates: set[Hashable]) -> None:
-        """Give the schedule's chunk accesses; ``intermediates`` are freed after their last use."""
+    def set_trace(self, trace: Sequence[Hashable], reads: Mapping[Hashable, int]) -> None:
+        """Give the schedule's chunk accesses, and how often each intermediate will be read.
+
+        An intermediate chunk is freed after its last read, and spilled only if evicted
+        before it.
+        """
         with self._lock:
             self.policy.set_trace(trace)
-            self._remaining = collections.Counter(k for k in trace if k in intermediates)
+            self._remaining = collections.Counter(reads)
 
     @property
     def held_bytes(self) -> int:

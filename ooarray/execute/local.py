@@ -169,7 +169,7 @@ def execute(plan: Plan, sink: Sink) -> Stats:
     with _run_lock:
         _pool.reset(settings.memory_limit - sink.resident_bytes,
                     make_policy(settings.policy), stats, spill)
-        _pool.set_trace(order.trace, set(order.uses))
+        _pool.set_trace(order.trace, order.uses)
         try:
             with _numexpr_threads(cores // threads):
                 for group in order.stages:

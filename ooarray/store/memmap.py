@@ -80,7 +80,9 @@ class NpyStore(ChunkStore):
         """
         with open(path, "rb") as handle:
             version = np.lib.format.read_magic(handle)
-            shape, fortran, dtype = np.lib.format._read_array_header(handle, version)
+            read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) \
+                else np.lib.format.read_array_header_2_0
+            shape, fortran, dtype = read_header(handle)
             offset = handle.tell()
         if dtype.hasobject or dtype.kind not in "biufc":
             raise TypeError(f"{path} holds dtype {dtype}; ooarray supports bool, integer, "
@@ -101,7 +103,11 @@ class NpyStore(ChunkStore):
         header = {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)),
                   "fortran_order": False, "shape": tuple(shape)}
         with open(temp, "wb") as handle:
-            np.lib.format._write_array_header(handle, header, None)
+            try:
+                np.lib.format.write_array_header_1_0(handle, header)
+            except ValueError:  # a header too long for format 1.0
+                handle.seek(0)
+                np.lib.format.write_array_header_2_0(handle, header)
             offset = handle.tell()
             handle.truncate(offset + int(np.prod(shape)) * np.dtype(dtype).itemsize)
         return cls(temp, shape, dtype, offset, chunks, final_path=str(final))

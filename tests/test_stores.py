@@ -1,0 +1,242 @@
+"""Stores: round trips through Zarr, .npy, memmaps and memory; writes that fail leave nothing."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import zarr
+
+import ooarray as oa
+from ooarray.store.memmap import NpyStore
+from ooarray.store.memory import MemoryStore
+from ooarray.store.spill import SpillStore
+from ooarray.store.zarr import ZarrStore
+
+DTYPES = [np.bool_, np.int8, np.uint16, np.int64, np.float32, np.float64, np.complex128]
+SHAPES_AND_CHUNKS = [((), None), ((0,), None), ((7,), 3), ((5, 6), (2, 4)), ((4, 3, 5), (3, 2, 2)),
+                     ((2, 3, 4, 5), (1, 2, 3, 4))]
+
+
+def _values(shape, dtype, seed=0):
+    rng = np.random.default_rng(seed)
+    values = rng.standard_normal(shape) * 50
+    if np.dtype(dtype).kind == "c":
+        values = values + 1j * rng.standard_normal(shape)
+    return np.asarray(values).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape, chunks", SHAPES_AND_CHUNKS)
+def test_zarr_round_trip(tmp_path, shape, chunks, dtype):
+    values = _values(shape, dtype)
+    stored = oa.asarray(values, chunks=chunks).to_zarr(tmp_path / "x.zarr")
+    assert isinstance(stored, oa.OOArray)
+    reopened = oa.open(tmp_path / "x.zarr")
+    assert reopened.dtype == values.dtype and reopened.shape == values.shape
+    np.testing.assert_array_equal(reopened.compute(), values)
+    np.testing.assert_array_equal(zarr.open_array(str(tmp_path / "x.zarr"))[...], values)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape, chunks", SHAPES_AND_CHUNKS)
+def test_npy_round_trip(tmp_path, shape, chunks, dtype):
+    values = _values(shape, dtype)
+    oa.save(tmp_path / "x.npy", oa.asarray(values, chunks=chunks))
+    np.testing.assert_array_equal(np.load(tmp_path / "x.npy"), values)
+    np.testing.assert_array_equal(oa.open(tmp_path / "x.npy").compute(), values)
+
+
+@pytest.mark.parametrize("chunks", [(2, 3, 4), (1, 6, 2), (5, 1, 1), "auto"])
+def test_npy_read_any_chunking_including_non_contiguous(tmp_path, chunks):
+    values = _values((5, 6, 7), np.float64)
+    np.save(tmp_path / "x.npy", values)
+    array = oa.open(tmp_path / "x.npy", chunks=chunks)
+    np.testing.assert_array_equal(array.compute(), values)
+    np.testing.assert_array_equal(np.asarray(array[1:4, ::2, 3]), values[1:4, ::2, 3])
+
+
+def test_npy_fortran_order_file(tmp_path):
+    values = np.asfortranarray(_values((6, 5), np.float32))
+    np.save(tmp_path / "f.npy", values)
+    array = oa.open(tmp_path / "f.npy")
+    np.testing.assert_array_equal(array.compute(), values)
+
+
+def test_npy_non_contiguous_chunks_write(tmp_path):
+    values = _values((6, 8), np.int32)
+    store = NpyStore.create(tmp_path / "w.npy", (6, 8), np.int32, ((3, 3), (4, 4)))
+    for i in range(2):
+        for j in range(2):
+            store.write_chunk((i, j), values[3 * i:3 * i + 3, 4 * j:4 * j + 4])
+    store.commit()
+    np.testing.assert_array_equal(np.load(tmp_path / "w.npy"), values)
+
+
+def test_asarray_memmap_reads_the_file_per_chunk(tmp_path):
+    values = _values((40, 10), np.float64)
+    np.save(tmp_path / "m.npy", values)
+    mapped = np.load(tmp_path / "m.npy", mmap_mode="r")
+    array = oa.asarray(mapped[5:], chunks=(7, 10))
+    assert "npy" in repr(array)
+    np.testing.assert_array_equal(array.compute(), values[5:])
+
+
+def test_asarray_zarr_array(tmp_path):
+    values = _values((9, 4), np.float32)
+    z = zarr.create_array(str(tmp_path / "z.zarr"), shape=values.shape, chunks=(4, 4),
+                          dtype=values.dtype)
+    z[...] = values
+    array = oa.asarray(z)
+    assert array.chunks == ((4, 4, 1), (4,))
+    np.testing.assert_array_equal((array * 2).compute(), values * 2)
+
+
+@pytest.mark.parametrize("compressor", [None, "default", zarr.codecs.ZstdCodec(level=1)])
+def test_zarr_direct_read_matches_zarr_api(tmp_path, compressor):
+    values = _values((10, 6), np.float64)
+    z = zarr.create_array(str(tmp_path / "z.zarr"), shape=values.shape, chunks=(4, 6),
+                          dtype=values.dtype,
+                          compressors=(compressor,) if compressor not in (None, "default")
+                          else (None if compressor is None else "auto"))
+    z[...] = values
+    store = ZarrStore.open(tmp_path / "z.zarr")
+    for index in [(0, 0), (1, 0), (2, 0)]:
+        out = np.empty(store.chunk_shape(index))
+        store.read_chunk(index, out)
+        np.testing.assert_array_equal(out, values[4 * index[0]:4 * index[0] + 4])
+
+
+def test_zarr_missing_chunks_read_as_fill_value(tmp_path):
+    z = zarr.create_array(str(tmp_path / "z.zarr"), shape=(8,), chunks=(4,), dtype="f8",
+                          fill_value=3.5, compressors=None)
+    np.testing.assert_array_equal(oa.open(tmp_path / "z.zarr").compute(), np.full(8, 3.5))
+
+
+def test_memory_store_round_trip():
+    values = _values((5, 4), np.int64)
+    store = MemoryStore(values.shape, values.dtype, ((3, 2), (4,)), values)
+    assert store.to_numpy().tolist() == values.tolist()
+
+
+def test_open_missing_path_is_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no Zarr array"):
+        oa.open(tmp_path / "nothing.zarr")
+
+
+def test_to_zarr_refuses_to_overwrite_unless_asked(tmp_path):
+    oa.ones(4).to_zarr(tmp_path / "x.zarr")
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        oa.zeros(4).to_zarr(tmp_path / "x.zarr")
+    oa.zeros(4).to_zarr(tmp_path / "x.zarr", overwrite=True)
+    assert oa.open(tmp_path / "x.zarr").compute().tolist() == [0, 0, 0, 0]
+
+
+def test_overwrite_a_store_with_an_expression_of_itself(tmp_path):
+    oa.arange(10.0, chunks=3).to_zarr(tmp_path / "x.zarr")
+    a = oa.open(tmp_path / "x.zarr")
+    (a * 2).to_zarr(tmp_path / "x.zarr", overwrite=True)
+    assert oa.open(tmp_path / "x.zarr").compute().tolist() == [2.0 * i for i in range(10)]
+
+
+class Boom(RuntimeError):
+    pass
+
+
+def _failing_array(fail_at_block):
+    from ooarray.plan.graph import SourceNode
+    from ooarray.store.generated import GeneratedStore
+
+    def fill(index, region, out):
+        if index[0] == fail_at_block:
+            raise Boom("disk on fire")
+        out.fill(1.0)
+
+    store = GeneratedStore((40,), np.float64, ((4,) * 10,), fill, "failing")
+    return oa.OOArray(SourceNode(store))
+
+
+@pytest.mark.parametrize("fmt", ["x.zarr", "x.npy"])
+@pytest.mark.parametrize("executor", ["sync", "threads"])
+def test_failed_write_leaves_no_store_that_looks_complete(tmp_path, fmt, executor):
+    with oa.config.set(executor=executor), pytest.raises(Boom):
+        oa.save(tmp_path / fmt, _failing_array(fail_at_block=6) + 1)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_failed_overwrite_keeps_the_old_store(tmp_path):
+    oa.arange(40.0, chunks=4).to_zarr(tmp_path / "x.zarr")
+    with pytest.raises(Boom):
+        (_failing_array(fail_at_block=3) * 2).to_zarr(tmp_path / "x.zarr", overwrite=True)
+    assert oa.open(tmp_path / "x.zarr").compute().tolist() == list(np.arange(40.0))
+    assert [p.name for p in tmp_path.iterdir()] == ["x.zarr"]
+
+
+def test_interrupted_write_leaves_no_store(tmp_path):
+    """A KeyboardInterrupt in the middle of a write (Ctrl-C) cleans up like an error."""
+    from ooarray.plan.graph import SourceNode
+    from ooarray.store.generated import GeneratedStore
+
+    def fill(index, region, out):
+        if index[0] == 5:
+            raise KeyboardInterrupt
+        out.fill(2.0)
+
+    array = oa.OOArray(SourceNode(GeneratedStore((40,), np.float64, ((4,) * 10,), fill, "x")))
+    with pytest.raises(KeyboardInterrupt):
+        array.to_zarr(tmp_path / "x.zarr")
+    assert list(tmp_path.iterdir()) == []
+
+
+def _partials_that_spill(tmp_path):
+    # sum(axis=0) over 64 row-chunks: 64 partial rows of 4096 values (2 MiB) cannot all stay
+    # in a 1 MB pool before the combine stage reads them back.
+    rng = np.random.default_rng(3)
+    values = rng.standard_normal((64, 4096))
+    return values, oa.asarray(values, chunks=(1, 512))
+
+
+def test_intermediates_spill_and_are_removed_after_compute(tmp_path):
+    values, array = _partials_that_spill(tmp_path)
+    spill_dir = tmp_path / "spill"
+    with oa.config.set(memory_limit="1MB", spill_dir=str(spill_dir)), \
+            oa.collect_stats() as stats:
+        result = array.sum(axis=0).compute()
+    np.testing.assert_allclose(result, values.sum(axis=0), rtol=1e-12)
+    assert stats.bytes_spilled > 0
+    assert not any(spill_dir.rglob("*"))
+
+
+def test_spill_removed_when_compute_fails(tmp_path):
+    spill_dir = tmp_path / "spill"
+    values, array = _partials_that_spill(tmp_path)
+    bad = array.sum(axis=0) + _failing_array(fail_at_block=9).sum()
+    with oa.config.set(memory_limit="1MB", spill_dir=str(spill_dir)), pytest.raises(Boom):
+        bad.compute()
+    assert not any(spill_dir.rglob("*"))
+
+
+def test_spill_store_removed_at_interpreter_exit(tmp_path):
+    code = (
+        "import numpy as np, sys\n"
+        "from ooarray.store.spill import SpillStore\n"
+        f"s = SpillStore({str(tmp_path)!r})\n"
+        "s.write('k', np.ones(10))\n"
+        "sys.exit(0)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_spill_store_round_trip_and_delete(tmp_path):
+    store = SpillStore(str(tmp_path))
+    data = np.arange(12, dtype=np.int16).reshape(3, 4)
+    store.write(("k", 1), data)
+    out = np.empty_like(data)
+    store.read(("k", 1), out)
+    np.testing.assert_array_equal(out, data)
+    store.delete(("k", 1))
+    assert os.listdir(store.directory) == []
+    store.close()
+    assert not os.path.exists(store.directory)
