@@ -42,6 +42,11 @@ _FUNCTIONS = {
     np.copysign: "copysign", np.fmod: "fmod", np.isnan: "isnan", np.isinf: "isinf",
     np.isfinite: "isfinite", np.signbit: "signbit",
 }
+#: The only ufuncs whose numexpr complex versions match NumPy's: numexpr's complex multiply,
+#: divide, power and transcendental functions ignore C99 Annex G (infinities and NaNs come out
+#: differently) and some put branch cuts on the other side (arcsinh(-2.5j), arctan(3j)).
+_COMPLEX_SAFE = frozenset({np.add, np.subtract, np.negative, np.conjugate, np.equal,
+                           np.not_equal, np.isnan, np.isinf, np.isfinite, np.absolute})
 #: Every ufunc that can join a numexpr expression.
 NUMEXPR_UFUNCS = frozenset(_INFIX) | frozenset(_BOOLEAN_INFIX) | frozenset(_PREFIX) | \
     frozenset(_BOOLEAN_PREFIX) | frozenset(_FUNCTIONS)
@@ -136,6 +141,8 @@ class Fusion:
         loop_in = self._loop_dtypes(node)
         if loop_in is None:
             return None
+        if node.func not in _COMPLEX_SAFE and any(dt.kind == "c" for dt in loop_in):
+            return None
         leaves: dict[str, Node] = {}
         constants: dict[str, np.ndarray] = {}
         parts = []
@@ -151,7 +158,11 @@ class Fusion:
                     leaves.update(inner[1])
                     constants.update(inner[2])
             else:
-                value = np.asarray(op, dtype=loop_in[position])
+                try:
+                    value = np.asarray(op, dtype=loop_in[position])
+                except OverflowError:
+                    # NumPy compares out-of-range Python ints exactly (2**70 > int64 array).
+                    return None
                 if value.dtype not in _OPERAND_DTYPES:
                     return None
                 name = f"k{next(self._counter)}"
