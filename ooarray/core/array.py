@@ -177,6 +177,26 @@ class OOArray(NDArrayOperatorsMixin):
         result = self.compute()
         return result if dtype is None else result.astype(dtype, copy=False)
 
+    def _fast_power(self, exponent: Any) -> np.ufunc | None:
+        # ndarray.__pow__ swaps in these ufuncs for an exact Python int or float exponent,
+        # which changes dtypes and values (bool ** 2 is int8; complex ** -1 of inf is 0).
+        if type(exponent) is int and exponent == 2:
+            return np.square
+        if self.dtype.kind in "fc":
+            if type(exponent) is int and exponent == -1:
+                return np.reciprocal
+            if type(exponent) is float and exponent == 0.5:
+                return np.sqrt
+        return None
+
+    def __pow__(self, other: Any) -> Any:
+        fast = self._fast_power(other)
+        return fast(self) if fast is not None else np.power(self, other)
+
+    def __ipow__(self, other: Any) -> Any:
+        fast = self._fast_power(other)
+        return fast(self, out=self) if fast is not None else np.power(self, other, out=self)
+
     # -- conversions that compute ---------------------------------------------------------
     def compute(self) -> np.ndarray:
         """Compute the array and return it as a NumPy array.
