@@ -1,0 +1,37 @@
+"""Shared fixtures: dtypes, (shape, chunks) cases, a seeded generator, hypothesis settings."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+from helpers import CASES, DTYPES
+
+settings.register_profile(
+    "ooarray", max_examples=25, deadline=None, derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+# HYPOTHESIS_PROFILE=explore runs many more random examples when hunting for bugs.
+settings.register_profile("explore", max_examples=1000, deadline=None,
+                          suppress_health_check=list(HealthCheck))
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ooarray"))
+
+
+@pytest.fixture(params=DTYPES, ids=str)
+def dtype(request) -> np.dtype:
+    """Each dtype the suite covers."""
+    return request.param
+
+
+@pytest.fixture(params=CASES, ids=lambda case: f"{case[0]}-{case[1]}")
+def case(request) -> tuple:
+    """A (shape, chunks) pair: 0-d, empty, one chunk, length-1 chunks, ragged, uneven."""
+    return request.param
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    """A generator seeded per test, so failures reproduce."""
+    return np.random.default_rng(1234)

@@ -1,0 +1,285 @@
+"""Every NumPy ufunc's ``__call__`` against NumPy: dtypes, operand mixes, broadcasting, errors."""
+
+from __future__ import annotations
+
+import operator
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import ooarray as oa
+from helpers import DTYPES, assert_like_numpy, chunkings, numpy_result, quiet, sample
+
+#: Every ufunc in the numpy namespace that is elementwise (signature None).
+UFUNCS = sorted({getattr(np, name) for name in dir(np)
+                 if isinstance(getattr(np, name), np.ufunc)
+                 and getattr(np, name).signature is None}, key=lambda u: u.__name__)
+UNARY = [u for u in UFUNCS if u.nin == 1]
+BINARY = [u for u in UFUNCS if u.nin == 2]
+
+
+def check(numpy_call, ooarray_call):
+    """Run both; NumPy's error type must be ooarray's, else results must match."""
+    expected, error = numpy_result(numpy_call)
+    if error is not None:
+        with pytest.raises(type(error)):
+            with quiet():
+                result = ooarray_call()
+                for part in result if isinstance(result, tuple) else (result,):
+                    part.compute()
+        return
+    with quiet():
+        result = ooarray_call()
+    if isinstance(expected, tuple):
+        assert isinstance(result, tuple) and len(result) == len(expected)
+        for part, want in zip(result, expected):
+            assert_like_numpy(part, want)
+    else:
+        assert_like_numpy(result, expected)
+
+
+def test_ufunc_list_is_complete():
+    assert len(UFUNCS) > 80
+    assert {np.divmod, np.modf, np.frexp, np.ldexp, np.isnat} <= set(UFUNCS)
+
+
+@pytest.mark.parametrize("ufunc", UNARY, ids=lambda u: u.__name__)
+def test_unary_ufunc(ufunc, dtype, rng):
+    x = sample((5, 6), dtype, rng)
+    a = oa.asarray(x, chunks=(2, 4))
+    check(lambda: ufunc(x), lambda: ufunc(a))
+
+
+@pytest.mark.parametrize("ufunc", BINARY, ids=lambda u: u.__name__)
+@pytest.mark.parametrize("mix", ["oo-oo", "oo-nd", "nd-oo", "oo-0d", "0d-oo"])
+def test_binary_ufunc_operand_mixes(ufunc, dtype, mix, rng):
+    x = sample((5, 6), dtype, rng)
+    y = sample((6,), dtype, rng, special=False)
+    if ufunc in (np.left_shift, np.right_shift, np.ldexp) and dtype.kind in "iu":
+        y = sample((6,), dtype, rng, low=0, high=5)
+    if mix.startswith("0d"):
+        x = x[1, 2]
+    elif mix.endswith("0d"):
+        y = y[3]
+    wrap = {"oo": lambda v, c: oa.asarray(v, chunks=c), "nd": lambda v, c: v,
+            "0d": lambda v, c: v}
+    first, second = mix.split("-")
+    a = wrap[first](x, (2, 4) if np.ndim(x) == 2 else 4)
+    b = wrap[second](y, 4)
+    check(lambda: ufunc(x, y), lambda: ufunc(a, b))
+
+
+SCALARS = [True, 3, -2, 300, 2**70, 2.5, -0.0, float("nan"), 1 + 2j]
+
+
+@pytest.mark.parametrize("ufunc", [np.add, np.multiply, np.subtract, np.true_divide,
+                                   np.floor_divide, np.power, np.maximum, np.equal,
+                                   np.arctan2, np.bitwise_and, np.remainder],
+                         ids=lambda u: u.__name__)
+@pytest.mark.parametrize("scalar", SCALARS, ids=repr)
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_python_scalars_follow_nep50(ufunc, scalar, side, dtype, rng):
+    x = sample((4, 3), dtype, rng, low=1, high=5)
+    a = oa.asarray(x, chunks=(3, 2))
+    if side == "left":
+        check(lambda: ufunc(scalar, x), lambda: ufunc(scalar, a))
+    else:
+        check(lambda: ufunc(x, scalar), lambda: ufunc(a, scalar))
+
+
+@pytest.mark.parametrize("scalar_type", [np.int8, np.uint8, np.int64, np.uint64, np.float32,
+                                         np.float64, np.complex128, np.bool_],
+                         ids=lambda t: t.__name__)
+def test_numpy_scalars_are_strong(scalar_type, dtype, rng):
+    x = sample((6,), dtype, rng, low=1, high=5)
+    a = oa.asarray(x, chunks=4)
+    s = scalar_type(3)
+    check(lambda: x * s, lambda: a * s)
+    check(lambda: s - x, lambda: s - a)
+    check(lambda: np.add(s, x), lambda: np.add(s, a))
+
+
+def test_float32_times_python_float_stays_float32():
+    x = np.linspace(0, 1, 7, dtype=np.float32)
+    a = oa.asarray(x, chunks=3)
+    assert_like_numpy(a * 2.0, x * 2.0)
+    assert (a * 2.0).dtype == np.float32
+
+
+def test_int8_plus_out_of_range_python_int_raises_overflow():
+    a = oa.asarray(np.arange(5, dtype=np.int8), chunks=2)
+    with pytest.raises(OverflowError):
+        np.arange(5, dtype=np.int8) + 300
+    with pytest.raises(OverflowError):
+        a + 300
+    with pytest.raises(OverflowError):
+        oa.asarray(np.arange(5, dtype=np.uint8)) - (-1)
+
+
+@pytest.mark.parametrize("left", DTYPES, ids=str)
+@pytest.mark.parametrize("ufunc", [np.add, np.multiply, np.true_divide, np.power, np.maximum,
+                                   np.less, np.arctan2, np.hypot, np.remainder,
+                                   np.copysign, np.logical_xor, np.bitwise_or],
+                         ids=lambda u: u.__name__)
+def test_mixed_dtype_promotion(ufunc, left, dtype, rng):
+    x = sample((3, 1, 4), left, rng, low=0, high=4)
+    y = sample((5, 1), dtype, rng, low=0, high=4)
+    a = oa.asarray(x, chunks=(2, 1, 3))
+    b = oa.asarray(y, chunks=(2, 1))
+    check(lambda: ufunc(x, y), lambda: ufunc(a, b))
+
+
+@given(data=st.data())
+def test_random_ufunc_shapes_and_chunks(data):
+    ufunc = data.draw(st.sampled_from(UFUNCS), label="ufunc")
+    dtype = data.draw(st.sampled_from(DTYPES), label="dtype")
+    shape = data.draw(st.lists(st.integers(0, 5), max_size=4).map(tuple), label="shape")
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**16), label="seed"))
+    arrays, operands = [], []
+    for position in range(ufunc.nin):
+        # Drop leading axes or set sides to 1 so that operands broadcast.
+        lead = data.draw(st.integers(0, len(shape)), label="lead") if position else 0
+        own = tuple(n if data.draw(st.booleans(), label="keep") else 1 for n in shape[lead:]) \
+            if position else shape
+        x = sample(own, dtype, rng)
+        arrays.append(x)
+        operands.append(oa.asarray(x, chunks=data.draw(chunkings(own), label="chunks")))
+    check(lambda: ufunc(*arrays), lambda: ufunc(*operands))
+
+
+@pytest.mark.parametrize("ufunc", [np.divmod, np.modf, np.frexp], ids=lambda u: u.__name__)
+def test_multi_output_ufuncs_return_tuples(ufunc, rng):
+    x = sample((7, 3), np.float64, rng)
+    a = oa.asarray(x, chunks=(3, 2))
+    args = (x, 2.5) if ufunc is np.divmod else (x,)
+    oo_args = (a, 2.5) if ufunc is np.divmod else (a,)
+    result = ufunc(*oo_args)
+    assert isinstance(result, tuple) and len(result) == ufunc.nout
+    check(lambda: ufunc(*args), lambda: ufunc(*oo_args))
+
+
+def test_divmod_builtin_returns_tuple(rng):
+    x = sample((9,), np.int64, rng, low=-20, high=20)
+    a = oa.asarray(x, chunks=4)
+    check(lambda: divmod(x, 7), lambda: divmod(a, 7))
+    check(lambda: divmod(x, -7), lambda: divmod(a, -7))
+
+
+OPERATORS = [operator.add, operator.sub, operator.mul, operator.truediv, operator.floordiv,
+             operator.mod, operator.pow, operator.lshift, operator.rshift, operator.and_,
+             operator.or_, operator.xor, operator.lt, operator.le, operator.eq, operator.ne,
+             operator.gt, operator.ge]
+
+
+@pytest.mark.parametrize("op", OPERATORS, ids=lambda f: f.__name__)
+def test_python_operators(op, dtype, rng):
+    x = sample((4, 5), dtype, rng, low=0, high=6)
+    y = sample((5,), dtype, rng, low=1, high=4, special=False)
+    a = oa.asarray(x, chunks=(3, 2))
+    b = oa.asarray(y, chunks=2)
+    check(lambda: op(x, y), lambda: op(a, b))
+    check(lambda: op(x, y), lambda: op(a, y))
+    check(lambda: op(x, y), lambda: op(x, b))
+    check(lambda: op(x, 2), lambda: op(a, 2))
+    check(lambda: op(2, y), lambda: op(2, b))
+
+
+@pytest.mark.parametrize("op", [operator.neg, operator.pos, operator.invert, abs],
+                         ids=lambda f: f.__name__)
+def test_unary_operators(op, dtype, rng):
+    x = sample((4, 5), dtype, rng)
+    a = oa.asarray(x, chunks=(3, 2))
+    check(lambda: op(x), lambda: op(a))
+
+
+@pytest.mark.parametrize("shapes", [((3, 4), (5,)), ((2, 3), (3, 2)), ((4, 2), (2, 4, 3))])
+def test_broadcast_mismatch_raises_value_error(shapes):
+    x, y = np.ones(shapes[0]), np.ones(shapes[1])
+    with pytest.raises(ValueError):
+        x + y
+    with pytest.raises(ValueError):
+        oa.asarray(x) + oa.asarray(y)
+    with pytest.raises(ValueError):
+        oa.asarray(x) + y
+    with pytest.raises(ValueError):
+        np.arctan2(x, oa.asarray(y))
+
+
+@pytest.mark.parametrize("ufunc, dtype", [(np.logaddexp, np.complex128), (np.bitwise_and, np.float64),
+                                           (np.invert, np.float32), (np.isnat, np.int64),
+                                           (np.gcd, np.complex128), (np.floor, np.complex128),
+                                           (np.left_shift, np.float64)])
+def test_missing_loop_raises_numpys_type_error(ufunc, dtype):
+    x = np.ones((3,), dtype)
+    with pytest.raises(TypeError) as expected:
+        ufunc(*(x,) * ufunc.nin)
+    with pytest.raises(type(expected.value)):
+        ufunc(*(oa.asarray(x),) * ufunc.nin)
+
+
+def test_integer_zero_division_and_negative_power_match_numpy(rng):
+    x = np.array([5, -3, 0, 7, -8], np.int32)
+    y = np.array([0, 2, 0, -1, 3], np.int32)
+    a, b = oa.asarray(x, chunks=2), oa.asarray(y, chunks=3)
+    check(lambda: x // y, lambda: a // b)
+    check(lambda: x % y, lambda: a % b)
+    check(lambda: np.fmod(x, y), lambda: np.fmod(a, b))
+    check(lambda: x ** y, lambda: a ** b)  # ValueError: negative integer powers
+
+
+def test_integer_overflow_wraps_like_numpy():
+    x = np.array([100, 120, -128, 127], np.int8)
+    a = oa.asarray(x, chunks=3)
+    check(lambda: x * x + x, lambda: a * a + a)
+    check(lambda: -x, lambda: -a)
+    check(lambda: np.abs(x), lambda: np.abs(a))
+    u = np.array([0, 1, 2**64 - 1], np.uint64)
+    check(lambda: u + np.uint64(1), lambda: oa.asarray(u, chunks=2) + np.uint64(1))
+
+
+def test_dtype_and_casting_keywords(rng):
+    x = sample((6, 4), np.int32, rng)
+    a = oa.asarray(x, chunks=(4, 3))
+    check(lambda: np.add(x, 1, dtype=np.float32), lambda: np.add(a, 1, dtype=np.float32))
+    check(lambda: np.sqrt(x, dtype=np.float32), lambda: np.sqrt(a, dtype=np.float32))
+    check(lambda: np.add(x, x, dtype=np.int8, casting="unsafe"),
+          lambda: np.add(a, a, dtype=np.int8, casting="unsafe"))
+    check(lambda: np.add(x, x, dtype=np.int8), lambda: np.add(a, a, dtype=np.int8))
+    check(lambda: np.multiply(x, 2.5, casting="no"), lambda: np.multiply(a, 2.5, casting="no"))
+
+
+def test_unsupported_ufunc_arguments_raise_type_error():
+    a = oa.asarray(np.arange(6.0), chunks=4)
+    with pytest.raises(TypeError, match="where"):
+        np.add(a, 1, where=np.arange(6) > 2)
+    with pytest.raises(TypeError):
+        np.add(a, 1, extobj=None)
+
+
+def test_ufunc_on_strings_or_objects_raises_type_error():
+    with pytest.raises(TypeError):
+        oa.asarray(np.array(["a", "b"]))
+    with pytest.raises(TypeError):
+        oa.asarray(np.arange(3.0)) + np.array([object(), 1, 2], dtype=object)
+
+
+def test_out_ndarray_receives_values(rng):
+    x = sample((5, 4), np.float64, rng)
+    a = oa.asarray(x, chunks=(2, 3))
+    target = np.zeros((5, 4))
+    result = np.multiply(a, 2, out=target)
+    assert result is target
+    np.testing.assert_array_equal(target, x * 2)
+
+
+def test_out_ooarray_rebinds(rng):
+    x = sample((5, 4), np.float64, rng)
+    a = oa.asarray(x, chunks=(2, 3))
+    b = oa.zeros((5, 4), chunks=2)
+    result = np.add(a, 1, out=b)
+    assert result is b
+    assert_like_numpy(b, x + 1)
+    with pytest.raises(ValueError):
+        np.add(a, 1, out=oa.zeros((4,)))
