@@ -1,0 +1,196 @@
+"""Fusion: elementwise chains become one numexpr expression and one task per output chunk."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import ooarray as oa
+from helpers import assert_like_numpy, quiet, sample
+from ooarray.plan.fuse import FusedExpression
+from ooarray.plan.lower import Plan
+from ooarray.plan.regions import ElementwiseNode
+
+SHAPE, CHUNKS = (9, 10), (4, 3)
+
+
+def plan_of(result: oa.OOArray) -> Plan:
+    return Plan(result.node, result.chunks)
+
+
+def count_tasks(result: oa.OOArray) -> tuple[np.ndarray, int]:
+    with oa.collect_stats() as stats, quiet():
+        value = result.compute()
+    return value, stats.tasks
+
+
+def operands(dtype, rng, count=3, shapes=None):
+    shapes = shapes or [SHAPE] * count
+    arrays = [sample(shape, dtype, rng, low=1, high=5, special=False) for shape in shapes]
+    return arrays, [oa.asarray(x, chunks=CHUNKS[-len(x.shape):]) for x in arrays]
+
+
+@pytest.fixture
+def count_unfused(monkeypatch):
+    """Count ElementwiseNode.compute calls (each is one NumPy pass outside numexpr)."""
+    calls = []
+    original = ElementwiseNode.compute
+
+    def counting(self, arrays, region, ctx):
+        calls.append(self.func)
+        return original(self, arrays, region, ctx)
+
+    monkeypatch.setattr(ElementwiseNode, "compute", counting)
+    return calls
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=lambda t: t.__name__)
+def test_chain_is_one_expression_and_one_task_per_chunk(dtype, rng, count_unfused):
+    (x, y, z), (a, b, c) = operands(dtype, rng)
+    result = np.sqrt(a * a + b * b) / (c + 1)
+    fused = plan_of(result).fusion.expression_for(result.node)
+    assert isinstance(fused, FusedExpression)
+    assert sorted(leaf.id for leaf in fused.leaves) == sorted(n.node.id for n in (a, b, c))
+    assert "sqrt" in fused.expression
+    value, tasks = count_tasks(result)
+    assert tasks == result.npartitions == math.prod(len(c) for c in result.chunks)
+    assert count_unfused == []
+    assert_like_numpy(result, np.sqrt(x * x + y * y) / (z + 1))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=lambda t: t.__name__)
+def test_python_scalars_keep_float32_chains_float32(dtype, rng):
+    (x, y, _), (a, b, _) = operands(dtype, rng)
+    result = np.exp(-(a * 0.5)) + 2.0 * b - 1
+    assert plan_of(result).fusion.expression_for(result.node) is not None
+    assert_like_numpy(result, np.exp(-(x * 0.5)) + 2.0 * y - 1)
+
+
+def test_max_task_bytes_is_one_chunk_per_leaf_not_per_operator(rng):
+    (x, y, z), (a, b, c) = operands(np.float64, rng)
+    result = np.sqrt(a * a + b * b) / (c + 1) - np.sin(a) * np.cos(b)
+    chunk_bytes = math.prod(CHUNKS) * 8
+    plan = plan_of(result)
+    assert plan.fusion.expression_for(result.node) is not None
+    # The output chunk, and nothing per operator (the operands are in-memory views).
+    assert plan.max_task_bytes <= chunk_bytes
+    assert_like_numpy(result, np.sqrt(x * x + y * y) / (z + 1) - np.sin(x) * np.cos(y))
+
+
+def test_complex_chain_matches_numpy_in_one_task_per_chunk(rng):
+    (x, y, z), (a, b, c) = operands(np.complex128, rng)
+    result = np.sqrt(a * a + b * b) / (c + 1)
+    value, tasks = count_tasks(result)
+    assert tasks == result.npartitions
+    assert_like_numpy(result, np.sqrt(x * x + y * y) / (z + 1))
+    linear = a + b - c
+    fused = plan_of(linear).fusion.expression_for(linear.node)
+    assert isinstance(fused, FusedExpression)
+    assert_like_numpy(linear, x + y - z)
+
+
+def test_complex_special_values_are_numpys():
+    values = np.array([complex(r, i) for r in (0.0, -0.0, 1.0, -2.5, np.inf, -np.inf, np.nan)
+                       for i in (0.0, -0.0, 1.0, -2.5, 3.0, np.inf, -np.inf, np.nan)])
+    a = oa.asarray(values, chunks=7)
+    for func in (np.sqrt, np.exp, np.sin, np.cosh, np.arcsin, np.arccos, np.arctan, np.arcsinh,
+                 np.arctanh, np.arccosh, np.tanh, np.log):
+        with quiet():
+            expected = func(values)
+        assert_like_numpy(func(a), expected)
+    with quiet():
+        assert_like_numpy(a * a[::-1] + a / (a + 1j) + a ** a[::-1],
+                          values * values[::-1] + values / (values + 1j)
+                          + values ** values[::-1])
+
+
+@pytest.mark.parametrize("left, right", [(np.int32, np.float64), (np.int64, np.float32),
+                                         (np.int8, np.float32), (np.uint8, np.float64),
+                                         (np.bool_, np.float32), (np.int64, np.int32)])
+def test_mixed_integer_and_float_chains(left, right, rng):
+    x = sample(SHAPE, left, rng, low=-5, high=5)
+    y = sample(SHAPE, right, rng, low=1, high=5, special=False)
+    a, b = oa.asarray(x, chunks=CHUNKS), oa.asarray(y, chunks=CHUNKS)
+    with quiet():
+        expected = np.sqrt(x * y + y * y) * 3 - x / (y + 1)
+    result = np.sqrt(a * b + b * b) * 3 - a / (b + 1)
+    _, tasks = count_tasks(result)
+    assert tasks == result.npartitions
+    assert_like_numpy(result, expected)
+
+
+def test_integer_arithmetic_is_numpys_not_numexprs(rng):
+    x = np.array([[100, 120, -128], [127, 5, -7]], np.int8)
+    y = np.array([[3, -2, 0], [0, 5, 2]], np.int32)
+    a, b = oa.asarray(x, chunks=2), oa.asarray(y, chunks=2)
+    with quiet():
+        assert_like_numpy(a * a + a, x * x + x)
+        assert_like_numpy((a + b) // (b + 1) + a % 3, (x + y) // (y + 1) + x % 3)
+        assert_like_numpy(a.astype(np.int64) * 2**40 + b, x.astype(np.int64) * 2**40 + y)
+
+
+def test_ufuncs_numexpr_lacks_run_in_the_same_task(rng, count_unfused):
+    (x, y, z), (a, b, c) = operands(np.float64, rng)
+    result = np.sqrt(np.cbrt(a) * b + np.logaddexp(b, c)) - np.rint(c) * 2
+    fused = plan_of(result).fusion.expression_for(result.node)
+    assert isinstance(fused, FusedExpression)
+    assert {getattr(leaf, "func", None) for leaf in fused.leaves} >= {np.cbrt, np.logaddexp,
+                                                                       np.rint}
+    value, tasks = count_tasks(result)
+    assert tasks == result.npartitions
+    assert set(count_unfused) == {np.cbrt, np.logaddexp, np.rint}
+    assert_like_numpy(result, np.sqrt(np.cbrt(x) * y + np.logaddexp(y, z)) - np.rint(z) * 2)
+
+
+def test_broadcast_operands_and_constants_in_a_chain(rng):
+    x = sample((9, 10), np.float32, rng, special=False)
+    row = sample((10,), np.float32, rng, special=False)
+    col = sample((9, 1), np.float64, rng, special=False)
+    a = oa.asarray(x, chunks=(4, 3))
+    result = (a - row) * col + np.float32(0.5) * np.abs(a)
+    _, tasks = count_tasks(result)
+    assert tasks == result.npartitions
+    assert_like_numpy(result, (x - row) * col + np.float32(0.5) * np.abs(x))
+
+
+def test_shared_subexpression_in_a_chain(rng):
+    (x, y, _), (a, b, _) = operands(np.float64, rng)
+    t = a * b + 1
+    result = t * t - np.sin(t)
+    _, tasks = count_tasks(result)
+    assert tasks == result.npartitions
+    assert_like_numpy(result, (x * y + 1) * (x * y + 1) - np.sin(x * y + 1))
+
+
+def test_boolean_chain(rng):
+    (x, y, _), (a, b, _) = operands(np.float64, rng)
+    result = ((a > 2) & ~(b < 3)) | np.isnan(a)
+    assert plan_of(result).fusion.expression_for(result.node) is not None
+    assert_like_numpy(result, ((x > 2) & ~(y < 3)) | np.isnan(x))
+    i, j = x.astype(np.int32), y.astype(np.int32)
+    ai, bj = oa.asarray(i, chunks=CHUNKS), oa.asarray(j, chunks=CHUNKS)
+    assert_like_numpy((ai & bj) | ~ai, (i & j) | ~i)
+
+
+def test_reduction_over_a_fused_chain(rng):
+    (x, y, z), (a, b, c) = operands(np.float64, rng)
+    result = (np.sqrt(a * a + b * b) / (c + 1)).sum(axis=0)
+    assert_like_numpy(result, (np.sqrt(x * x + y * y) / (z + 1)).sum(axis=0))
+    plan = plan_of(result)
+    partial = plan.stages[0]
+    assert plan.fusion.expression_for(partial.inputs[0]) is not None
+    # One partial task per input chunk, one combine task per output chunk, and the sink.
+    _, tasks = count_tasks(result)
+    blocks = math.prod(a.numblocks)
+    assert tasks == blocks + 2 * a.numblocks[1]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex128],
+                         ids=lambda t: t.__name__)
+def test_chain_over_slices_and_transposes(dtype, rng):
+    x = sample((8, 8), dtype, rng, special=False)
+    a = oa.asarray(x, chunks=3)
+    result = a[::-2, 1:] * a.T[1::2, :-1] + 1
+    assert_like_numpy(result, x[::-2, 1:] * x.T[1::2, :-1] + 1)
