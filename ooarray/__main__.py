@@ -1,4 +1,4 @@
-"""Command line: ``python -m ooarray demo``."""
+"""Command line: ``python -m ooarray demo`` and ``python -m ooarray bench elementwise``."""
 
 from __future__ import annotations
 
@@ -19,11 +19,32 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--dir", default=None,
                       help="where to put the Zarr stores (default: a temporary directory)")
     demo.add_argument("--keep", action="store_true", help="keep the stores afterwards")
+    _add_bench(commands)
     args = parser.parse_args(argv)
     if args.command == "demo":
         from ooarray.diagnostics.demo import run_demo
 
         return run_demo(args.size, args.memory, args.dir, args.keep)
+    if args.command == "bench":
+        return _run_bench(args)
+    return 2
+
+
+def _add_bench(commands: argparse._SubParsersAction) -> None:
+    from ooarray.bench import elementwise
+
+    bench = commands.add_parser("bench", help="benchmarks of ooarray against its peers")
+    benchmarks = bench.add_subparsers(dest="benchmark", required=True)
+    elementwise.add_arguments(benchmarks.add_parser(
+        "elementwise", help="2*a*b + c**2 - a/(b+1), sum and std on Zarr and .npy inputs",
+        description=elementwise.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter))
+
+
+def _run_bench(args: argparse.Namespace) -> int:
+    if args.benchmark == "elementwise":
+        from ooarray.bench.elementwise import run_from_args
+
+        return run_from_args(args)
     return 2
 
 
