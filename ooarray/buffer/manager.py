@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import collections
+import mmap
 import contextlib
 import dataclasses
 import threading
@@ -28,6 +29,35 @@ __all__ = ["BufferManager"]
 
 #: A free buffer is reused for a request of at least this share of its size.
 REUSE_MIN_FILL = 0.5
+#: Buffers at least this large are anonymous memory maps, returned to the OS when dropped.
+#: glibc keeps large freed blocks in its per-thread arenas after the first one, so a
+#: malloc'd buffer the pool drops can stay in RSS, unseen by the budget.
+MMAP_MIN_BYTES = 1 << 20
+#: Requests smaller than this (partial records, small chunks) may use a reserve of the budget
+#: that large buffers leave free, so that they never force a large buffer out.
+SMALL_BYTES = 64 << 10
+SMALL_RESERVE_BYTES = 4 << 20
+SMALL_RESERVE_SHARE = 1 / 16
+#: Sizes are rounded up to classes 1/16 apart, so near-equal requests share buffers.
+SIZE_CLASS_STEPS = 16
+_PAGE = mmap.PAGESIZE
+
+
+def size_class(nbytes: int) -> int:
+    """Return the buffer size the pool allocates for a request of ``nbytes``."""
+    if nbytes < MMAP_MIN_BYTES:
+        return max(nbytes, 1)
+    largest_power_of_two = 1 << (nbytes.bit_length() - 1)
+    step = max(_PAGE, largest_power_of_two // SIZE_CLASS_STEPS)
+    return -(-nbytes // step) * step
+
+
+def new_buffer(nbytes: int) -> np.ndarray:
+    """Return a new uint8 buffer of at least ``nbytes`` (its size class)."""
+    size = size_class(nbytes)
+    if size >= MMAP_MIN_BYTES:
+        return np.frombuffer(mmap.mmap(-1, size), np.uint8)
+    return np.empty(size, np.uint8)
 
 Loader = Callable[[np.ndarray], None]
 
@@ -171,22 +201,48 @@ class BufferManager:
 
     def _obtain(self, nbytes: int) -> np.ndarray:
         raw = self._take_free(nbytes)
+        reserve = 0 if nbytes < SMALL_BYTES else \
+            min(SMALL_RESERVE_BYTES, int(self.limit * SMALL_RESERVE_SHARE))
+        ceiling = self.limit - reserve
         if raw is None:
             # Free buffers of the wrong size go before any live chunk: evicting a chunk may
             # cost a re-read or a spill, dropping an unusable buffer costs nothing.
-            self._trim_free(max(0, self.limit - nbytes))
-        while raw is None and self._held + nbytes > self.limit and self._evict_one():
+            self._trim_free(max(0, ceiling - nbytes))
+        while raw is None and self._held + nbytes > ceiling and self._evict_one():
             raw = self._take_free(nbytes)
             if raw is None:
-                self._trim_free(max(0, self.limit - nbytes))
+                self._trim_free(max(0, ceiling - nbytes))
         if raw is None:
             if self._held + nbytes > self.limit:
                 self.overshoot_bytes = max(self.overshoot_bytes,
                                            self._held + nbytes - self.limit)
-            raw = np.empty(max(nbytes, 1), np.uint8)
+            raw = new_buffer(nbytes)
             self._held += raw.nbytes
             self.stats.peak_bytes = max(self.stats.peak_bytes, self._held)
         return raw
+
+    def _make_room(self, nbytes: int) -> None:
+        """Trim free buffers, then evict, until ``nbytes`` more fit the budget (if they can)."""
+        self._trim_free(max(0, self.limit - nbytes))
+        while self._held + nbytes > self.limit and self._evict_one():
+            self._trim_free(max(0, self.limit - nbytes))
+
+    @contextlib.contextmanager
+    def charge(self, nbytes: int) -> Iterator[None]:
+        """Count ``nbytes`` that a library allocates outside the pool (a codec's compressed
+        copy, for example) against the budget while the block runs."""
+        if nbytes <= 0:
+            yield
+            return
+        with self._lock:
+            self._make_room(nbytes)
+            self._held += nbytes
+            self.stats.peak_bytes = max(self.stats.peak_bytes, self._held)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._held -= nbytes
 
     def allocate(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
         """Return a scratch array from the pool; give it back with :meth:`release` or :meth:`adopt`."""
@@ -196,6 +252,15 @@ class BufferManager:
             value = _view(raw, tuple(shape), dtype)
             self._scratch[id(value)] = raw
         return value
+
+    @contextlib.contextmanager
+    def borrow(self, nbytes: int) -> Iterator[np.ndarray]:
+        """Lend a uint8 scratch buffer of ``nbytes`` from the pool for the ``with`` block."""
+        buffer = self.allocate((nbytes,), np.uint8)
+        try:
+            yield buffer
+        finally:
+            self.release(buffer)
 
     def release(self, value: np.ndarray) -> None:
         """Give back a scratch array from :meth:`allocate`."""
@@ -218,8 +283,11 @@ class BufferManager:
             self.policy.record_access(key)
 
     def pin(self, key: Hashable, shape: tuple[int, ...], dtype: np.dtype,
-            loader: Loader | None = None) -> np.ndarray:
+            loader: Loader | None = None, scratch: int = 0) -> np.ndarray:
         """Return chunk ``key``, reading it with ``loader`` on a miss; it stays until unpinned.
+
+        ``scratch`` is what ``loader`` allocates outside the pool while it runs; it is charged
+        against the budget for that time.
 
         Raises
         ------
@@ -255,7 +323,8 @@ class BufferManager:
             if frame.intermediate:
                 self.spill.read(key, frame.value)
             else:
-                loader(frame.value)
+                with self.charge(scratch):
+                    loader(frame.value)
                 with self._lock:
                     self.stats.bytes_read += frame.value.nbytes
         except BaseException as error:

@@ -26,12 +26,14 @@ class TaskContext:
         key = node.chunk_key(block)
         chunk = self._pinned.get(key)
         if chunk is None:
-            loader = None
+            loader, scratch = None, 0
             if isinstance(node, SourceNode):
                 store = node.store
-                loader = lambda out, block=block: store.read_chunk(block, out)  # noqa: E731
+                loader = lambda out, block=block: store.read_chunk(  # noqa: E731
+                    block, out, self.pool.borrow)
+                scratch = store.read_scratch_outside_pool()
             chunk = self.pool.pin(key, region_shape(node.chunk_region(block)), node.dtype,
-                                  loader)
+                                  loader, scratch)
             self._pinned[key] = chunk
         return chunk
 

@@ -33,6 +33,7 @@ __all__ = ["execute", "pool", "ArraySink", "StoreSink", "listeners"]
 
 _pool = BufferManager(limit=1)
 _run_lock = threading.Lock()
+_stats_lock = threading.Lock()
 #: Stats objects that want every computation's counters added to them (``ooarray.stats``).
 listeners: list[Stats] = []
 
@@ -65,17 +66,15 @@ def _run_task(plan: Plan, task: Task, sink: Sink, stats: Stats) -> None:
     try:
         arrays = [plan.evaluate(node, region, ctx) for node, region in task.inputs]
         if task.sink:
-            written = sink.write(task.index, task.inputs[0][1], arrays[0])
-            with _run_lock_stats:
+            with _pool.charge(sink.scratch_bytes):
+                written = sink.write(task.index, task.inputs[0][1], arrays[0])
+            with _stats_lock:
                 stats.bytes_written += written
         else:
             chunk = task.node.compute_chunk(task.index, arrays, ctx)
             ctx.keep(task.write, chunk)
     finally:
         ctx.close()
-
-
-_run_lock_stats = threading.Lock()
 
 
 @contextlib.contextmanager

@@ -49,7 +49,7 @@ class StoreSink(Sink):
     def __init__(self, store: ChunkStore) -> None:
         self.store = store
         self.chunks = store.chunks
-        self.scratch_bytes = store.read_scratch_bytes()
+        self.scratch_bytes = store.write_scratch_bytes()
 
     def write(self, index: tuple[int, ...], region: Region, data: np.ndarray) -> int:
         self.store.write_chunk(index, data)

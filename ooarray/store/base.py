@@ -10,13 +10,17 @@ leaves a store that looks complete.
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from ooarray.core.chunks import Chunks, block_region, region_shape
 
-__all__ = ["ChunkStore"]
+__all__ = ["ChunkStore", "Borrow"]
+
+#: ``borrow(nbytes)``: a context manager lending a uint8 scratch array from the buffer pool.
+Borrow = Callable[[int], contextlib.AbstractContextManager[np.ndarray]]
 
 
 class ChunkStore(abc.ABC):
@@ -39,11 +43,22 @@ class ChunkStore(abc.ABC):
         return region_shape(block_region(self.chunks, index))
 
     @abc.abstractmethod
-    def read_chunk(self, index: tuple[int, ...], out: np.ndarray) -> None:
-        """Fill ``out`` (C-contiguous, of the chunk's shape and the store's dtype) with chunk ``index``."""
+    def read_chunk(self, index: tuple[int, ...], out: np.ndarray,
+                   borrow: Borrow | None = None) -> None:
+        """Fill ``out`` (C-contiguous, of the chunk's shape and the store's dtype) with chunk
+        ``index``. ``borrow(nbytes)``, if given, lends scratch bytes from the pool (a context
+        manager yielding a uint8 array), so that decoding allocates no memory of its own."""
 
     def read_scratch_bytes(self) -> int:
-        """Return the extra bytes a :meth:`read_chunk` call may allocate while it decodes."""
+        """Return the bytes a :meth:`read_chunk` call may need besides ``out``."""
+        return 0
+
+    def read_scratch_outside_pool(self) -> int:
+        """Return the part of :meth:`read_scratch_bytes` that ``borrow`` cannot serve."""
+        return 0
+
+    def write_scratch_bytes(self) -> int:
+        """Return the extra bytes a :meth:`write_chunk` call may allocate while it encodes."""
         return 0
 
     def write_chunk(self, index: tuple[int, ...], data: np.ndarray) -> None:

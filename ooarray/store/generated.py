@@ -39,10 +39,13 @@ class GeneratedStore(ChunkStore):
     def description(self) -> str:
         return self._name
 
+    def read_scratch_outside_pool(self) -> int:
+        return self.read_scratch_bytes()
+
     def read_scratch_bytes(self) -> int:
         largest = max((int(np.prod(region_shape(block_region(self.chunks, (0,) * len(self.shape)))))
                        if self.shape else 1), 1)
         return self._scratch * largest
 
-    def read_chunk(self, index: tuple[int, ...], out: np.ndarray) -> None:
+    def read_chunk(self, index: tuple[int, ...], out: np.ndarray, borrow=None) -> None:
         self._fill(tuple(index), block_region(self.chunks, index), out)

@@ -130,7 +130,7 @@ class NpyStore(ChunkStore):
                           offset=first - base, strides=strides)
         return mapping, view
 
-    def read_chunk(self, index: tuple[int, ...], out: np.ndarray) -> None:
+    def read_chunk(self, index: tuple[int, ...], out: np.ndarray, borrow=None) -> None:
         region = block_region(self.chunks, index)
         if out.size == 0:
             return

@@ -29,7 +29,7 @@ class MemoryStore(ChunkStore):
             for index in np.ndindex(*[len(c) for c in chunks]):
                 self._chunks[index] = np.array(data[block_region(chunks, index)], copy=True)
 
-    def read_chunk(self, index: tuple[int, ...], out: np.ndarray) -> None:
+    def read_chunk(self, index: tuple[int, ...], out: np.ndarray, borrow=None) -> None:
         try:
             out[...] = self._chunks[tuple(index)]
         except KeyError:

@@ -117,7 +117,7 @@ class ZarrStore(ChunkStore):
         encoding = meta.chunk_key_encoding
         fill = self.array.fill_value
 
-        def read(index: tuple[int, ...], out: np.ndarray) -> bool:
+        def read(index: tuple[int, ...], out: np.ndarray, borrow) -> bool:
             if out.shape != tuple(self.array.chunks):
                 return False  # an edge chunk is stored padded: zarr's path trims it
             name = directory / encoding.encode_chunk_key(tuple(index))
@@ -125,21 +125,42 @@ class ZarrStore(ChunkStore):
                 with open(name, "rb", buffering=0) as handle:
                     if decode is None:
                         handle.readinto(memoryview(out).cast("B"))
-                    else:
+                    elif borrow is None:
                         decode(handle.read(), out)
+                    else:
+                        # At least a chunk's size, so every buffer of this read path has
+                        # one size class and the pool reuses them all.
+                        size = os.fstat(handle.fileno()).st_size
+                        with borrow(max(size, out.nbytes)) as encoded:
+                            got = handle.readinto(memoryview(encoded).cast("B"))
+                            decode(encoded[:got], out)
             except FileNotFoundError:
                 out.fill(fill)
             return True
 
         return read
 
-    def read_scratch_bytes(self) -> int:
-        # A compressed chunk is read whole before it is decoded; zarr's own path also holds
-        # a decoded copy.
-        return 2 * int(np.prod(self.array.chunks)) * self.dtype.itemsize
+    def _chunk_bytes(self) -> int:
+        return int(np.prod(self.array.chunks)) * self.dtype.itemsize
 
-    def read_chunk(self, index: tuple[int, ...], out: np.ndarray) -> None:
-        if self._direct is not None and self._direct(index, out):
+    def read_scratch_bytes(self) -> int:
+        # The direct path holds the compressed chunk while it decodes; zarr's own path also
+        # holds a decoded copy.
+        return (1 if self._direct is not None else 2) * self._chunk_bytes()
+
+    def write_scratch_bytes(self) -> int:
+        # zarr copies the chunk into its own buffer and then holds the encoded bytes.
+        return 2 * self._chunk_bytes()
+
+    def read_scratch_outside_pool(self) -> int:
+        # zarr's own path (edge chunks, other layouts) allocates its decoded copy itself.
+        return self._chunk_bytes() if self._direct is None or self._has_edges() else 0
+
+    def _has_edges(self) -> bool:
+        return any(n % c for n, c in zip(self.shape, self.array.chunks) if c)
+
+    def read_chunk(self, index: tuple[int, ...], out: np.ndarray, borrow=None) -> None:
+        if self._direct is not None and self._direct(index, out, borrow):
             return
         out[...] = self.array[block_region(self.chunks, index)]
 
