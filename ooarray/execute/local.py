@@ -2,9 +2,9 @@
 
 Both run the same schedule through the one process-wide buffer pool. The thread executor runs
 the tasks of a stage on ``num_threads`` threads; each task first reserves its working set in
-the pool, so tasks never wait on each other for memory mid-way. numexpr gets
-``cores // num_threads`` threads of its own, so that task threads times numexpr threads never
-exceed the cores.
+the pool, so tasks never wait on each other for memory mid-way. numexpr (and BLAS,
+through threadpoolctl when it is installed) get ``cores // num_threads`` threads of their own,
+so that task threads times library threads never exceed the cores.
 """
 
 from __future__ import annotations
@@ -78,10 +78,18 @@ def _run_task(plan: Plan, task: Task, sink: Sink, stats: Stats) -> None:
 
 
 @contextlib.contextmanager
-def _numexpr_threads(count: int) -> Iterator[None]:
+def _library_threads(count: int) -> Iterator[None]:
+    """Give numexpr and BLAS ``count`` threads each while tasks run on their own threads."""
     previous = numexpr.set_num_threads(max(1, count))
     try:
-        yield
+        try:  # threadpoolctl is optional (the bench extra); without it BLAS keeps its setting
+            from threadpoolctl import threadpool_limits
+        except ImportError:
+            blas = contextlib.nullcontext()
+        else:
+            blas = threadpool_limits(limits=max(1, count), user_api="blas")
+        with blas:
+            yield
     finally:
         numexpr.set_num_threads(previous)
 
@@ -170,7 +178,7 @@ def execute(plan: Plan, sink: Sink) -> Stats:
                     make_policy(settings.policy), stats, spill)
         _pool.set_trace(order.trace, order.uses)
         try:
-            with _numexpr_threads(cores // threads):
+            with _library_threads(cores // threads):
                 for group in order.stages:
                     _run_stage(plan, group, sink, stats, threads, bar)
         except BaseException:
