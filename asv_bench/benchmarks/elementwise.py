@@ -1,0 +1,81 @@
+"""The asv twin of ``python -m ooarray bench elementwise``, on three inputs of 256 MiB.
+
+Each (system, format) pair is one parameter combination, so ``asv`` shows ooarray, memmap +
+numexpr, Dask and NumPy in memory side by side for ``2*a*b + c**2 - a/(b+1)`` written back to
+the inputs' format, ``a.sum()`` and ``a.std()``: ``time_*`` for wall time, ``peakmem_*`` for
+the process's peak RSS. The systems are the command's own (``ooarray.bench``), so the two
+cannot drift apart. Pairs that do not apply (memmap on Zarr) or whose system is not installed
+are skipped (shown as ``n/a``).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from ooarray.bench.elementwise import prepare_inputs, shape_for
+from ooarray.bench.elementwise_systems import FORMATS, SYSTEM_NAMES, Dataset, make_system
+from ooarray.bench.report import warm_page_cache
+from ooarray.config import parse_bytes
+
+#: Size of each of the three inputs: small enough for a quick run, several chunks per system.
+INPUT_SIZE = "256MiB"
+
+#: ooarray's budget: the three inputs are three times as large.
+MEMORY_LIMIT = "256MB"
+
+SHAPE = shape_for(parse_bytes(INPUT_SIZE))
+
+
+class Elementwise:
+    """Elementwise chain, sum and std, per system and storage format."""
+
+    params = (list(SYSTEM_NAMES), list(FORMATS))
+    param_names = ("system", "format")
+    # Each call reads 256-768 MiB: one call per sample, no warm-up calls.
+    number = 1
+    repeat = (1, 5, 20.0)
+    rounds = 1
+    warmup_time = 0.0
+    timeout = 600
+
+    def setup_cache(self) -> str:
+        # asv runs this once, in a directory it removes after the benchmarks.
+        directory = Path("inputs").resolve()
+        directory.mkdir(exist_ok=True)
+        for fmt in FORMATS:
+            prepare_inputs(Dataset(fmt, directory, SHAPE), parse_bytes(MEMORY_LIMIT))
+        return str(directory)
+
+    def setup(self, directory: str, system: str, fmt: str) -> None:
+        self.system = make_system(system, MEMORY_LIMIT)
+        reason = self.system.missing() or self.system.unsupported(fmt)
+        if reason is not None:
+            raise NotImplementedError(reason)
+        self.dataset = Dataset(fmt, Path(directory), SHAPE)
+        self.out = self.dataset.output_path(system)
+        warm_page_cache(self.dataset.inputs)
+
+    def teardown(self, directory: str, system: str, fmt: str) -> None:
+        if self.out.is_dir():
+            shutil.rmtree(self.out, ignore_errors=True)
+        else:
+            self.out.unlink(missing_ok=True)
+
+    def time_elementwise(self, directory: str, system: str, fmt: str) -> None:
+        self.system.elementwise(self.dataset, self.out)
+
+    def time_sum(self, directory: str, system: str, fmt: str) -> None:
+        self.system.sum(self.dataset)
+
+    def time_std(self, directory: str, system: str, fmt: str) -> None:
+        self.system.std(self.dataset)
+
+    def peakmem_elementwise(self, directory: str, system: str, fmt: str) -> None:
+        self.system.elementwise(self.dataset, self.out)
+
+    def peakmem_sum(self, directory: str, system: str, fmt: str) -> None:
+        self.system.sum(self.dataset)
+
+    def peakmem_std(self, directory: str, system: str, fmt: str) -> None:
+        self.system.std(self.dataset)
