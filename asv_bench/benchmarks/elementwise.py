@@ -48,6 +48,7 @@ class Elementwise:
         return str(directory)
 
     def setup(self, directory: str, system: str, fmt: str) -> None:
+        self.out: Path | None = None  # asv calls teardown even when setup skips
         self.system = make_system(system, MEMORY_LIMIT)
         reason = self.system.missing() or self.system.unsupported(fmt)
         if reason is not None:
@@ -57,6 +58,8 @@ class Elementwise:
         warm_page_cache(self.dataset.inputs)
 
     def teardown(self, directory: str, system: str, fmt: str) -> None:
+        if self.out is None:
+            return
         if self.out.is_dir():
             shutil.rmtree(self.out, ignore_errors=True)
         else:
