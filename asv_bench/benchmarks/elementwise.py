@@ -21,8 +21,9 @@ from ooarray.config import parse_bytes
 #: Size of each of the three inputs: small enough for a quick run, several chunks per system.
 INPUT_SIZE = "256MiB"
 
-#: ooarray's budget: the three inputs are three times as large.
-MEMORY_LIMIT = "256MB"
+#: ooarray's budget: the three inputs are twice as large. The inputs are stored in the same
+#: 32 MiB chunks as the command's, and one task of the chain needs eight of them (256 MiB).
+MEMORY_LIMIT = "384MB"
 
 SHAPE = shape_for(parse_bytes(INPUT_SIZE))
 
