@@ -9,6 +9,7 @@ result dtypes and raises argument errors on a one-element stand-in of the input.
 
 from __future__ import annotations
 
+import builtins
 import math
 import warnings
 from typing import Any
@@ -102,7 +103,8 @@ class MeanReduction:
         if (n == 0).any():
             warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=2)
         with np.errstate(divide="ignore", invalid="ignore"):
-            mean = s / n.astype(_real_dtype(self.work))
+            # NumPy divides by an intp count: a count above 127 must not wrap in an int8 dtype=.
+            mean = s / n.astype(np.intp)
         return mean.astype(self.dtype, copy=False)
 
 
@@ -122,7 +124,11 @@ class VarianceReduction:
         return d.real * d.real + d.imag * d.imag if d.dtype.kind == "c" else d * d
 
     def partial(self, block, axes, region, shape):
-        block = block.astype(self.work, copy=False)
+        # A real dtype= for complex data: NumPy takes the mean of the real parts, but the
+        # deviations of the whole complex values (the imaginary parts still count).
+        real_mean = block.dtype.kind == "c" and self.work.kind != "c"
+        if not real_mean:
+            block = block.astype(self.work, copy=False)
         if self.skip_nan and block.dtype.kind in _NAN_KINDS:
             missing = np.isnan(block)
             n = (~missing).sum(axis=axes, keepdims=True, dtype=np.float64)
@@ -133,7 +139,8 @@ class VarianceReduction:
                         _count(block, axes), np.float64)
             zeroed = block
         with np.errstate(divide="ignore", invalid="ignore"):
-            mean = np.add.reduce(zeroed, axis=axes, keepdims=True) / n.astype(self.real)
+            mean = np.add.reduce(zeroed.real if real_mean else zeroed, axis=axes,
+                                 keepdims=True, dtype=self.work) / n.astype(self.real)
         mean = np.where(n > 0, mean, 0).astype(self.work, copy=False)
         deviation = self._abs2(zeroed - mean)
         if missing is not None:
@@ -161,7 +168,7 @@ class VarianceReduction:
         with np.errstate(divide="ignore", invalid="ignore"):
             var = m2 / np.maximum(dof, 0).astype(self.real)
         if self.skip_nan:
-            var = np.where(n == 0, np.nan, var)
+            var = np.where(dof <= 0, np.nan, var)
         return (np.sqrt(var) if self.root else var).astype(self.dtype, copy=False)
 
 
@@ -402,9 +409,38 @@ def _variance(name, numpy_func, a, axis, dtype, out, ddof, keepdims, where, corr
                                   keepdims=keepdims)
         warnings.warn("Degrees of freedom <= 0 for slice", RuntimeWarning, stacklevel=3)
         return _deliver(empty, out)
+    if dtype is not None and np.dtype(dtype).kind in "biu":
+        return _deliver(_integer_variance(array, axes, np.dtype(dtype), ddof, keepdims, root),
+                        out)
+    # nanvar of data that cannot hold NaN is np.var (inf, not NaN, where ddof >= count).
+    skip_nan = skip_nan and array.dtype.kind in _NAN_KINDS
     spec = VarianceReduction(name, result_dtype, _mean_work(array.dtype, dtype), ddof,
                              skip_nan, root)
     return _deliver(reduce(array, spec, axes, keepdims), out)
+
+
+def _integer_variance(array: OOArray, axes: tuple[int, ...], dtype: np.dtype, ddof: float,
+                      keepdims: bool, root: bool) -> OOArray:
+    """var / std with an integer or bool ``dtype=``, by NumPy's own two passes.
+
+    NumPy truncates the mean to ``dtype`` before taking deviations from it, and sums the
+    squares with ``dtype``'s wrap-around; no one-pass formula gives those values.
+    """
+    count = np.intp(math.prod(array.shape[a] for a in axes))
+    mean = sum(array, axis=axes, dtype=dtype, keepdims=True)
+    mean = np.true_divide(mean, count).astype(mean.dtype)
+    deviation = array - mean
+    if deviation.dtype.kind == "c":
+        squares = np.multiply(deviation, np.conjugate(deviation))  # real part: re*re + im*im
+    else:
+        squares = np.multiply(deviation, deviation)
+    result = sum(squares, axis=axes, dtype=dtype, keepdims=keepdims)
+    result = np.true_divide(result, np.maximum(count - ddof, 0)).astype(result.dtype)
+    if not root:
+        return result
+    if result.ndim == 0:  # NumPy's scalar path converts; its array path refuses the cast
+        return np.sqrt(result).astype(result.dtype)
+    return np.sqrt(result, out=result)
 
 
 @implements(np.var)
@@ -496,7 +532,7 @@ def ufunc_reduce(ufunc: np.ufunc, array: Any, axis: Any = 0, dtype: Any = None,
         reorderable = True
     except (ValueError, TypeError):
         reorderable = False
-    if not reorderable and any(len(array.chunks[a]) > 1 for a in axes):
+    if not reorderable and builtins.any(len(array.chunks[a]) > 1 for a in axes):
         raise TypeError(
             f"numpy.{ufunc.__name__}.reduce is not reorderable, so ooarray can reduce it only "
             f"along an axis held in one chunk; rechunk first, e.g. a.rechunk({{{axes[0]}: -1}})")
