@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 
+import ooarray as oa
 from helpers import CASES, DTYPES
 
 settings.register_profile(
@@ -35,3 +36,11 @@ def case(request) -> tuple:
 def rng() -> np.random.Generator:
     """A generator seeded per test, so failures reproduce."""
     return np.random.default_rng(1234)
+
+
+@pytest.fixture
+def sync_executor():
+    """Run on the sync executor: the exhaustive grids would spend most of their time starting
+    threads (the random and tie tests keep the default thread executor)."""
+    with oa.config.set(executor="sync"):
+        yield

@@ -81,7 +81,11 @@ def assert_like_numpy(result: Any, expected: Any, *, exact: bool | None = None,
         if atol is None:
             finite = np.abs(expected[np.isfinite(expected)])
             atol = rtol * float(finite.max()) if finite.size else 0.0
-        np.testing.assert_allclose(value, expected, rtol=rtol, atol=atol, equal_nan=True)
+        # Complex parts separately: NaN and inf must sit in the same part as NumPy's.
+        parts = [(value.real, expected.real), (value.imag, expected.imag)] \
+            if expected.dtype.kind == "c" else [(value, expected)]
+        for got, want in parts:
+            np.testing.assert_allclose(got, want, rtol=rtol, atol=atol, equal_nan=True)
     return value
 
 
