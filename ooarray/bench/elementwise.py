@@ -45,6 +45,7 @@ from ooarray.bench.report import (
     format_ratios,
     format_results,
     machine_description,
+    median_of,
     ratio,
     run_measured,
     settle,
@@ -183,18 +184,9 @@ def _placeholders(system: str, fmt: str, status: str, note: str) -> list[Result]
     return [Result(system, fmt, operation, status=status, note=note) for operation in OPERATIONS]
 
 
-def run_system(system: System, dataset: Dataset, rows: np.ndarray,
-               keep: bool) -> tuple[list[Result], np.ndarray | None]:
-    """Run the three operations of ``system`` on ``dataset``.
-
-    Returns
-    -------
-    results : list of Result
-        One row per operation.
-    sample : ndarray or None
-        The ``rows`` of the elementwise output (None if it failed). The output itself is
-        removed unless ``keep``, so the next system finds the same free disk and page cache.
-    """
+def _run_once(system: System, dataset: Dataset, rows: np.ndarray,
+              keep: bool) -> tuple[list[Result], np.ndarray | None]:
+    system.reset()
     out = dataset.output_path(system.name)
     results = [run_measured(system.name, dataset.fmt, "elementwise",
                             lambda: system.elementwise(dataset, out))]
@@ -207,6 +199,26 @@ def run_system(system: System, dataset: Dataset, rows: np.ndarray,
                                     lambda op=operation: getattr(system, op)(dataset)))
         results[-1].extra = dict(system.extra)
     return results, sample
+
+
+def run_system(system: System, dataset: Dataset, rows: np.ndarray, keep: bool,
+               repeat: int = 1) -> tuple[list[Result], np.ndarray | None]:
+    """Run the three operations of ``system`` on ``dataset``, ``repeat`` times.
+
+    Each repetition starts from :meth:`System.reset` (ooarray's pool empty, as in a new
+    process) and runs the operations in order.
+
+    Returns
+    -------
+    results : list of Result
+        One row per operation: the repetition with the median wall time.
+    sample : ndarray or None
+        The ``rows`` of the first elementwise output (None if it failed). The output itself is
+        removed unless ``keep``, so the next system finds the same free disk and page cache.
+    """
+    rounds = [_run_once(system, dataset, rows, keep) for _ in range(repeat)]
+    results = [median_of([done[i] for done, _ in rounds]) for i in range(len(OPERATIONS))]
+    return results, rounds[0][1]
 
 
 def check_scalars(results: Sequence[Result]) -> list[Check]:
@@ -260,7 +272,7 @@ def _ooarray_counters(results: Sequence[Result]) -> str:
 
 
 def run_format(fmt: str, systems: Sequence[System], directory: Path, shape: tuple[int, int],
-               memory_limit: int, keep: bool) -> tuple[list[Result], list[Check]]:
+               memory_limit: int, keep: bool, repeat: int = 1) -> tuple[list[Result], list[Check]]:
     """Prepare and warm one format's inputs, run every system on them and check the outputs."""
     dataset = Dataset(fmt, directory, shape)
     started = time.perf_counter()
@@ -289,7 +301,7 @@ def run_format(fmt: str, systems: Sequence[System], directory: Path, shape: tupl
             results += _placeholders(system.name, fmt, NOT_APPLICABLE, reason)
             continue
         say(f"[{fmt}] {system.name}: {system.describe(dataset)}")
-        done, sample = run_system(system, dataset, rows, keep)
+        done, sample = run_system(system, dataset, rows, keep, repeat)
         for result in done:
             cost = result.measurement
             say(f"[{fmt}]   {result.operation:11} " + (
@@ -305,7 +317,8 @@ def run_format(fmt: str, systems: Sequence[System], directory: Path, shape: tupl
 def run_elementwise(size: int | str = DEFAULT_SIZE, memory: int | str = DEFAULT_MEMORY,
                     directory: str | os.PathLike | None = None,
                     systems: Sequence[str] = SYSTEM_NAMES, formats: Sequence[str] = FORMATS,
-                    keep: bool = False, json_path: str | os.PathLike | None = None) -> int:
+                    keep: bool = False, json_path: str | os.PathLike | None = None,
+                    repeat: int = 1) -> int:
     """Run the benchmark, print its tables and optionally write them as JSON.
 
     Parameters
@@ -324,6 +337,9 @@ def run_elementwise(size: int | str = DEFAULT_SIZE, memory: int | str = DEFAULT_
         Keep the temporary directory and every system's output.
     json_path : path-like, optional
         Where to write the results, checks, ratios and the machine's description as JSON.
+    repeat : int
+        How many times each system runs its three operations; the table shows the run with
+        the median wall time (and the range).
 
     Returns
     -------
@@ -339,6 +355,8 @@ def run_elementwise(size: int | str = DEFAULT_SIZE, memory: int | str = DEFAULT_
     if unknown:
         raise ValueError(f"systems must be among {', '.join(SYSTEM_NAMES)} and formats among "
                          f"{', '.join(FORMATS)}; got {', '.join(unknown)}")
+    if repeat < 1:
+        raise ValueError(f"repeat must be at least 1; got {repeat}")
     nbytes, limit = parse_bytes(size), parse_bytes(memory)
     shape = shape_for(nbytes)
     chosen = [make_system(name, limit) for name in SYSTEM_NAMES if name in systems]
@@ -349,13 +367,14 @@ def run_elementwise(size: int | str = DEFAULT_SIZE, memory: int | str = DEFAULT_
     say(f"ooarray bench elementwise: 3 float64 arrays of shape {shape} "
         f"({format_bytes(array_bytes)} each), ooarray memory_limit {format_bytes(limit)}")
     say(f"systems {', '.join(s.name for s in chosen)}; formats {', '.join(formats)}; "
-        f"{os.cpu_count()} CPUs; warm page cache; outputs are not fsynced inside the timing "
-        f"(os.sync() runs between runs)")
+        f"{os.cpu_count()} CPUs; {repeat} repetition(s), median shown")
+    say("warm page cache; ooarray's pool starts empty in each repetition; outputs are not "
+        "fsynced inside the timing (os.sync() runs between runs)")
     results: list[Result] = []
     checks: list[Check] = []
     try:
         for fmt in (f for f in FORMATS if f in formats):
-            done, sampled = run_format(fmt, chosen, workdir, shape, limit, keep)
+            done, sampled = run_format(fmt, chosen, workdir, shape, limit, keep, repeat)
             results += done
             checks += sampled
     finally:
@@ -380,6 +399,7 @@ def run_elementwise(size: int | str = DEFAULT_SIZE, memory: int | str = DEFAULT_
             "benchmark": "elementwise", "expression": EXPRESSION,
             "shape": shape, "dtype": str(DTYPE), "array_bytes": array_bytes,
             "memory_limit": limit, "page_cache": "warm", "directory": workdir,
+            "repeat": repeat,
             "machine": machine_description(), "ok": ok,
             "results": [r.as_dict() for r in results],
             "checks": [c.as_dict() for c in checks],
@@ -436,6 +456,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"comma-separated (default {','.join(FORMATS)})")
     parser.add_argument("--keep", action="store_true",
                         help="keep the temporary directory and every system's output")
+    parser.add_argument("--repeat", type=int, default=1, metavar="N",
+                        help="run each system's operations N times and show the median "
+                             "(default 1)")
     parser.add_argument("--json", default=None, metavar="PATH",
                         help="also write the results as JSON to PATH")
 
@@ -443,4 +466,4 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run_from_args(args: argparse.Namespace) -> int:
     """Run the benchmark with the options parsed by :func:`add_arguments`."""
     return run_elementwise(args.size, args.memory, args.dir, args.systems, args.formats,
-                           args.keep, args.json)
+                           args.keep, args.json, args.repeat)

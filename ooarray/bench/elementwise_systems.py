@@ -153,6 +153,9 @@ class System(abc.ABC):
         """Return how the system splits the work (chunks, blocks), for the report."""
         return ""
 
+    def reset(self) -> None:  # noqa: B027 (most systems keep nothing)
+        """Drop whatever the system keeps between operations, as if in a new process."""
+
     @abc.abstractmethod
     def elementwise(self, dataset: Dataset, out: Path) -> None:
         """Write :func:`expression` of the inputs to ``out``, in the inputs' format."""
@@ -194,6 +197,17 @@ class OOArraySystem(System):
         import ooarray as oa
 
         return oa.open(path)
+
+    def reset(self) -> None:
+        """Return the buffer pool's memory to the operating system.
+
+        The pool keeps its buffers between computations because memory touched for the
+        first time is slow on small VMs; the first operation after a reset pays for that
+        again, as in a new process, whatever ran before (e.g. making the inputs).
+        """
+        from ooarray.execute.local import pool
+
+        pool().release_memory()
 
     def describe(self, dataset: Dataset) -> str:
         import ooarray as oa

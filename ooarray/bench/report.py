@@ -28,7 +28,8 @@ from ooarray.diagnostics.memory import RSSSampler
 from ooarray.errors import format_bytes
 
 __all__ = [
-    "Measurement", "Result", "Check", "measure", "run_measured", "settle", "warm_page_cache",
+    "Measurement", "Result", "Check", "measure", "run_measured", "median_of", "settle",
+    "warm_page_cache",
     "format_results", "format_checks", "ratio", "format_ratios", "machine_description",
     "write_json",
 ]
@@ -86,6 +87,9 @@ class Result:
         The scalar a reduction returned, for checking systems against each other.
     extra : dict
         System-specific counters (ooarray's buffer-pool statistics, chunk shapes, ...).
+    walls : list of float
+        Wall times of every repetition, when the row is the median of several
+        (:func:`median_of`).
     """
 
     system: str
@@ -96,6 +100,7 @@ class Result:
     measurement: Measurement | None = None
     value: float | None = None
     extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+    walls: list[float] = dataclasses.field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -204,6 +209,27 @@ def run_measured(system: str, fmt: str, operation: str,
     return Result(system, fmt, operation, measurement=cost, value=scalar)
 
 
+def median_of(repeats: Sequence[Result]) -> Result:
+    """Return the repetition with the median wall time, with every repetition's wall time.
+
+    A failed repetition is returned as it is, so that a failure is never hidden by a success.
+
+    Examples
+    --------
+    >>> runs = [Result("s", "f", "op", measurement=Measurement(w, 0, 0, 1, 1)) for w in (3, 1, 2)]
+    >>> best = median_of(runs)
+    >>> best.measurement.wall, best.walls
+    (2, [3, 1, 2])
+    """
+    failed = [r for r in repeats if not r.ok]
+    if failed:
+        return failed[0]
+    ranked = sorted(repeats, key=lambda r: r.measurement.wall)  # type: ignore[union-attr]
+    chosen = dataclasses.replace(ranked[(len(ranked) - 1) // 2])
+    chosen.walls = [r.measurement.wall for r in repeats]  # type: ignore[union-attr]
+    return chosen
+
+
 def warm_page_cache(paths: Iterable[Path]) -> int:
     """Read every file at or under ``paths`` once, so that timed runs find them cached.
 
@@ -227,7 +253,7 @@ def _seconds(value: float) -> str:
     return f"{value:.2f}"
 
 
-_COLUMNS = ("format", "operation", "system", "wall s", "user s", "sys s", "cpu",
+_COLUMNS = ("format", "operation", "system", "wall s", "min-max s", "user s", "sys s", "cpu",
             "peak RSS", "+RSS", "value / note")
 
 
@@ -235,10 +261,11 @@ def _cells(result: Result) -> list[str]:
     cells = [result.format, result.operation, result.system]
     cost = result.measurement
     if cost is None:
-        return cells + ["-"] * 6 + [f"{result.status}: {result.note}"]
+        return cells + ["-"] * 7 + [f"{result.status}: {result.note}"]
     value = "" if result.value is None else f"{result.value:.12g}"
     remark = " ".join(part for part in (value, result.note) if part)
-    return cells + [_seconds(cost.wall), _seconds(cost.user), _seconds(cost.sys),
+    spread = f"{min(result.walls):.2f}-{max(result.walls):.2f}" if len(result.walls) > 1 else ""
+    return cells + [_seconds(cost.wall), spread, _seconds(cost.user), _seconds(cost.sys),
                     f"{cost.cpu_utilisation:.1f}", format_bytes(cost.peak_rss),
                     format_bytes(cost.peak_rss - cost.baseline_rss), remark]
 
@@ -255,6 +282,7 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 def format_results(results: Sequence[Result]) -> str:
     """Return the results as a text table: one row per (format, operation, system).
 
+    ``min-max s`` is the range of wall times when the row is the median of repetitions;
     ``cpu`` is CPU seconds per wall second; ``+RSS`` is the peak above the RSS at the start of
     the run.
     """
@@ -302,13 +330,14 @@ def format_ratios(results: Sequence[Result], subject: str, peers: Sequence[str])
 
 
 def machine_description() -> dict[str, Any]:
-    """Return what the numbers depend on: CPUs, memory, Python, and library versions."""
+    """Return what the numbers depend on: CPUs, load, memory, Python, and library versions."""
     import numexpr
     import numpy
     import zarr
 
     described: dict[str, Any] = {
-        "cpus": os.cpu_count(), "memory_bytes": psutil.virtual_memory().total,
+        "cpus": os.cpu_count(), "load_average": os.getloadavg(),
+        "memory_bytes": psutil.virtual_memory().total,
         "platform": platform.platform(), "python": platform.python_version(),
         "numpy": numpy.__version__, "numexpr": numexpr.__version__, "zarr": zarr.__version__,
     }
