@@ -367,7 +367,8 @@ def run_elementwise(size: int | str = DEFAULT_SIZE, memory: int | str = DEFAULT_
     say(f"ooarray bench elementwise: 3 float64 arrays of shape {shape} "
         f"({format_bytes(array_bytes)} each), ooarray memory_limit {format_bytes(limit)}")
     say(f"systems {', '.join(s.name for s in chosen)}; formats {', '.join(formats)}; "
-        f"{os.cpu_count()} CPUs; {repeat} repetition(s), median shown")
+        f"{os.cpu_count()} CPUs (load average {os.getloadavg()[0]:.1f} at the start); "
+        f"{repeat} repetition(s), median shown")
     say("warm page cache; ooarray's pool starts empty in each repetition; outputs are not "
         "fsynced inside the timing (os.sync() runs between runs)")
     results: list[Result] = []
