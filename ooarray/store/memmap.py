@@ -168,9 +168,10 @@ class NpyStore(ChunkStore):
             mapping.close()
 
     def commit(self) -> None:
+        # The rename makes the file appear whole or not at all to every process; like zarr,
+        # no fsync: durability against power loss would cost 1-2 s per 2 GiB here.
         if self._final_path is None:
             return
-        os.fsync(self._fd)
         os.replace(self.path, self._final_path)
         self.path, self._final_path = self._final_path, None
 
