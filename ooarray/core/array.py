@@ -19,7 +19,7 @@ from ooarray import config as _config
 from ooarray.core import dispatch
 from ooarray.core.chunks import Chunks, normalize_chunks, regular_chunk_shape, \
     target_chunk_bytes
-from ooarray.core.indexing import is_basic_index, normalize_basic_index
+from ooarray.core.indexing import is_basic_index, is_valid_index_item, normalize_basic_index
 from ooarray.errors import BudgetError, format_bytes
 from ooarray.plan.graph import Node, RegionNode
 from ooarray.plan.regions import CastNode, SliceNode, TransposeNode
@@ -289,8 +289,8 @@ class OOArray(NDArrayOperatorsMixin):
         return OOArray(SourceNode(store))
 
     def _scalar(self) -> np.ndarray:
-        if self.size != 1:
-            np.empty((2,)).item()  # NumPy's own error for non-size-1 arrays
+        if self.ndim:
+            raise TypeError("only 0-dimensional arrays can be converted to Python scalars")
         return self.reshape_flat_first()
 
     def reshape_flat_first(self) -> np.ndarray:
@@ -313,14 +313,16 @@ class OOArray(NDArrayOperatorsMixin):
         return complex(self._scalar())
 
     def __index__(self) -> int:
-        if self.dtype.kind not in "iub" or self.ndim:
+        if self.dtype.kind not in "iu" or self.ndim:
             raise TypeError("only integer scalar arrays can be converted to a scalar index")
         return int(self._scalar())
 
     def item(self, *args: Any) -> Any:
         """Return one element as a Python scalar (computes only that element)."""
         if not args:
-            return self._scalar().item()
+            if self.size != 1:
+                raise ValueError("can only convert an array of size 1 to a Python scalar")
+            return self.reshape_flat_first().item()
         if len(args) == 1:
             flat = int(args[0])
             if not -self.size <= flat < self.size:
@@ -336,13 +338,16 @@ class OOArray(NDArrayOperatorsMixin):
 
     def __iter__(self):
         if not self.shape:
-            raise TypeError("iteration over a 0-d array")
-        for i in range(self.shape[0]):
-            yield self[i]
+            raise TypeError("iteration over a 0-d array")  # at iter(), as NumPy does
+        return (self[i] for i in range(self.shape[0]))
 
     # -- structural operations ------------------------------------------------------------
     def __getitem__(self, index: Any) -> "OOArray":
         if isinstance(index, OOArray) or not is_basic_index(index):
+            items = index if isinstance(index, tuple) else (index,)
+            if not all(is_valid_index_item(item) for item in items):
+                raise IndexError("only integers, slices (`:`), ellipsis (`...`), numpy.newaxis "
+                                 "(`None`) and integer or boolean arrays are valid indices")
             raise TypeError(
                 f"ooarray supports basic indexing (slices, integers, ..., None) so far; "
                 f"got an index of type {type(index).__name__}"

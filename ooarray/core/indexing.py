@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["normalize_basic_index", "is_basic_index"]
+__all__ = ["normalize_basic_index", "is_basic_index", "is_valid_index_item"]
 
 
 def is_basic_index(index: Any) -> bool:
@@ -24,6 +24,19 @@ def is_basic_index(index: Any) -> bool:
             return False
         if isinstance(item, np.ndarray) and item.ndim > 0:
             return False
+    return True
+
+
+def is_valid_index_item(item: Any) -> bool:
+    """Return whether NumPy accepts ``item`` in an index (basic, or arrays/lists/bools)."""
+    if item is None or item is Ellipsis or isinstance(item, (slice, bool, np.bool_, list, tuple)):
+        return True
+    if hasattr(item, "__array__") or hasattr(item, "__array_function__"):
+        return True
+    try:
+        operator.index(item)
+    except TypeError:
+        return False
     return True
 
 
