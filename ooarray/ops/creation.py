@@ -87,7 +87,9 @@ def asarray(data: Any, dtype: Any = None, *, chunks: Any = None) -> OOArray:
             result = OOArray(SourceNode(_memmap_store(data, chunks)))
             chunks = None
         else:
-            array = np.asarray(data)
+            # Lists and scalars convert with dtype= (NumPy refuses 300 as int8, or complex
+            # to float); an existing ndarray is cast lazily below, without a copy now.
+            array = np.asarray(data, dtype=None if isinstance(data, np.ndarray) else dtype)
             check_dtype(array.dtype)
             result = OOArray(constant_node(array, chunks))
             chunks = None
