@@ -6,10 +6,10 @@ import os
 
 import numpy as np
 import pytest
+from helpers import CASES, DTYPES
 from hypothesis import HealthCheck, settings
 
 import ooarray as oa
-from helpers import CASES, DTYPES
 
 settings.register_profile(
     "ooarray", max_examples=25, deadline=None, derandomize=True,

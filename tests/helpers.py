@@ -112,15 +112,15 @@ def sample(shape: tuple[int, ...], dtype: Any, rng: np.random.Generator, *,
     """Return an array of ``dtype`` with varied values (NaN, inf, -0.0 among floats)."""
     dtype = np.dtype(dtype)
     if dtype.kind == "b":
-        return rng.integers(0, 2, shape).astype(bool)
+        return np.asarray(rng.integers(0, 2, shape)).astype(bool)
     if dtype.kind in "iu":
         info = np.iinfo(dtype)
         lo, hi = max(info.min, int(low)), min(info.max, int(high))
-        return rng.integers(lo, hi, shape, endpoint=True).astype(dtype)
+        return np.asarray(rng.integers(lo, hi, shape, endpoint=True)).astype(dtype)
     values = rng.uniform(low, high, shape)
     if dtype.kind == "c":
         values = values + 1j * rng.uniform(low, high, shape)
-    values = values.astype(dtype)
+    values = np.asarray(values).astype(dtype)  # an ndarray even for shape ()
     if special and values.size >= 4:
         flat = values.reshape(-1)
         flat[rng.integers(0, flat.size)] = np.nan
@@ -172,10 +172,10 @@ def chunked_arrays(draw, dtypes=None, *, min_dims: int = 0, max_dims: int = 4,
     dtype = draw(st.sampled_from(dtypes or DTYPES))
     shape = draw(hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side,
                                   max_side=max_side))
-    if elements is None and np.dtype(dtype).kind in "fc":
-        elements = {"allow_nan": True, "allow_infinity": False, "min_value": -1e6,
-                    "max_value": 1e6} if np.dtype(dtype).kind == "f" else None
-    if isinstance(elements, dict):
-        elements = hnp.from_dtype(np.dtype(dtype), **elements)
+    if elements is None and np.dtype(dtype).kind == "f":
+        elements = st.one_of(
+            hnp.from_dtype(np.dtype(dtype), allow_nan=False, allow_infinity=False,
+                           min_value=-1e6, max_value=1e6),
+            st.sampled_from([np.nan, np.inf, -np.inf, -0.0]))
     array = draw(hnp.arrays(dtype, shape, elements=elements))
     return array, draw(chunkings(shape))

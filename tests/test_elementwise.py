@@ -6,11 +6,11 @@ import operator
 
 import numpy as np
 import pytest
+from helpers import DTYPES, assert_like_numpy, chunkings, numpy_result, quiet, sample
 from hypothesis import given
 from hypothesis import strategies as st
 
 import ooarray as oa
-from helpers import DTYPES, assert_like_numpy, chunkings, numpy_result, quiet, sample
 
 #: Every ufunc in the numpy namespace that is elementwise (signature None).
 UFUNCS = sorted({getattr(np, name) for name in dir(np)
@@ -34,7 +34,7 @@ def check(numpy_call, ooarray_call):
         result = ooarray_call()
     if isinstance(expected, tuple):
         assert isinstance(result, tuple) and len(result) == len(expected)
-        for part, want in zip(result, expected):
+        for part, want in zip(result, expected, strict=True):
             assert_like_numpy(part, want)
     else:
         assert_like_numpy(result, expected)
@@ -45,6 +45,7 @@ def test_ufunc_list_is_complete():
     assert {np.divmod, np.modf, np.frexp, np.ldexp, np.isnat} <= set(UFUNCS)
 
 
+@pytest.mark.usefixtures("sync_executor")
 @pytest.mark.parametrize("ufunc", UNARY, ids=lambda u: u.__name__)
 def test_unary_ufunc(ufunc, dtype, rng):
     x = sample((5, 6), dtype, rng)
@@ -52,6 +53,7 @@ def test_unary_ufunc(ufunc, dtype, rng):
     check(lambda: ufunc(x), lambda: ufunc(a))
 
 
+@pytest.mark.usefixtures("sync_executor")
 @pytest.mark.parametrize("ufunc", BINARY, ids=lambda u: u.__name__)
 @pytest.mark.parametrize("mix", ["oo-oo", "oo-nd", "nd-oo", "oo-0d", "0d-oo"])
 def test_binary_ufunc_operand_mixes(ufunc, dtype, mix, rng):
@@ -74,6 +76,7 @@ def test_binary_ufunc_operand_mixes(ufunc, dtype, mix, rng):
 SCALARS = [True, 3, -2, 300, 2**70, 2.5, -0.0, float("nan"), 1 + 2j]
 
 
+@pytest.mark.usefixtures("sync_executor")
 @pytest.mark.parametrize("ufunc", [np.add, np.multiply, np.subtract, np.true_divide,
                                    np.floor_divide, np.power, np.maximum, np.equal,
                                    np.arctan2, np.bitwise_and, np.remainder],
@@ -89,6 +92,7 @@ def test_python_scalars_follow_nep50(ufunc, scalar, side, dtype, rng):
         check(lambda: ufunc(x, scalar), lambda: ufunc(a, scalar))
 
 
+@pytest.mark.usefixtures("sync_executor")
 @pytest.mark.parametrize("scalar_type", [np.int8, np.uint8, np.int64, np.uint64, np.float32,
                                          np.float64, np.complex128, np.bool_],
                          ids=lambda t: t.__name__)
@@ -118,6 +122,7 @@ def test_int8_plus_out_of_range_python_int_raises_overflow():
         oa.asarray(np.arange(5, dtype=np.uint8)) - (-1)
 
 
+@pytest.mark.usefixtures("sync_executor")
 @pytest.mark.parametrize("left", DTYPES, ids=str)
 @pytest.mark.parametrize("ufunc", [np.add, np.multiply, np.true_divide, np.power, np.maximum,
                                    np.less, np.arctan2, np.hypot, np.remainder,
@@ -173,6 +178,7 @@ OPERATORS = [operator.add, operator.sub, operator.mul, operator.truediv, operato
              operator.gt, operator.ge]
 
 
+@pytest.mark.usefixtures("sync_executor")
 @pytest.mark.parametrize("op", OPERATORS, ids=lambda f: f.__name__)
 def test_python_operators(op, dtype, rng):
     x = sample((4, 5), dtype, rng, low=0, high=6)
@@ -207,10 +213,11 @@ def test_broadcast_mismatch_raises_value_error(shapes):
         np.arctan2(x, oa.asarray(y))
 
 
-@pytest.mark.parametrize("ufunc, dtype", [(np.logaddexp, np.complex128), (np.bitwise_and, np.float64),
-                                           (np.invert, np.float32), (np.isnat, np.int64),
-                                           (np.gcd, np.complex128), (np.floor, np.complex128),
-                                           (np.left_shift, np.float64)])
+@pytest.mark.parametrize("ufunc, dtype", [(np.logaddexp, np.complex128),
+                                          (np.bitwise_and, np.float64),
+                                          (np.invert, np.float32), (np.isnat, np.int64),
+                                          (np.gcd, np.complex128), (np.floor, np.complex128),
+                                          (np.left_shift, np.float64)])
 def test_missing_loop_raises_numpys_type_error(ufunc, dtype):
     x = np.ones((3,), dtype)
     with pytest.raises(TypeError) as expected:

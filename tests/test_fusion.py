@@ -6,9 +6,9 @@ import math
 
 import numpy as np
 import pytest
+from helpers import assert_like_numpy, quiet, sample
 
 import ooarray as oa
-from helpers import assert_like_numpy, quiet, sample
 from ooarray.plan.fuse import FusedExpression
 from ooarray.plan.lower import Plan
 from ooarray.plan.regions import ElementwiseNode
