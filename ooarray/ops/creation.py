@@ -136,10 +136,11 @@ def full(shape: Any, fill_value: Any, dtype: Any = None, *, chunks: Any = None) 
     42
     """
     shape = _shape(shape)
-    value = np.array(fill_value, dtype=dtype)
-    if value.ndim:
-        value = np.broadcast_to(value, shape)
-    check_dtype(value.dtype)
+    dtype = check_dtype(np.array(fill_value).dtype if dtype is None else dtype)
+    # As np.full: unsafe casting (2.7 -> 2, complex -> its real part), yet a Python int out
+    # of the dtype's range still raises OverflowError.
+    value = np.empty(np.shape(fill_value), dtype)
+    np.copyto(value, fill_value, casting="unsafe")
     return OOArray(constant_node(np.broadcast_to(value, shape), chunks))
 
 
@@ -172,7 +173,7 @@ def full_like(a: Any, fill_value: Any, dtype: Any = None, order: str = "K", subo
               shape: Any = None, *, device: Any = None, chunks: Any = None) -> OOArray:
     """Return an array like ``a`` filled with ``fill_value``."""
     out_shape, out_dtype, chunks = _like(a, dtype, shape, chunks)
-    return full(out_shape, np.array(fill_value).astype(out_dtype), out_dtype, chunks=chunks)
+    return full(out_shape, fill_value, out_dtype, chunks=chunks)
 
 
 @implements(np.zeros_like)
@@ -217,19 +218,32 @@ def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None, *,
         start, stop = 0, start
     if step == 0:
         raise ZeroDivisionError("step of arange must not be zero")
-    out_dtype = np.arange(start, start + step, step, dtype=dtype).dtype if dtype is None \
-        else np.dtype(dtype)
+    # NumPy's arange ignores a NumPy scalar's precision: integers give int64, floats float64.
+    out_dtype = np.result_type(np.int64, *(np.asarray(x).dtype for x in (start, stop, step))) \
+        if dtype is None else np.dtype(dtype)
     check_dtype(out_dtype)
     length = max(0, math.ceil((stop - start) / step))
-    work = np.result_type(start, stop, step, np.int64 if out_dtype.kind in "iub" else out_dtype)
-    first = np.array(start, dtype=work)
-    delta = np.array(start + step, dtype=work) - first
+    if out_dtype.kind == "b" and length > 2:
+        raise TypeError("arange() is only supported for booleans when the result has at most "
+                        "length 2.")
+    # As NumPy: the first two values are stored in the output dtype (so 0.5 becomes 0 in an
+    # integer arange), and the rest continue them in the dtype's arithmetic (wrapping).
+    first = np.asarray(start, dtype=out_dtype) if length else np.zeros((), out_dtype)
+    second = np.asarray(start + step, dtype=out_dtype) if length > 1 else first
+    work = out_dtype if out_dtype.kind in "fc" else \
+        np.dtype(np.uint64 if out_dtype.kind == "u" else np.int64)
+    first_w = first.astype(work)
+    with np.errstate(over="ignore"):
+        delta = second.astype(work) - first_w
 
     def fill(index, region, out):
-        k = np.arange(region[0].start, region[0].stop, dtype=work)
-        np.copyto(out, first + k * delta, casting="unsafe")
+        with np.errstate(over="ignore"):
+            k = np.arange(region[0].start, region[0].stop, dtype=work)
+            np.copyto(out, first_w + k * delta, casting="unsafe")
+        if region[0].start <= 1 < region[0].stop:
+            out[1 - region[0].start] = second
 
-    return _generated((length,), out_dtype, chunks, fill, "arange", 2 * np.dtype(work).itemsize)
+    return _generated((length,), out_dtype, chunks, fill, "arange", 2 * work.itemsize)
 
 
 def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True,
@@ -244,7 +258,7 @@ def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True,
     div = (num - 1) if endpoint else num
     work = np.result_type(start, stop, float(num))
     delta = np.asarray(stop, dtype=work) - np.asarray(start, dtype=work)
-    step = delta / div if div > 0 else np.asarray(np.nan, dtype=work)
+    step = delta / div if div > 0 else np.nan  # NumPy's step is undefined (a float NaN) here
     out_dtype = np.dtype(dtype) if dtype is not None else work
     check_dtype(out_dtype)
 
