@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["HANDLED_FUNCTIONS", "UFUNC_METHODS", "implements", "implements_ufunc_method",
-           "array_function", "array_ufunc"]
+           "array_function", "array_ufunc", "supported_functions"]
 
 HANDLED_FUNCTIONS: dict[Callable[..., Any], Callable[..., Any]] = {}
 UFUNC_METHODS: dict[str, Callable[..., Any]] = {}
@@ -38,9 +38,15 @@ def implements_ufunc_method(method: str) -> Callable[[Callable[..., Any]], Calla
     return register
 
 
+def supported_functions() -> list[str]:
+    """Return the names of the NumPy functions ooarray implements, e.g. ``'numpy.sum'``."""
+    return sorted({_name(func) for func in HANDLED_FUNCTIONS})
+
+
 def _name(func: Callable[..., Any]) -> str:
     module = getattr(func, "__module__", None) or "numpy"
-    module = "numpy" if module.startswith("numpy") else module
+    # NumPy sets public modules (numpy, numpy.linalg, numpy.fft); private ones collapse.
+    module = "numpy" if module.startswith("numpy") and "._" in module else module
     return f"{module}.{getattr(func, '__name__', func)}"
 
 
@@ -55,7 +61,7 @@ def array_function(func: Callable[..., Any], types: tuple[type, ...], args: tupl
     if implementation is None:
         raise TypeError(
             f"{_name(func)} is not supported by ooarray out of core yet; "
-            f"see ooarray.supported_functions() for what is, or call it on "
+            f"see ooarray.core.dispatch.supported_functions() for what is, or call it on "
             f"np.asarray(x) if the data fits in memory"
         )
     return implementation(*args, **kwargs)
