@@ -6,7 +6,10 @@ import math
 
 import numpy as np
 import pytest
-from helpers import assert_like_numpy, quiet, sample
+from helpers import assert_like_numpy, chunkings, quiet, sample
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import ooarray as oa
 from ooarray.plan.fuse import FusedExpression
@@ -194,3 +197,95 @@ def test_chain_over_slices_and_transposes(dtype, rng):
     a = oa.asarray(x, chunks=3)
     result = a[::-2, 1:] * a.T[1::2, :-1] + 1
     assert_like_numpy(result, x[::-2, 1:] * x.T[1::2, :-1] + 1)
+
+
+# -- random programs ---------------------------------------------------------------------------
+EPS = np.finfo(np.float64).eps
+
+
+class Value:
+    """One value of a random program, in NumPy and in ooarray, with its bound on |value| and
+    on the rounding error it may carry (order of operations differs between the two)."""
+
+    def __init__(self, x, a, bound, error):
+        self.x, self.a, self.bound, self.error = x, a, float(bound), float(error)
+
+
+def _binary(op, p: Value, q: Value) -> Value:
+    x, a = op(p.x, q.x), op(p.a, q.a)
+    if op is np.multiply:
+        bound = p.bound * q.bound
+        error = p.bound * q.error + q.bound * p.error + EPS * bound
+    elif op in (np.maximum, np.minimum):
+        bound, error = max(p.bound, q.bound), max(p.error, q.error)
+    else:  # add, subtract
+        bound = p.bound + q.bound
+        error = p.error + q.error + EPS * bound
+    return Value(x, a, bound, error)
+
+
+def _unary(op, p: Value) -> Value:
+    if op in (np.sin, np.cos, np.tanh):
+        return Value(op(p.x), op(p.a), 1.0, p.error + 2 * EPS)
+    return Value(op(p.x), op(p.a), p.bound, p.error)  # negative, absolute
+
+
+@given(data=st.data())
+def test_random_programs_match_numpy(data):
+    """Random chains of elementwise ops, slices, transposes and reductions on random grids."""
+    integer = data.draw(st.booleans(), label="integer")
+    dtype = np.int64 if integer else np.float64
+    shape = data.draw(st.lists(st.integers(1, 5), min_size=1, max_size=3).map(tuple),
+                      label="shape")
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**16), label="seed"))
+    pool = []
+    for _ in range(2):
+        x = sample(shape, dtype, rng, special=False, low=-3, high=3)
+        chunks = data.draw(chunkings(shape), label="chunks")
+        pool.append(Value(x, oa.asarray(x, chunks=chunks), 3, 0))
+    binary = [np.add, np.subtract, np.multiply, np.maximum, np.minimum]
+    unary = [np.negative, np.absolute] + ([] if integer else [np.sin, np.cos, np.tanh])
+    for _ in range(data.draw(st.integers(1, 7), label="steps")):
+        kind = data.draw(st.sampled_from(["binary", "binary", "unary", "slice", "transpose",
+                                          "reduce", "scalar"]), label="kind")
+        p = data.draw(st.sampled_from(pool), label="operand")
+        if kind == "binary":
+            q = data.draw(st.sampled_from(pool), label="other")
+            try:
+                np.broadcast_shapes(p.x.shape, q.x.shape)
+            except ValueError:
+                continue
+            new = _binary(data.draw(st.sampled_from(binary), label="op"), p, q)
+        elif kind == "unary":
+            new = _unary(data.draw(st.sampled_from(unary), label="op"), p)
+        elif kind == "scalar":
+            scalar = data.draw(st.sampled_from([2, -1, 0.5] if not integer else [2, -1, 3]),
+                               label="scalar")
+            new = _binary(np.multiply, p, Value(scalar, scalar, abs(scalar), 0))
+        elif kind == "slice":
+            index = data.draw(hnp.basic_indices(p.x.shape, allow_newaxis=True), label="index")
+            new = Value(p.x[index], p.a[index], p.bound, p.error)
+        elif kind == "transpose":
+            axes = data.draw(st.permutations(range(p.x.ndim)), label="axes")
+            new = Value(p.x.transpose(axes), p.a.transpose(axes), p.bound, p.error)
+        else:
+            if p.x.size == 0:
+                continue
+            funcs = [np.sum, np.max, np.min] + ([np.argmin, np.argmax] if integer else
+                                                [np.mean])
+            func = data.draw(st.sampled_from(funcs), label="reduction")
+            axis = data.draw(st.sampled_from([None, *range(p.x.ndim)]), label="axis")
+            keepdims = data.draw(st.booleans(), label="keepdims")
+            count = p.x.size if axis is None else (p.x.shape[axis] if p.x.ndim else 1)
+            bound = count * p.bound if func is np.sum else p.bound
+            error = count * (p.error + EPS * bound) if func is np.sum else p.error + EPS * bound
+            if func in (np.argmin, np.argmax):
+                bound, error = p.x.size, 0
+            new = Value(func(p.x, axis=axis, keepdims=keepdims),
+                        func(p.a, axis=axis, keepdims=keepdims), bound, error)
+        pool.append(new)
+    result = pool[-1]
+    if integer:
+        assert_like_numpy(result.a, result.x)
+    else:
+        assert_like_numpy(result.a, result.x, rtol=0, atol=4 * result.error + 1e-300)
