@@ -121,13 +121,19 @@ def _slice_chunk_lengths(in_chunks: tuple[int, ...], start: int, step: int,
     else:
         at_least = [min(count, max(0, (start - x) // -step + 1)) for x in bounds]
         lengths = [at_least[i] - at_least[i + 1] for i in range(len(in_chunks))][::-1]
-    lengths = [n for n in lengths if n]
+    # A coarse step leaves tiny chunks: merge neighbours, but only while one output chunk
+    # still reads at most about one input chunk's span; merging to a fixed output length
+    # made a[::10**4] read the whole input in one task.
     typical = max(in_chunks)
-    if len(lengths) > 1 and max(lengths) * 2 < typical:
-        # A coarse step leaves tiny chunks; regroup them to about the input's chunk length.
-        full, rest = divmod(count, typical)
-        lengths = [typical] * full + ([rest] if rest else [])
-    return tuple(lengths)
+    merged: list[int] = []
+    for n in lengths:
+        if not n:
+            continue
+        if merged and (merged[-1] + n - 1) * abs(step) + 1 <= typical:
+            merged[-1] += n
+        else:
+            merged.append(n)
+    return tuple(merged)
 
 
 class SliceNode(RegionNode):
