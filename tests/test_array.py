@@ -397,3 +397,18 @@ def test_size_one_axis_combinations_compute(rng):
     for shape in itertools.product([1, 3], repeat=3):
         x = sample(shape, np.float64, rng)
         assert_like_numpy(oa.asarray(x, chunks=2)[..., None] * 2, x[..., None] * 2)
+
+
+@pytest.mark.parametrize("step", [10**4, 997, 3, -7, -(10**4)])
+def test_strided_slices_read_about_one_input_chunk_per_task(step):
+    """A coarse step must not make one task read the whole span it strides over."""
+    from ooarray.plan.lower import Plan
+
+    a = oa.arange(10**6, chunks=10**4)
+    s = a[::step]
+    chunk_bytes = 10**4 * a.itemsize
+    plan = Plan(s.node, s.chunks)
+    assert plan.max_task_bytes <= 3 * chunk_bytes + s.chunksize[0] * s.itemsize
+    assert_like_numpy(s, np.arange(10**6)[::step])
+    two = oa.asarray(np.arange(10**4).reshape(100, 100), chunks=10)[::-37, 5::31]
+    assert_like_numpy(two, np.arange(10**4).reshape(100, 100)[::-37, 5::31])
