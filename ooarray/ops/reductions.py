@@ -37,6 +37,20 @@ def _record(dtype: np.dtype, **fields: np.ndarray) -> np.ndarray:
     return out
 
 
+def _nan_filled(block: np.ndarray, fill: Any, allocate) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``block`` with NaN replaced by ``fill``, and the NaN mask, in pooled buffers."""
+    missing = allocate(block.shape, np.bool_)
+    np.isnan(block, out=missing)
+    filled = allocate(block.shape, block.dtype)
+    np.copyto(filled, block)
+    np.copyto(filled, fill, where=missing, casting="unsafe")
+    return filled, missing
+
+
+def _nan_fill_bytes(items: int, dtype: np.dtype) -> int:
+    return items * (dtype.itemsize + 1) if dtype.kind in _NAN_KINDS else 0
+
+
 def _count(block: np.ndarray, axes: tuple[int, ...]) -> int:
     return math.prod(block.shape[a] for a in axes)
 
@@ -57,9 +71,12 @@ class UfuncReduction:
         value_dtype = work if work is not None else self.dtype
         self.partial_dtype = np.dtype([("v", value_dtype)])
 
-    def partial(self, block, axes, region, shape):
+    def scratch_bytes(self, items: int, dtype: np.dtype) -> int:
+        return _nan_fill_bytes(items, dtype) if self.fill_nan is not None else 0
+
+    def partial(self, block, axes, region, shape, allocate=np.empty):
         if self.fill_nan is not None and block.dtype.kind in _NAN_KINDS:
-            block = np.where(np.isnan(block), self.fill_nan, block)
+            block, _ = _nan_filled(block, self.fill_nan, allocate)
         value = self.ufunc.reduce(block, axis=axes, dtype=self.work, keepdims=True)
         return _record(self.partial_dtype, v=value)
 
@@ -83,11 +100,13 @@ class MeanReduction:
         self.name, self.dtype, self.work, self.skip_nan = name, np.dtype(dtype), work, skip_nan
         self.partial_dtype = np.dtype([("n", np.float64), ("s", work)])
 
-    def partial(self, block, axes, region, shape):
+    def scratch_bytes(self, items: int, dtype: np.dtype) -> int:
+        return _nan_fill_bytes(items, dtype) if self.skip_nan else 0
+
+    def partial(self, block, axes, region, shape, allocate=np.empty):
         if self.skip_nan and block.dtype.kind in _NAN_KINDS:
-            missing = np.isnan(block)
-            n = (~missing).sum(axis=axes, keepdims=True, dtype=np.float64)
-            block = np.where(missing, 0, block)
+            block, missing = _nan_filled(block, 0, allocate)
+            n = _count(block, axes) - missing.sum(axis=axes, keepdims=True, dtype=np.float64)
         else:
             n = np.full([1 if a in axes else s for a, s in enumerate(block.shape)],
                         _count(block, axes), np.float64)
@@ -123,16 +142,22 @@ class VarianceReduction:
     def _abs2(d: np.ndarray) -> np.ndarray:
         return d.real * d.real + d.imag * d.imag if d.dtype.kind == "c" else d * d
 
-    def partial(self, block, axes, region, shape):
+    def scratch_bytes(self, items: int, dtype: np.dtype) -> int:
+        # a cast copy, the NaN-filled copy and mask, the deviations and their squares
+        work = builtins.max(dtype.itemsize, self.work.itemsize)
+        return items * (self.work.itemsize + work + 1 + work + self.real.itemsize)
+
+    def partial(self, block, axes, region, shape, allocate=np.empty):
         # A real dtype= for complex data: NumPy takes the mean of the real parts, but the
         # deviations of the whole complex values (the imaginary parts still count).
         real_mean = block.dtype.kind == "c" and self.work.kind != "c"
-        if not real_mean:
-            block = block.astype(self.work, copy=False)
+        if not real_mean and block.dtype != self.work:
+            cast = allocate(block.shape, self.work)
+            np.copyto(cast, block, casting="unsafe")
+            block = cast
         if self.skip_nan and block.dtype.kind in _NAN_KINDS:
-            missing = np.isnan(block)
-            n = (~missing).sum(axis=axes, keepdims=True, dtype=np.float64)
-            zeroed = np.where(missing, 0, block)
+            zeroed, missing = _nan_filled(block, 0, allocate)
+            n = _count(block, axes) - missing.sum(axis=axes, keepdims=True, dtype=np.float64)
         else:
             missing = None
             n = np.full([1 if a in axes else s for a, s in enumerate(block.shape)],
@@ -142,10 +167,18 @@ class VarianceReduction:
             mean = np.add.reduce(zeroed.real if real_mean else zeroed, axis=axes,
                                  keepdims=True, dtype=self.work) / n.astype(self.real)
         mean = np.where(n > 0, mean, 0).astype(self.work, copy=False)
-        deviation = self._abs2(zeroed - mean)
+        deviation = allocate(zeroed.shape, np.result_type(zeroed, mean))
+        np.subtract(zeroed, mean, out=deviation)
+        if deviation.dtype.kind == "c":
+            squares = allocate(zeroed.shape, deviation.real.dtype)
+            np.multiply(deviation.real, deviation.real, out=squares)
+            np.multiply(deviation.imag, deviation.imag, out=deviation.real)
+            squares += deviation.real
+        else:
+            squares = np.multiply(deviation, deviation, out=deviation)
         if missing is not None:
-            deviation = np.where(missing, 0, deviation)
-        m2 = np.add.reduce(deviation, axis=axes, keepdims=True, dtype=self.real)
+            np.copyto(squares, 0, where=missing)
+        m2 = np.add.reduce(squares, axis=axes, keepdims=True, dtype=self.real)
         return _record(self.partial_dtype, n=n, mean=mean, m2=m2)
 
     def combine(self, parts, axes):
@@ -181,13 +214,15 @@ class ArgReduction:
         self.largest, self.skip_nan, self.flat = largest, skip_nan, flat
         self.partial_dtype = np.dtype([("v", dtype), ("i", np.int64), ("ok", np.bool_)])
 
-    def partial(self, block, axes, region, shape):
+    def scratch_bytes(self, items: int, dtype: np.dtype) -> int:
+        return _nan_fill_bytes(items, dtype) if self.skip_nan else 0
+
+    def partial(self, block, axes, region, shape, allocate=np.empty):
         ok_shape = [1 if a in axes else s for a, s in enumerate(block.shape)]
         ok = np.ones(ok_shape, bool)
         if self.skip_nan and block.dtype.kind in _NAN_KINDS:
-            missing = np.isnan(block)
+            block, missing = _nan_filled(block, -np.inf if self.largest else np.inf, allocate)
             ok = ~missing.all(axis=axes, keepdims=True)
-            block = np.where(missing, -np.inf if self.largest else np.inf, block)
         find = np.argmax if self.largest else np.argmin
         if self.flat:
             local = int(find(block))

@@ -123,6 +123,10 @@ class MaterializedNode(Node):
         """Return chunk ``index``, allocated with ``ctx.allocate``."""
         raise NotImplementedError
 
+    def chunk_scratch_bytes(self, index: tuple[int, ...]) -> int:
+        """Pool bytes ``compute_chunk`` takes besides its inputs and its output."""
+        return 0
+
 
 class SourceNode(MaterializedNode):
     """An array in a chunk store (Zarr, ``.npy``, generated data)."""

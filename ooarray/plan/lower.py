@@ -85,7 +85,8 @@ class Plan:
         for number, node in enumerate(self.stages):
             for index in iter_blocks(node.chunks):
                 inputs = node.task_inputs(index)
-                out_bytes = _region_bytes(node.chunk_region(index), node.dtype)
+                out_bytes = _region_bytes(node.chunk_region(index), node.dtype) \
+                    + node.chunk_scratch_bytes(index)
                 self.tasks.append(self._task(node, index, inputs, out_bytes, number))
         for index in iter_blocks(sink_chunks):
             inputs = [(root, block_region(sink_chunks, index))]

@@ -10,12 +10,13 @@ holds and how it combines is a :class:`ReductionSpec`, defined per operation in 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Protocol
 
 import numpy as np
 
-from ooarray.core.chunks import Region, block_region
+from ooarray.core.chunks import Region, block_region, region_shape
 from ooarray.plan.graph import EvaluationContext, MaterializedNode, Node
 
 __all__ = ["ReductionSpec", "PartialReduceNode", "CombineReduceNode"]
@@ -31,8 +32,13 @@ class ReductionSpec(Protocol):
     dtype: np.dtype
 
     def partial(self, block: np.ndarray, axes: tuple[int, ...], region: Region,
-                shape: tuple[int, ...]) -> np.ndarray:
-        """Reduce ``block`` (at ``region`` of an input of ``shape``) over ``axes``, keepdims."""
+                shape: tuple[int, ...], allocate=np.empty) -> np.ndarray:
+        """Reduce ``block`` (at ``region`` of an input of ``shape``) over ``axes``, keepdims.
+
+        Temporaries of the block's size come from ``allocate(shape, dtype)`` (the pool)."""
+
+    def scratch_bytes(self, items: int, dtype: np.dtype) -> int:
+        """Bytes ``partial`` allocates for a block of ``items`` elements of ``dtype``."""
 
     def combine(self, parts: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
         """Combine partial records along ``axes`` into one record per kept position."""
@@ -70,8 +76,13 @@ class PartialReduceNode(MaterializedNode):
                       ctx: EvaluationContext) -> np.ndarray:
         source = self.inputs[0]
         region = block_region(source.chunks, index)
-        record = self.spec.partial(arrays[0], self.axes, region, source.shape)
+        record = self.spec.partial(arrays[0], self.axes, region, source.shape, ctx.allocate)
         return _copy_into(ctx, record, self.dtype)
+
+    def chunk_scratch_bytes(self, index: tuple[int, ...]) -> int:
+        source = self.inputs[0]
+        items = math.prod(region_shape(block_region(source.chunks, index)))
+        return self.spec.scratch_bytes(items, source.dtype)
 
 
 class CombineReduceNode(MaterializedNode):
