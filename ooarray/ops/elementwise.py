@@ -8,15 +8,18 @@ naming the OOArray; the array is rebound to the new lazy result.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
+from ooarray import config as _config
 from ooarray.core.array import OOArray
+from ooarray.core.chunks import Chunks, auto_chunks, target_chunk_bytes
 from ooarray.core.dispatch import implements_ufunc_method
 from ooarray.ops._operands import as_operand
 from ooarray.plan.graph import Node
-from ooarray.plan.regions import BroadcastNode, CastNode, ElementwiseNode
+from ooarray.plan.regions import BroadcastNode, CastNode, ElementwiseNode, broadcast_chunks
 
 __all__ = ["ufunc_call"]
 
@@ -32,6 +35,26 @@ def _stand_in(operand: Any) -> Any:
     return operand
 
 
+def _output_chunks(shape: tuple[int, ...], nodes: list[Node],
+                   dtypes: list[np.dtype]) -> Chunks:
+    """The operands' chunk grid, refined where broadcasting multiplies chunk sizes.
+
+    An outer product ``x[:, None] * y[None, :]`` of two one-chunk vectors would otherwise
+    be one chunk of len(x) * len(y) elements, however small the memory budget.
+    """
+    chunks = broadcast_chunks(shape, nodes)
+    itemsize = max(dt.itemsize for dt in dtypes)
+    largest_input = max((math.prod(max(c) for c in node.chunks) * node.dtype.itemsize
+                         for node in nodes), default=0)
+    allowed = max(largest_input, target_chunk_bytes(_config.get().memory_limit))
+    if math.prod(max(c) for c in chunks) * itemsize <= allowed:
+        return chunks
+    caps = auto_chunks(tuple(max(c) for c in chunks), itemsize, allowed)
+    return tuple(tuple(piece for length in lengths
+                       for piece in [cap] * (length // cap) + [length % cap] if piece)
+                 or lengths for lengths, cap in zip(chunks, caps, strict=True))
+
+
 def _bind_out(result: OOArray, out: OOArray, casting: str) -> None:
     shape = np.broadcast_shapes(result.shape, out.shape)
     if shape != out.shape:
@@ -39,8 +62,6 @@ def _bind_out(result: OOArray, out: OOArray, casting: str) -> None:
                          f"match the broadcast shape {shape}")
     node = result.node
     if node.shape != out.shape:
-        from ooarray import config as _config
-        from ooarray.core.chunks import target_chunk_bytes
         node = BroadcastNode(node, out.shape, target_chunk_bytes(_config.get().memory_limit))
     if node.dtype != out.dtype:
         node = CastNode(node, out.dtype)
@@ -76,8 +97,12 @@ def ufunc_call(ufunc: np.ufunc, *inputs: Any, out: Any = None, where: Any = True
         probe = ufunc(*[_stand_in(x) for x in operands], **passed)
     probes = probe if isinstance(probe, tuple) else (probe,)
     dtypes = [np.asarray(p).dtype for p in probes]
+    nodes = [x for x in operands if isinstance(x, Node)]
+    shape = np.broadcast_shapes(*shapes)
+    chunks = _output_chunks(shape, nodes, dtypes)
     results = tuple(
-        OOArray(ElementwiseNode(ufunc, operands, dtypes, output=i, kwargs=passed))
+        OOArray(ElementwiseNode(ufunc, operands, dtypes, output=i, kwargs=passed, shape=shape,
+                                chunks=chunks))
         for i in range(ufunc.nout)
     )
     if all(o is None for o in outs):
