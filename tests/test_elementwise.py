@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import operator
 
 import numpy as np
@@ -290,3 +291,15 @@ def test_out_ooarray_rebinds(rng):
     assert_like_numpy(b, x + 1)
     with pytest.raises(ValueError):
         np.add(a, 1, out=oa.zeros((4,)))
+
+
+def test_broadcast_outer_product_is_chunked_within_the_budget(rng):
+    x = sample((3000, 1), np.float64, rng, special=False)
+    y = sample((1, 2000), np.float64, rng, special=False)
+    with oa.config.set(memory_limit="16MB"):
+        a = oa.asarray(x)  # one chunk each: broadcasting alone makes the big chunks
+        z = a * oa.asarray(y) + y
+        assert math.prod(z.chunksize) * 8 <= 2**20
+        assert_like_numpy(z.sum(axis=0), (x * y + y).sum(axis=0))
+    same = oa.asarray(x, chunks=(700, 1)) * 2
+    assert same.chunks == oa.asarray(x, chunks=(700, 1)).chunks
