@@ -101,7 +101,13 @@ def asarray(data: Any, dtype: Any = None, *, chunks: Any = None) -> OOArray:
 
 
 def array(data: Any, dtype: Any = None, *, chunks: Any = None) -> OOArray:
-    """Same as :func:`asarray` (OOArrays are never modified in place, so no copy is needed)."""
+    """As :func:`asarray`, but an in-memory ndarray is copied, as ``np.array`` does.
+
+    The copy keeps the result's values from changing when the caller later writes to the
+    ndarray; files (memmaps, Zarr) are still read in place, chunk by chunk.
+    """
+    if isinstance(data, np.ndarray) and not isinstance(data, np.memmap):
+        data = data.copy()
     return asarray(data, dtype, chunks=chunks)
 
 
