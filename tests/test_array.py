@@ -412,3 +412,12 @@ def test_strided_slices_read_about_one_input_chunk_per_task(step):
     assert_like_numpy(s, np.arange(10**6)[::step])
     two = oa.asarray(np.arange(10**4).reshape(100, 100), chunks=10)[::-37, 5::31]
     assert_like_numpy(two, np.arange(10**4).reshape(100, 100)[::-37, 5::31])
+
+
+def test_array_copies_an_ndarray_and_asarray_shares_it():
+    x = np.arange(5)
+    copied, shared = oa.array(x), oa.asarray(x)
+    expected_copy, expected_view = np.array(x), np.asarray(x)
+    x[0] = 100
+    assert_like_numpy(copied, expected_copy)
+    assert_like_numpy(shared, expected_view)
