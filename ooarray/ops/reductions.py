@@ -300,8 +300,20 @@ def _prepare(a: Any, axis: Any, where: Any) -> tuple[OOArray, tuple[int, ...]]:
 
 
 def _empty_result(func, array: OOArray, **kwargs) -> OOArray:
-    """Reductions of empty arrays: NumPy's answer (or error) on an empty stand-in."""
-    return asarray(np.asarray(func(np.empty(array.shape, array.dtype), **kwargs)))
+    """Reductions of empty arrays: NumPy's answer (or error) on an empty stand-in.
+
+    Every result element is the same (an identity, NaN, ...), so the kept axes are 1 in the
+    stand-in and the answer is broadcast: ``zeros((0, 10**12)).sum(axis=0)`` takes no memory.
+    """
+    axis = kwargs.get("axis")
+    axes = tuple(range(array.ndim)) if axis is None else normalize_axis_tuple(axis, array.ndim)
+    small = tuple(n if a in axes else builtins.min(n, 1) for a, n in enumerate(array.shape))
+    value = np.asarray(func(np.empty(small, array.dtype), **kwargs))
+    if kwargs.get("keepdims"):
+        shape = tuple(1 if a in axes else n for a, n in enumerate(array.shape))
+    else:
+        shape = tuple(n for a, n in enumerate(array.shape) if a not in axes)
+    return asarray(np.broadcast_to(value, shape))
 
 
 def _mean_work(dtype: np.dtype, requested: Any) -> np.dtype:
