@@ -403,3 +403,18 @@ def test_small_integer_dtype_with_counts_past_its_range(func, rng):
         check(func, x, (128, 1), axis=axis, dtype=np.int8)
         check(func, x, (128, 1), axis=axis, dtype=np.uint8, keepdims=True)
     check(func, x.astype(np.float32), (128, 1), axis=0, dtype=np.float32)
+
+
+def test_empty_reduction_with_huge_kept_axes_takes_no_memory():
+    a = oa.zeros((0, 10**12), np.float32)
+    for func in (np.sum, np.prod, np.any):
+        result = func(a, axis=0)
+        expected = func(np.zeros((0, 3), np.float32), axis=0)
+        assert result.shape == (10**12,) and result.dtype == expected.dtype
+        assert_like_numpy(result[:3], expected)
+    with quiet():
+        keep = np.nanmean(oa.zeros((4, 0, 10**9)), axis=1, keepdims=True)
+        assert keep.shape == (4, 1, 10**9)
+        assert_like_numpy(keep[:, :, :2], np.nanmean(np.zeros((4, 0, 2)), axis=1, keepdims=True))
+    with pytest.raises(ValueError):
+        np.max(a, axis=0)
