@@ -97,13 +97,13 @@ def test_python_scalars_follow_nep50(ufunc, scalar, side, dtype, rng):
 @pytest.mark.parametrize("scalar_type", [np.int8, np.uint8, np.int64, np.uint64, np.float32,
                                          np.float64, np.complex128, np.bool_],
                          ids=lambda t: t.__name__)
-def test_numpy_scalars_are_strong(scalar_type, dtype, rng):
+def test_numpy_scalars_and_0d_arrays_are_strong(scalar_type, dtype, rng):
     x = sample((6,), dtype, rng, low=1, high=5)
     a = oa.asarray(x, chunks=4)
-    s = scalar_type(3)
-    check(lambda: x * s, lambda: a * s)
-    check(lambda: s - x, lambda: s - a)
-    check(lambda: np.add(s, x), lambda: np.add(s, a))
+    for s in (scalar_type(3), np.array(3, scalar_type)):  # 0-d arrays are strong too
+        check(lambda: x * s, lambda: a * s)  # noqa: B023 (called at once)
+        check(lambda: s - x, lambda: s - a)  # noqa: B023
+        check(lambda: np.add(s, x), lambda: np.add(s, a))  # noqa: B023
 
 
 def test_float32_times_python_float_stays_float32():
