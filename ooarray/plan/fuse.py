@@ -182,7 +182,7 @@ class Fusion:
         for op in node.operands:
             if isinstance(op, Node):
                 probe.append(op.dtype)
-            elif isinstance(op, (bool, int, float, complex)):
+            elif type(op) in (bool, int, float, complex):  # np.float64 is a float, but strong
                 probe.append(type(op))
             else:
                 probe.append(np.asarray(op).dtype)
