@@ -303,3 +303,28 @@ def test_broadcast_outer_product_is_chunked_within_the_budget(rng):
         assert_like_numpy(z.sum(axis=0), (x * y + y).sum(axis=0))
     same = oa.asarray(x, chunks=(700, 1)) * 2
     assert same.chunks == oa.asarray(x, chunks=(700, 1)).chunks
+
+
+@pytest.mark.parametrize("executor", [
+    "sync",
+    pytest.param("threads", marks=pytest.mark.xfail(
+        strict=True, raises=AssertionError,
+        reason="execute/local.py runs tasks in threads without the caller's contextvars, "
+               "so np.errstate set around compute() does not reach them")),
+])
+@pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning")  # the threads symptom
+def test_errstate_around_compute_applies_to_the_computation(executor):
+    # Integer division runs with NumPy (numexpr ignores np.errstate altogether).
+    x = np.arange(6)
+    a = oa.asarray(x, chunks=2)
+    with np.errstate(divide="raise"), pytest.raises(FloatingPointError):
+        x // (x - x)
+    with oa.config.set(executor=executor):
+        result = a // (a - a)
+        raised = False
+        with np.errstate(divide="raise"):
+            try:
+                result.compute()
+            except FloatingPointError:
+                raised = True
+        assert raised, "np.errstate(divide='raise') did not reach the tasks"
