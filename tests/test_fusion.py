@@ -289,3 +289,12 @@ def test_random_programs_match_numpy(data):
         assert_like_numpy(result.a, result.x)
     else:
         assert_like_numpy(result.a, result.x, rtol=0, atol=4 * result.error + 1e-300)
+
+
+def test_numpy_scalar_constants_join_the_expression(rng):
+    (x, _, _), (a, _, _) = operands(np.float32, rng)
+    pairs = [(np.float64(2) * a + np.float32(1), np.float64(2) * x + np.float32(1)),
+             (a * np.float32(3) - np.array(0.5), x * np.float32(3) - np.array(0.5))]
+    for result, expected in pairs:
+        assert isinstance(plan_of(result).fusion.expression_for(result.node), FusedExpression)
+        assert_like_numpy(result, expected)
