@@ -11,6 +11,7 @@ import operator
 from typing import Any
 
 import numpy as np
+from numpy.lib.array_utils import normalize_axis_index
 
 from ooarray import config as _config
 from ooarray.core.array import OOArray, check_dtype
@@ -161,7 +162,7 @@ def ones(shape: Any, dtype: Any = float, *, chunks: Any = None) -> OOArray:
 
 
 def empty(shape: Any, dtype: Any = float, *, chunks: Any = None) -> OOArray:
-    """Return an array of ``shape``; its values are zeros (an OOArray has no uninitialised memory)."""
+    """Return an array of ``shape``: zeros, as an OOArray has no uninitialised memory."""
     return zeros(shape, dtype, chunks=chunks)
 
 
@@ -228,7 +229,10 @@ def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None, *,
     out_dtype = np.result_type(np.int64, *(np.asarray(x).dtype for x in (start, stop, step))) \
         if dtype is None else np.dtype(dtype)
     check_dtype(out_dtype)
-    length = max(0, math.ceil((stop - start) / step))
+    try:
+        length = max(0, math.ceil((stop - start) / step))
+    except (OverflowError, ValueError):  # an infinite or NaN bound
+        raise ValueError("arange: cannot compute length") from None
     if out_dtype.kind == "b" and length > 2:
         raise TypeError("arange() is only supported for booleans when the result has at most "
                         "length 2.")
@@ -259,6 +263,7 @@ def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True,
     if np.ndim(start) or np.ndim(stop):
         raise TypeError("ooarray.linspace takes scalar start and stop")
     num = operator.index(num)
+    normalize_axis_index(axis, 1)  # the result is 1-D: AxisError for anything but 0 or -1
     if num < 0:
         raise ValueError(f"Number of samples, {num}, must be non-negative.")
     div = (num - 1) if endpoint else num

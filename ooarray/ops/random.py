@@ -6,6 +6,7 @@ block))``: the result does not depend on which thread makes which chunk, or in w
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy as np
@@ -35,7 +36,7 @@ class Generator:
     def _make(self, size: Any, dtype: np.dtype, chunks: Any, draw, name: str,
               scratch_per_item: int) -> OOArray:
         shape = () if size is None else ((size,) if np.ndim(size) == 0 else tuple(size))
-        shape = tuple(int(n) for n in shape)
+        shape = tuple(operator.index(n) for n in shape)  # TypeError for 2.5, as NumPy
         if any(n < 0 for n in shape):
             raise ValueError(f"negative dimensions are not allowed; got size {size}")
         dtype = check_dtype(dtype)
