@@ -163,11 +163,17 @@ def test_linspace_retstep(num, endpoint):
     assert got == step or (math.isnan(got) and math.isnan(step))
 
 
-def test_linspace_negative_num_raises_value_error():
-    with pytest.raises(ValueError):
-        np.linspace(0, 1, -1)
-    with pytest.raises(ValueError):
-        oa.linspace(0, 1, -1)
+@pytest.mark.parametrize("args, kwargs", [((0, 1, -1), {}), ((0, 1, 2.5), {}),
+                                          ((0, 1, 3), {"axis": 1}), ((0, 1, 3), {"axis": -1})],
+                         ids=repr)
+def test_linspace_arguments_like_numpy(args, kwargs):
+    check(partial(np.linspace, *args, **kwargs), partial(oa.linspace, *args, **kwargs))
+
+
+@pytest.mark.parametrize("args", [(np.inf,), (0, np.inf), (np.nan,), (0, 5, np.nan),
+                                  (-np.inf, 0, 1)], ids=repr)
+def test_arange_bad_bounds_raise_like_numpy(args):
+    check(partial(np.arange, *args), partial(oa.arange, *args))
 
 
 # -- eye ----------------------------------------------------------------------------------------

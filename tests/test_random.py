@@ -153,6 +153,12 @@ def test_size_none_and_negative_sizes():
             getattr(np.random.default_rng(0), method)(*METHODS[method][0], size=(2, -1))
         with pytest.raises(ValueError):
             getattr(generator, method)(*METHODS[method][0], size=(2, -1))
+        with pytest.raises(TypeError):
+            getattr(np.random.default_rng(0), method)(*METHODS[method][0], size=2.5)
+        with pytest.raises(TypeError):
+            getattr(generator, method)(*METHODS[method][0], size=2.5)
+        shape = getattr(generator, method)(*METHODS[method][0], size=np.int64(3)).shape
+        assert shape == (3,)
 
 
 @pytest.mark.parametrize("method, args", [("random", ()), ("standard_normal", ()),
