@@ -78,6 +78,9 @@ class Generator:
                  dtype: Any = np.int64, endpoint: bool = False, *,
                  chunks: Any = None) -> OOArray:
         """Random integers in [low, high) (or [low, high] with ``endpoint``)."""
+        if np.ndim(low) or np.ndim(high):
+            raise TypeError("ooarray's integers takes scalar low and high; draw each range "
+                            "separately and combine the arrays")
         dtype = np.dtype(dtype)
         np.random.default_rng(0).integers(low, high, size=0, dtype=dtype, endpoint=endpoint)
 
