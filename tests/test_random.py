@@ -133,6 +133,17 @@ def test_integers_default_dtype_and_errors():
             generator.integers(*args, size=3, **kwargs).compute()
 
 
+def test_array_bounds_are_a_clear_type_error():
+    generator = oa.random.default_rng(0)
+    bounds = np.array([0, 10])
+    assert np.random.default_rng(0).integers(bounds, 20).shape == (2,)  # NumPy broadcasts
+    for call in (lambda: generator.integers(bounds, 20), lambda: generator.integers(0, bounds),
+                 lambda: generator.integers(bounds, 20, size=(3, 2), chunks=1),
+                 lambda: generator.uniform(bounds, 30.0, size=2)):
+        with pytest.raises(TypeError, match="scalar low and high"):
+            call()
+
+
 def test_uniform_range_and_dtype():
     x = oa.random.default_rng(5).uniform(-2.0, 3.5, size=(40, 25), chunks=(9, 10))
     expected = np.random.default_rng(5).uniform(-2.0, 3.5, size=(40, 25))
