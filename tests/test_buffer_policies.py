@@ -73,13 +73,29 @@ def test_cyclic_scan_lru_thrashes_belady_does_not():
 def test_pinned_chunks_are_never_evicted(policy):
     pool = BufferManager(2 * CHUNK, policy())
     pool.reset(2 * CHUNK, policy(), Stats())
-    pool.set_trace(["a", "b", "c"], {})
+    pool.set_trace(["a", "b", "c", "b"], {})  # "b" is read again: evicting it is a choice
     first = pool.pin("a", (CHUNK,), np.uint8, lambda out: out.fill(7))
     pool.pin("b", (CHUNK,), np.uint8, lambda out: out.fill(1))
     pool.unpin("b")
     pool.pin("c", (CHUNK,), np.uint8, lambda out: out.fill(2))
     assert (first == 7).all()  # "a" stayed, "b" made room
     assert pool.stats.evictions == 1
+
+
+def test_belady_frees_a_chunk_at_its_last_use():
+    pool = BufferManager(4 * CHUNK, BeladyPolicy())
+    pool.reset(4 * CHUNK, BeladyPolicy(), Stats())
+    pool.set_trace(["a", "b", "a"], {})
+    for key in ["a", "b", "a"]:
+        pool.pin(key, (CHUNK,), np.uint8, lambda out: out.fill(1))
+        pool.unpin(key)
+    assert pool.stats.misses == 2 and pool.stats.hits == 1 and pool.stats.evictions == 0
+    # "b" went back to the free list when unpinned, and "a" after its second read: two new
+    # chunks reuse their buffers, with no eviction and no growth.
+    held = pool.held_bytes
+    for key in ["c", "d"]:
+        pool.pin(key, (CHUNK,), np.uint8, lambda out: out.fill(2))
+    assert pool.stats.evictions == 0 and pool.held_bytes == held == 2 * CHUNK
 
 
 def test_dirty_intermediate_still_needed_is_spilled_then_read_back(tmp_path):

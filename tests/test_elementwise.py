@@ -305,14 +305,7 @@ def test_broadcast_outer_product_is_chunked_within_the_budget(rng):
     assert same.chunks == oa.asarray(x, chunks=(700, 1)).chunks
 
 
-@pytest.mark.parametrize("executor", [
-    "sync",
-    pytest.param("threads", marks=pytest.mark.xfail(
-        strict=True, raises=AssertionError,
-        reason="execute/local.py runs tasks in threads without the caller's contextvars, "
-               "so np.errstate set around compute() does not reach them")),
-])
-@pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning")  # the threads symptom
+@pytest.mark.parametrize("executor", ["sync", "threads"])
 def test_errstate_around_compute_applies_to_the_computation(executor):
     # Integer division runs with NumPy (numexpr ignores np.errstate altogether).
     x = np.arange(6)

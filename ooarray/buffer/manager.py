@@ -56,7 +56,9 @@ def new_buffer(nbytes: int) -> np.ndarray:
     """Return a new uint8 buffer of at least ``nbytes`` (its size class)."""
     size = size_class(nbytes)
     if size >= MMAP_MIN_BYTES:
-        return np.frombuffer(mmap.mmap(-1, size), np.uint8)
+        # Private, not shared, anonymous memory: it can use transparent huge pages.
+        mapping = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+        return np.frombuffer(mapping, np.uint8)
     return np.empty(size, np.uint8)
 
 Loader = Callable[[np.ndarray], None]
@@ -346,10 +348,16 @@ class BufferManager:
             frame.pins -= 1
             if frame.intermediate:
                 self._remaining[key] -= 1
-                if frame.pins == 0 and self._remaining[key] <= 0:
-                    del self._frames[key]
-                    self.policy.forget(key)
-                    self._give_back(frame.raw)
-                    if key in self._spilled:
-                        self._spilled.discard(key)
-                        self.spill.delete(key)
+                dead = self._remaining[key] <= 0
+            else:
+                dead = not self.policy.used_again(key)
+            if frame.pins == 0 and dead:
+                # Nothing will read it again: its buffer goes back to the free list now, so
+                # the pool stays near the working set instead of filling the budget with a
+                # cache of the past.
+                del self._frames[key]
+                self.policy.forget(key)
+                self._give_back(frame.raw)
+                if key in self._spilled:
+                    self._spilled.discard(key)
+                    self.spill.delete(key)

@@ -31,6 +31,10 @@ class EvictionPolicy(abc.ABC):
     def victim(self, candidates: Iterable[Hashable]) -> Hashable:
         """Return the candidate to evict (``candidates`` is not empty)."""
 
+    def used_again(self, key: Hashable) -> bool:
+        """Whether the chunk may be used again (policies that cannot know say True)."""
+        return True
+
 
 class LRUPolicy(EvictionPolicy):
     """Evict the chunk used least recently."""
@@ -78,6 +82,9 @@ class BeladyPolicy(EvictionPolicy):
 
     def forget(self, key: Hashable) -> None:
         pass
+
+    def used_again(self, key: Hashable) -> bool:
+        return bool(self._uses.get(key))
 
     def victim(self, candidates: Iterable[Hashable]) -> Hashable:
         return max(candidates, key=self.next_use)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import contextvars
 import os
 import threading
 import time
@@ -121,7 +122,9 @@ def _run_stage(plan: Plan, tasks: list[Task], sink: Sink, stats: Stats, threads:
         queue = iter(tasks)
         try:
             for task in queue:
-                pending.add(workers.submit(run, task))
+                # Each task runs in a copy of the caller's context, so settings held in
+                # context variables (np.errstate, for one) reach the worker threads.
+                pending.add(workers.submit(contextvars.copy_context().run, run, task))
                 if len(pending) >= threads:
                     done, pending = concurrent.futures.wait(
                         pending, return_when=concurrent.futures.FIRST_COMPLETED)

@@ -31,6 +31,8 @@ _INFIX = {
 _BOOLEAN_INFIX = {np.logical_and: "&", np.logical_or: "|", np.bitwise_and: "&",
                   np.bitwise_or: "|"}
 _PREFIX = {np.negative: "-"}
+#: Written as an expression of their operand (``a**2`` reaches us as np.square).
+_EXPANDED = {np.square: "({0} * {0})"}
 _BOOLEAN_PREFIX = {np.logical_not: "~", np.invert: "~"}
 _FUNCTIONS = {
     np.sqrt: "sqrt", np.sin: "sin", np.cos: "cos", np.tan: "tan", np.arcsin: "arcsin",
@@ -49,7 +51,7 @@ _COMPLEX_SAFE = frozenset({np.add, np.subtract, np.negative, np.conjugate, np.eq
                            np.not_equal, np.isnan, np.isinf, np.isfinite, np.absolute})
 #: Every ufunc that can join a numexpr expression.
 NUMEXPR_UFUNCS = frozenset(_INFIX) | frozenset(_BOOLEAN_INFIX) | frozenset(_PREFIX) | \
-    frozenset(_BOOLEAN_PREFIX) | frozenset(_FUNCTIONS)
+    frozenset(_BOOLEAN_PREFIX) | frozenset(_FUNCTIONS) | frozenset(_EXPANDED)
 #: dtypes numexpr reads.
 _OPERAND_DTYPES = frozenset(np.dtype(t) for t in (np.bool_, np.int32, np.int64, np.float32,
                                                    np.float64, np.complex128))
@@ -76,6 +78,8 @@ def _render(func: np.ufunc, parts: list[str]) -> str:
         return f"({_PREFIX[func]}{parts[0]})"
     if func in _BOOLEAN_PREFIX:
         return f"({_BOOLEAN_PREFIX[func]}{parts[0]})"
+    if func in _EXPANDED:
+        return _EXPANDED[func].format(*parts)
     return f"{_FUNCTIONS[func]}({', '.join(parts)})"
 
 

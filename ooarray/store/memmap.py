@@ -102,15 +102,19 @@ class NpyStore(ChunkStore):
         temp = final.parent / f".{final.name}.partial-{uuid.uuid4().hex[:8]}"
         header = {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)),
                   "fortran_order": False, "shape": tuple(shape)}
-        with open(temp, "wb") as handle:
-            try:
-                np.lib.format.write_array_header_1_0(handle, header)
-            except ValueError:  # a header too long for format 1.0
-                handle.seek(0)
-                np.lib.format.write_array_header_2_0(handle, header)
-            offset = handle.tell()
-            handle.truncate(offset + int(np.prod(shape)) * np.dtype(dtype).itemsize)
-        return cls(temp, shape, dtype, offset, chunks, final_path=str(final))
+        try:
+            with open(temp, "wb") as handle:
+                try:
+                    np.lib.format.write_array_header_1_0(handle, header)
+                except ValueError:  # a header too long for format 1.0
+                    handle.seek(0)
+                    np.lib.format.write_array_header_2_0(handle, header)
+                offset = handle.tell()
+                handle.truncate(offset + int(np.prod(shape)) * np.dtype(dtype).itemsize)
+            return cls(temp, shape, dtype, offset, chunks, final_path=str(final))
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
 
     @property
     def description(self) -> str:

@@ -82,6 +82,9 @@ class ZarrStore(ChunkStore):
             store=str(temp), shape=shape, dtype=dtype,
             chunks=tuple(max(1, c) for c in chunk_shape), compressors=compressors,
             fill_value=0, zarr_format=3,
+            # Every chunk is written: zarr's check for all-fill chunks costs 1.3-1.7 s of
+            # thread time per 2 GiB written, for a saving that dense data never has.
+            config={"write_empty_chunks": True},
         )
         return cls(array, final_path=str(final), temp_path=str(temp))
 
