@@ -52,3 +52,11 @@ def test_to_zarr_counts_bytes_written(tmp_path):
     with oa.collect_stats() as stats:
         oa.ones((50, 4), chunks=(10, 4)).to_zarr(tmp_path / "x.zarr")
     assert stats.bytes_written == 50 * 4 * 8
+
+
+def test_an_empty_scope_does_not_drop_the_process_totals():
+    oa.reset_stats()
+    with oa.collect_stats():
+        pass  # equal counters to the (empty) totals: it must still remove itself only
+    float(oa.ones(10, chunks=5).sum())
+    assert oa.stats().tasks > 0

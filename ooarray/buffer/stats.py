@@ -10,7 +10,7 @@ from ooarray.errors import format_bytes
 __all__ = ["Stats"]
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(eq=False)  # identity: listeners are removed by identity
 class Stats:
     """What the buffer manager and executor did.
 
