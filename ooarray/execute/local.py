@@ -105,41 +105,58 @@ def _progress(total: int, enabled: bool):
     return tqdm(total=total, unit="task", desc="ooarray")
 
 
+_workers_pool: concurrent.futures.ThreadPoolExecutor | None = None
+_workers_count = 0
+
+
+def _workers(threads: int) -> concurrent.futures.ThreadPoolExecutor:
+    """Return the task thread pool, kept between computations (starting one costs ~10 ms)."""
+    global _workers_pool, _workers_count
+    if _workers_pool is None or _workers_count != threads:
+        if _workers_pool is not None:
+            _workers_pool.shutdown(wait=True)
+        _workers_pool = concurrent.futures.ThreadPoolExecutor(
+            threads, thread_name_prefix="ooarray")
+        _workers_count = threads
+    return _workers_pool
+
+
 def _run_stage(plan: Plan, tasks: list[Task], sink: Sink, stats: Stats, threads: int,
                bar) -> None:
     def run(task: Task) -> None:
         with _pool.reserve(task.nbytes):
             _run_task(plan, task, sink, stats)
 
+    def finished(future: concurrent.futures.Future | None = None) -> None:
+        if future is not None:
+            future.result()
+        if bar is not None:
+            bar.update(1)
+
     if threads <= 1 or len(tasks) <= 1:
         for task in tasks:
             run(task)
-            if bar is not None:
-                bar.update(1)
+            finished()
         return
-    with concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="ooarray") as workers:
-        pending = set()
-        queue = iter(tasks)
-        try:
-            for task in queue:
-                # Each task runs in a copy of the caller's context, so settings held in
-                # context variables (np.errstate, for one) reach the worker threads.
-                pending.add(workers.submit(contextvars.copy_context().run, run, task))
-                if len(pending) >= threads:
-                    done, pending = concurrent.futures.wait(
-                        pending, return_when=concurrent.futures.FIRST_COMPLETED)
-                    for future in done:
-                        future.result()
-                        if bar is not None:
-                            bar.update(1)
-            for future in concurrent.futures.as_completed(pending):
-                future.result()
-                if bar is not None:
-                    bar.update(1)
-        except BaseException:
-            for future in pending:
-                future.cancel()
-            raise
+    workers = _workers(threads)
+    pending: set[concurrent.futures.Future] = set()
+    try:
+        for task in tasks:
+            # Each task runs in a copy of the caller's context, so settings held in context
+            # variables (np.errstate, for one) reach the worker threads.
+            pending.add(workers.submit(contextvars.copy_context().run, run, task))
+            if len(pending) >= threads:
+                done, pending = concurrent.futures.wait(
+                    pending, return_when=concurrent.futures.FIRST_COMPLETED)
+                for future in done:
+                    finished(future)
+        for future in concurrent.futures.as_completed(pending):
+            finished(future)
+    except BaseException:
+        for future in pending:
+            future.cancel()
+        concurrent.futures.wait(pending)  # nothing of this run may outlive it
+        raise
 
 
 def check_budget(plan: Plan, limit: int, resident: int = 0) -> None:
