@@ -277,8 +277,9 @@ class OOArray(NDArrayOperatorsMixin):
         from ooarray.plan.lower import Plan
         from ooarray.store.memmap import NpyStore
 
-        grid = normalize_chunks("auto", self.shape, self.itemsize,
-                                target_chunk_bytes(_config.get().memory_limit))
+        grid = self.chunks if regular_chunk_shape(self.chunks) is not None else \
+            normalize_chunks("auto", self.shape, self.itemsize,
+                             target_chunk_bytes(_config.get().memory_limit))
         store = NpyStore.create(path, self.shape, self.dtype, grid, overwrite=overwrite)
         sink = StoreSink(store)
         try:

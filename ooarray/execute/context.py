@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+import concurrent.futures
+import contextlib
+from collections.abc import Hashable, Iterator
 
 import numpy as np
 
@@ -13,27 +15,95 @@ from ooarray.plan.graph import MaterializedNode, SourceNode
 __all__ = ["TaskContext"]
 
 
-class TaskContext:
-    """Pins, scratch buffers and the evaluation cache of one task; all released by :meth:`close`."""
+_io_workers: concurrent.futures.ThreadPoolExecutor | None = None
 
-    def __init__(self, pool: BufferManager) -> None:
+
+def _io() -> concurrent.futures.ThreadPoolExecutor:
+    """The I/O thread that reads prefetched chunks while a task computes."""
+    global _io_workers
+    if _io_workers is None:
+        _io_workers = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="ooarray-io")
+    return _io_workers
+
+
+class TaskContext:
+    """Pins, scratch buffers and the evaluation cache of one task; all released by :meth:`close`.
+
+    Parameters
+    ----------
+    pool : BufferManager
+    plan : Plan, optional
+        Lets nodes that stream their inputs evaluate regions themselves (:meth:`evaluate`).
+    """
+
+    def __init__(self, pool: BufferManager, plan=None) -> None:
         self.pool = pool
+        self.plan = plan
         self.cache: dict = {}
         self._pinned: dict[Hashable, np.ndarray] = {}
         self._scratch: list[np.ndarray] = []
+        # Prefetched chunks, pinned by the I/O thread; a read takes the pin over, so each
+        # access of the trace is recorded once.
+        self._prefetched: dict[Hashable, concurrent.futures.Future] = {}
+
+    def evaluate(self, node, region: Region) -> np.ndarray:
+        """Return ``region`` of ``node`` (evaluated through the plan, fused)."""
+        return self.plan.evaluate(node, region, self)
+
+    @contextlib.contextmanager
+    def scope(self) -> Iterator[None]:
+        """Release what is pinned, allocated or cached inside the block when it ends.
+
+        A node that streams its inputs reads one piece per step inside a scope, so the task
+        holds one step's inputs at a time.
+        """
+        pinned = set(self._pinned)
+        scratch = {id(a) for a in self._scratch}
+        cached = set(self.cache)
+        try:
+            yield
+        finally:
+            for key in [k for k in self._pinned if k not in pinned]:
+                del self._pinned[key]
+                self.pool.unpin(key)
+            keep = []
+            for array in self._scratch:
+                if id(array) in scratch:
+                    keep.append(array)
+                else:
+                    self.pool.release(array)
+            self._scratch = keep
+            for key in [k for k in self.cache if k not in cached]:
+                del self.cache[key]
+
+    def prefetch(self, node, region: Region) -> None:
+        """Start reading, on the I/O thread, the stored chunks that ``region`` of ``node`` needs."""
+        if self.plan is None:
+            return
+        for leaf, block in self.plan.leaf_blocks(node, region):
+            key = leaf.chunk_key(block)
+            if isinstance(leaf, SourceNode) and key not in self._pinned \
+                    and key not in self._prefetched:
+                self._prefetched[key] = _io().submit(self._pin, leaf, block)
+
+    def _pin(self, node, block: tuple[int, ...]) -> np.ndarray:
+        loader, scratch = self._loader(node, block)
+        return self.pool.pin(node.chunk_key(block), region_shape(node.chunk_region(block)),
+                             node.dtype, loader, scratch)
+
+    def _loader(self, node, block):
+        if not isinstance(node, SourceNode):
+            return None, 0
+        store = node.store
+        return (lambda out: store.read_chunk(block, out, self.pool.borrow),
+                store.read_scratch_outside_pool())
 
     def _chunk(self, node: MaterializedNode, block: tuple[int, ...]) -> np.ndarray:
         key = node.chunk_key(block)
         chunk = self._pinned.get(key)
         if chunk is None:
-            loader, scratch = None, 0
-            if isinstance(node, SourceNode):
-                store = node.store
-                loader = lambda out, block=block: store.read_chunk(  # noqa: E731
-                    block, out, self.pool.borrow)
-                scratch = store.read_scratch_outside_pool()
-            chunk = self.pool.pin(key, region_shape(node.chunk_region(block)), node.dtype,
-                                  loader, scratch)
+            prefetched = self._prefetched.pop(key, None)
+            chunk = prefetched.result() if prefetched is not None else self._pin(node, block)
             self._pinned[key] = chunk
         return chunk
 
@@ -65,6 +135,10 @@ class TaskContext:
 
     def close(self) -> None:
         """Unpin every chunk and give back every scratch buffer."""
+        for key, future in self._prefetched.items():
+            if future.exception() is None:  # waits for the read; a failed read pinned nothing
+                self.pool.unpin(key)
+        self._prefetched.clear()
         self.cache.clear()
         for key in self._pinned:
             self.pool.unpin(key)

@@ -62,15 +62,22 @@ class _LazySpill:
             self._store.close()
 
 
+def _deliver(sink: Sink, task: Task, region, data, stats: Stats) -> None:
+    with _pool.charge(sink.scratch_bytes):
+        written = sink.write(task.index, region, data)
+    with _stats_lock:
+        stats.bytes_written += written
+
+
 def _run_task(plan: Plan, task: Task, sink: Sink, stats: Stats) -> None:
-    ctx = TaskContext(_pool)
+    ctx = TaskContext(_pool, plan)
     try:
         arrays = [plan.evaluate(node, region, ctx) for node, region in task.inputs]
-        if task.sink:
-            with _pool.charge(sink.scratch_bytes):
-                written = sink.write(task.index, task.inputs[0][1], arrays[0])
-            with _stats_lock:
-                stats.bytes_written += written
+        if task.direct:
+            chunk = task.node.compute_chunk(task.index, arrays, ctx)
+            _deliver(sink, task, task.node.chunk_region(task.index), chunk, stats)
+        elif task.sink:
+            _deliver(sink, task, task.inputs[0][1], arrays[0], stats)
         else:
             chunk = task.node.compute_chunk(task.index, arrays, ctx)
             ctx.keep(task.write, chunk)
@@ -198,9 +205,12 @@ def execute(plan: Plan, sink: Sink) -> Stats:
                     make_policy(settings.policy), stats, spill)
         _pool.set_trace(order.trace, order.uses)
         try:
-            with _library_threads(cores // threads):
-                for group in order.stages:
-                    _run_stage(plan, group, sink, stats, threads, bar)
+            for group in order.stages:
+                wanted = group[0].node.task_threads if not group[0].sink or group[0].direct \
+                    else None
+                stage_threads = max(1, min(threads, wanted or threads))
+                with _library_threads(cores // stage_threads):
+                    _run_stage(plan, group, sink, stats, stage_threads, bar)
         except BaseException:
             sink.abort()
             raise

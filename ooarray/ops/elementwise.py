@@ -16,7 +16,7 @@ import numpy as np
 from ooarray import config as _config
 from ooarray.core.array import OOArray
 from ooarray.core.chunks import Chunks, auto_chunks, target_chunk_bytes
-from ooarray.core.dispatch import implements_ufunc_method
+from ooarray.core.dispatch import HANDLED_FUNCTIONS, implements_ufunc_method
 from ooarray.ops._operands import as_operand
 from ooarray.plan.graph import Node
 from ooarray.plan.regions import BroadcastNode, CastNode, ElementwiseNode, broadcast_chunks
@@ -73,6 +73,9 @@ def ufunc_call(ufunc: np.ufunc, *inputs: Any, out: Any = None, where: Any = True
                **kwargs: Any) -> Any:
     """Apply ``ufunc`` lazily; see the module docstring."""
     if ufunc.signature is not None:
+        implementation = HANDLED_FUNCTIONS.get(ufunc)
+        if implementation is not None:
+            return implementation(*inputs, out=out, **kwargs)
         raise TypeError(f"numpy.{ufunc.__name__} is a generalized ufunc "
                         f"({ufunc.signature}); ooarray does not support it yet")
     if where is not True:

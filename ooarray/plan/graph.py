@@ -127,6 +127,18 @@ class MaterializedNode(Node):
         """Pool bytes ``compute_chunk`` takes besides its inputs and its output."""
         return 0
 
+    def streamed_inputs(self, index: tuple[int, ...]) -> list[tuple["Node", Region]]:
+        """(node, region) pairs the task reads one after another through ``ctx``, in order.
+
+        They are not held all at once (``chunk_scratch_bytes`` covers what is), but they are
+        part of the task's accesses, so the schedule's trace lists them.
+        """
+        return []
+
+    #: Tasks of this node that may run at once (None: the executor's ``num_threads``). A
+    #: node whose tasks use every core themselves (BLAS) says 1.
+    task_threads: int | None = None
+
 
 class SourceNode(MaterializedNode):
     """An array in a chunk store (Zarr, ``.npy``, generated data)."""

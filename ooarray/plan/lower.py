@@ -57,6 +57,8 @@ class Task:
     nbytes: int
     stage: int
     sink: bool = False
+    #: A materialised root's task that hands its chunk to the sink instead of the pool.
+    direct: bool = False
 
     @property
     def write(self) -> Hashable | None:
@@ -81,18 +83,27 @@ class Plan:
         self.root = root
         self.fusion = Fusion()
         self.stages = self._materialized_stages(root)
+        # A root made by tasks on the sink's own grid hands each chunk straight to the sink:
+        # no stage of sink tasks, and no result held in the pool until every chunk is made.
+        direct = bool(self.stages) and self.stages[-1] is root and \
+            tuple(map(tuple, sink_chunks)) == root.chunks
         self.tasks: list[Task] = []
         for number, node in enumerate(self.stages):
+            delivers = direct and node is root
             for index in iter_blocks(node.chunks):
                 inputs = node.task_inputs(index)
                 out_bytes = _region_bytes(node.chunk_region(index), node.dtype) \
-                    + node.chunk_scratch_bytes(index)
-                self.tasks.append(self._task(node, index, inputs, out_bytes, number))
-        for index in iter_blocks(sink_chunks):
-            inputs = [(root, block_region(sink_chunks, index))]
-            task = self._task(root, index, inputs, sink_scratch, len(self.stages))
-            task.sink = True
-            self.tasks.append(task)
+                    + node.chunk_scratch_bytes(index) + (sink_scratch if delivers else 0)
+                task = self._task(node, index, inputs, out_bytes, number,
+                                  node.streamed_inputs(index))
+                task.sink = task.direct = delivers
+                self.tasks.append(task)
+        if not direct:
+            for index in iter_blocks(sink_chunks):
+                inputs = [(root, block_region(sink_chunks, index))]
+                task = self._task(root, index, inputs, sink_scratch, len(self.stages))
+                task.sink = True
+                self.tasks.append(task)
 
     # -- structure ------------------------------------------------------------------------
     @staticmethod
@@ -120,8 +131,12 @@ class Plan:
         return fused.leaf_regions(region) if fused else node.input_regions(region)
 
     def _task(self, node: Node, index: tuple[int, ...], inputs: list[tuple[Node, Region]],
-              extra_bytes: int, stage: int) -> Task:
+              extra_bytes: int, stage: int,
+              streamed: list[tuple[Node, Region]] = ()) -> Task:
         reads: dict[Hashable, None] = {}
+        for child, region in streamed:
+            for key in self.reads(child, region):
+                reads.setdefault(key, None)
         seen: set[tuple[int, tuple]] = set()
         total, read_scratch = extra_bytes, 0
         pending = list(inputs)
@@ -145,6 +160,24 @@ class Plan:
             total += (fused or child).scratch_bytes(region)
             pending.extend(self.input_regions(child, region))
         return Task(node, tuple(index), list(inputs), list(reads), total + read_scratch, stage)
+
+    def leaf_blocks(self, node: Node, region: Region
+                    ) -> list[tuple[MaterializedNode, tuple[int, ...]]]:
+        """The materialised chunks that evaluating ``region`` of ``node`` pins, in order."""
+        found: dict[Hashable, tuple[MaterializedNode, tuple[int, ...]]] = {}
+        pending = [(node, region)]
+        while pending:
+            child, child_region = pending.pop()
+            if child.materialized:
+                for block, _, _ in overlapping_blocks(child.chunks, child_region):
+                    found.setdefault(child.chunk_key(block), (child, block))
+            else:
+                pending.extend(reversed(self.input_regions(child, child_region)))
+        return list(found.values())
+
+    def reads(self, node: Node, region: Region) -> list[Hashable]:
+        """Keys of the materialised chunks that evaluating ``region`` of ``node`` pins."""
+        return [leaf.chunk_key(block) for leaf, block in self.leaf_blocks(node, region)]
 
     # -- evaluation -----------------------------------------------------------------------
     def evaluate(self, node: Node, region: Region, ctx: "TaskCache") -> np.ndarray:

@@ -1,0 +1,224 @@
+"""Out-of-core matrix multiplication: output-stationary tiles sized from the budget.
+
+Dask and Cubed multiply block by block and sum the partial products in a tree, which
+materialises ``k / chunk`` partial results. Here one task owns one tile of C: it walks the
+k dimension in steps, multiplying an A tile by a B tile with BLAS (all cores) and adding into
+the C tile, while the I/O thread reads the next step's tiles. The tile side comes from the
+budget: a task holds its C tile, one product buffer and two steps of A and B tiles (the one in
+use and the one being prefetched), and the sink may need two more tiles to encode C.
+
+The counted input traffic, ``k (tm + tn)`` elements per tile, is reported next to the
+Hong-Kung lower bound ``2 m n k / sqrt(M)`` (in elements, for a fast memory of ``M`` elements).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from ooarray.core.chunks import Chunks, Region, normalize_chunks, overlapping_blocks, \
+    region_shape
+from ooarray.plan.graph import EvaluationContext, MaterializedNode, Node
+
+__all__ = ["MatmulTiles", "plan_tiles", "MatmulNode"]
+
+#: Share of the budget one multiplication task plans for; the rest is slack for the pool's
+#: size classes and small allocations.
+TASK_SHARE = 0.9
+#: What a task holds at once, in square tiles: C, the product and two for the sink's encoded
+#: copy of C; and three steps of A and B tiles: the one in use (its stored chunks pinned, and
+#: the tile assembled from them) and the one being prefetched (chunks pinned).
+C_TILES_HELD = 4
+STEP_TILES_HELD = 3
+TILES_HELD = C_TILES_HELD + 2 * STEP_TILES_HELD
+#: Large tiles are rounded down to a multiple of this (BLAS blocks, typical chunk sizes).
+TILE_ROUNDING = 256
+
+
+@dataclasses.dataclass(frozen=True)
+class MatmulTiles:
+    """A tile plan for C (m x n) = A (m x k) @ B (k x n).
+
+    Attributes
+    ----------
+    tm, tn, tk : int
+        Rows and columns of a C tile, and the k step.
+    task_bytes : int
+        What one task holds at once.
+    io_bytes : int
+        Input bytes the tasks read, counted without reuse between tasks.
+    lower_bound_bytes : int
+        Hong-Kung lower bound of the input traffic for a fast memory of the budget's size.
+    """
+
+    tm: int
+    tn: int
+    tk: int
+    task_bytes: int
+    io_bytes: int
+    lower_bound_bytes: int
+
+    @property
+    def io_ratio(self) -> float:
+        """Counted input traffic over the lower bound."""
+        return self.io_bytes / self.lower_bound_bytes if self.lower_bound_bytes else 1.0
+
+
+def _round(t: int, limit: int, align: int = 1) -> int:
+    """Clamp ``t`` to ``limit`` and round it down to a multiple of ``align`` (the operands'
+    chunk length, so tiles cover whole chunks: no chunk is pinned for a sliver, and no tile
+    is assembled from pieces), or of :data:`TILE_ROUNDING` for large tiles."""
+    t = max(1, min(t, limit))
+    if t == limit:
+        return t
+    if align > 1 and t >= align:
+        return t - t % align
+    if t >= 2 * TILE_ROUNDING:
+        return t - t % TILE_ROUNDING
+    return t
+
+
+def plan_tiles(m: int, k: int, n: int, itemsize: int, budget: int,
+               align: tuple[int, int, int] = (1, 1, 1)) -> MatmulTiles:
+    """Choose output-stationary tiles for C = A @ B within ``budget`` bytes.
+
+    ``align`` gives the chunk lengths of the operands along m, n and k; tiles are rounded
+    down to multiples of them where they are larger.
+
+    Examples
+    --------
+    >>> t = plan_tiles(16384, 16384, 16384, 8, 10**9, align=(1024, 1024, 1024))
+    >>> (t.tm, t.tn, t.tk), t.task_bytes <= 10**9
+    ((3072, 3072, 3072), True)
+    """
+    items = int(budget * TASK_SHARE) // itemsize
+    side = math.isqrt(max(1, items // TILES_HELD))
+    tm, tn = _round(side, m, align[0]), _round(side, n, align[1])
+    # Whatever C and its copies leave goes to the k step (tall-skinny and thin shapes).
+    held_c = C_TILES_HELD * tm * tn
+    tk = _round(max(1, (items - held_c) // (STEP_TILES_HELD * (tm + tn))), k, align[2])
+    task_items = held_c + STEP_TILES_HELD * tk * (tm + tn)
+    tiles = math.ceil(m / tm) * math.ceil(n / tn)
+    io_items = tiles * k * (tm + tn) if m and n else 0
+    bound = 2 * m * n * k / math.sqrt(max(1, budget // itemsize))
+    return MatmulTiles(tm, tn, tk, task_items * itemsize, io_items * itemsize,
+                       int(bound * itemsize))
+
+
+def _accumulate(total: np.ndarray, part: np.ndarray) -> None:
+    if total.dtype == np.bool_:
+        np.logical_or(total, part, out=total)
+    else:
+        np.add(total, part, out=total)
+
+
+class MatmulNode(MaterializedNode):
+    """C = A @ B for A (..., m, k) and B (..., k, n), batch axes broadcast.
+
+    Parameters
+    ----------
+    a, b : Node
+        Operands with at least two axes.
+    dtype : numpy.dtype
+        NumPy's result dtype.
+    budget : int
+        Bytes the tile plan may use.
+    """
+
+    task_threads = 1  # BLAS uses every core inside one task
+
+    def __init__(self, a: Node, b: Node, dtype: np.dtype, budget: int) -> None:
+        batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        m, k = a.shape[-2:]
+        n = b.shape[-1]
+        align = (max(a.chunks[-2]), max(b.chunks[-1]),
+                 math.lcm(max(a.chunks[-1]), max(b.chunks[-2])))
+        self.tiles = plan_tiles(m, k, n, np.dtype(dtype).itemsize, budget, align)
+        shape = tuple(batch) + (m, n)
+        chunks = tuple((1,) * length if length else (0,) for length in batch) + \
+            normalize_chunks((self.tiles.tm, self.tiles.tn), (m, n), 1)
+        super().__init__(shape, dtype, chunks, [a, b])
+        self.k = k
+        self.steps = [slice(s, min(s + self.tiles.tk, k)) for s in range(0, k, self.tiles.tk)]
+
+    @property
+    def label(self) -> str:
+        return "matmul"
+
+    def _regions(self, index: tuple[int, ...], step: slice) -> tuple[Region, Region]:
+        region = self.chunk_region(index)
+        rows, cols = region[-2:]
+        batch = region[:-2]
+        a, b = self.inputs
+
+        def lead(node: Node) -> tuple[slice, ...]:
+            own = node.shape[:-2]
+            offset = len(batch) - len(own)
+            return tuple(slice(0, 1) if length == 1 else batch[offset + axis]
+                         for axis, length in enumerate(own))
+
+        return lead(a) + (rows, step), lead(b) + (step, cols)
+
+    def task_inputs(self, index: tuple[int, ...]) -> list[tuple[Node, Region]]:
+        return []
+
+    def streamed_inputs(self, index: tuple[int, ...]) -> list[tuple[Node, Region]]:
+        pairs: list[tuple[Node, Region]] = []
+        for step in self.steps:
+            region_a, region_b = self._regions(index, step)
+            pairs += [(self.inputs[0], region_a), (self.inputs[1], region_b)]
+        return pairs
+
+    @staticmethod
+    def _read_bytes(node: Node, region: Region) -> tuple[int, int]:
+        """(bytes of the chunks pinned, bytes of the tile assembled) to read ``region``."""
+        size = math.prod(region_shape(region)) * node.dtype.itemsize
+        if not node.materialized:
+            return size, size  # its inputs' chunks, and its own result
+        blocks = overlapping_blocks(node.chunks, region)
+        pinned = sum(math.prod(region_shape(node.chunk_region(b))) for b, _, _ in blocks)
+        return pinned * node.dtype.itemsize, (size if len(blocks) > 1 else 0)
+
+    def chunk_scratch_bytes(self, index: tuple[int, ...]) -> int:
+        tile = math.prod(region_shape(self.chunk_region(index))) * self.dtype.itemsize
+        worst = 0
+        for step in self.steps:
+            pinned_a, built_a = self._read_bytes(self.inputs[0], self._regions(index, step)[0])
+            pinned_b, built_b = self._read_bytes(self.inputs[1], self._regions(index, step)[1])
+            # the step in use (pinned and assembled) and the next one (pinned, prefetched)
+            worst = max(worst, 2 * (pinned_a + pinned_b) + built_a + built_b)
+        return tile + worst  # and the product buffer
+
+    def compute_chunk(self, index: tuple[int, ...], arrays: list[np.ndarray],
+                      ctx: EvaluationContext) -> np.ndarray:
+        a, b = self.inputs
+        shape = region_shape(self.chunk_region(index))
+        chunk = ctx.allocate(shape, self.dtype)  # batch axes of length 1, then the C tile
+        tile = chunk.reshape(shape[-2:])
+        if not self.steps:
+            tile.fill(0)
+            return chunk
+        product = ctx.allocate(shape[-2:], self.dtype) if len(self.steps) > 1 else None
+        ctx.prefetch(a, self._regions(index, self.steps[0])[0])
+        ctx.prefetch(b, self._regions(index, self.steps[0])[1])
+        for number, step in enumerate(self.steps):
+            region_a, region_b = self._regions(index, step)
+            if number + 1 < len(self.steps):
+                next_a, next_b = self._regions(index, self.steps[number + 1])
+                ctx.prefetch(a, next_a)
+                ctx.prefetch(b, next_b)
+            with ctx.scope():
+                depth = step.stop - step.start
+                left = ctx.evaluate(a, region_a).reshape(shape[-2], depth)
+                right = ctx.evaluate(b, region_b).reshape(depth, shape[-1])
+                if number == 0:
+                    np.matmul(left, right, out=tile, casting="unsafe")
+                else:
+                    np.matmul(left, right, out=product, casting="unsafe")
+                    _accumulate(tile, product)
+        return chunk
+
+

@@ -1,0 +1,106 @@
+"""Matrix multiplication against NumPy, the tile planner, and the pool on a matmul trace."""
+
+import math
+
+import numpy as np
+import pytest
+
+import ooarray as oa
+from ooarray.plan.matmul import MatmulNode, plan_tiles
+from tests.helpers import assert_like_numpy
+
+SHAPES = [
+    ((5, 7), (7, 3)), ((1, 1), (1, 1)), ((9, 4), (4,)), ((4,), (4, 6)), ((6,), (6,)),
+    ((2, 5, 3), (3, 4)), ((3, 4), (2, 4, 2)), ((2, 1, 4, 3), (5, 3, 2)), ((0, 3), (3, 4)),
+    ((4, 0), (0, 5)), ((33, 17), (17, 29)),
+]
+DTYPES = [np.float64, np.float32, np.complex128, np.int64, np.int32, np.bool_]
+
+
+def _values(shape, dtype, seed):
+    rng = np.random.default_rng(seed)
+    if np.dtype(dtype) == np.bool_:
+        return rng.random(shape) > 0.5
+    values = rng.standard_normal(shape) * 4
+    if np.dtype(dtype).kind == "c":
+        values = values + 1j * rng.standard_normal(shape)
+    return values.astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape_a, shape_b", SHAPES)
+def test_matmul_matches_numpy(shape_a, shape_b, dtype, sync_executor):
+    x, y = _values(shape_a, dtype, 1), _values(shape_b, dtype, 2)
+    a, b = oa.asarray(x, chunks=3), oa.asarray(y, chunks=2)
+    assert_like_numpy(a @ b, x @ y)
+    assert_like_numpy(np.matmul(a, y), np.matmul(x, y))
+
+
+@pytest.mark.parametrize("budget", ["12KB", "40KB", "1MB"])
+def test_tiles_and_k_steps_from_a_small_budget(budget, tmp_path):
+    # The 16 KB result does not fit the small budgets: it goes to a store tile by tile.
+    x, y = _values((40, 70), np.float64, 3), _values((70, 50), np.float64, 4)
+    with oa.config.set(memory_limit=budget):
+        product = oa.asarray(x, chunks=(4, 7)) @ oa.asarray(y, chunks=(7, 5))
+        node = product.node
+        assert isinstance(node, MatmulNode)
+        if budget == "12KB":
+            assert len(node.steps) > 1 and node.chunks[0][0] < 40
+        stored = product.to_npy(tmp_path / "c.npy")
+    np.testing.assert_allclose(np.load(tmp_path / "c.npy"), x @ y, rtol=1e-12)
+    assert stored.dtype == np.float64
+
+
+def test_mixed_dtypes_and_transposed_and_fused_operands():
+    x, y = _values((12, 8), np.float32, 5), _values((12, 6), np.int32, 6)
+    a, b = oa.asarray(x, chunks=5), oa.asarray(y, chunks=4)
+    assert_like_numpy(a.T @ b, x.T @ y)
+    assert_like_numpy((a * 2 + 1).T @ np.sqrt(np.abs(b)), (x * 2 + 1).T @ np.sqrt(np.abs(y)))
+
+
+def test_dot_and_errors():
+    x, y = _values((6, 4), np.float64, 7), _values((4,), np.float64, 8)
+    a = oa.asarray(x, chunks=2)
+    assert_like_numpy(np.dot(a, y), np.dot(x, y))
+    assert_like_numpy(np.dot(a, 2.0), np.dot(x, 2.0))
+    with pytest.raises(ValueError, match="mismatch in its core dimension"):
+        a @ oa.ones((5, 2))
+    with pytest.raises(ValueError):
+        a @ 3.0
+    with pytest.raises(ValueError):
+        oa.ones((2, 3, 4)) @ oa.ones((5, 4, 2))
+
+
+def test_tile_plan_fits_budget_and_counts_io_against_the_bound():
+    budget = 10**9
+    tiles = plan_tiles(16384, 16384, 16384, 8, budget)
+    assert tiles.task_bytes <= budget
+    assert tiles.tm % 256 == 0 and tiles.tm == tiles.tn
+    # Counted traffic: every tile reads k (tm + tn) elements.
+    count = math.ceil(16384 / tiles.tm) * math.ceil(16384 / tiles.tn)
+    assert tiles.io_bytes == count * 16384 * (tiles.tm + tiles.tn) * 8
+    bound = 2 * 16384**3 / math.sqrt(budget / 8) * 8
+    assert tiles.lower_bound_bytes == pytest.approx(bound, rel=1e-6)
+    assert 1 <= tiles.io_ratio < 6
+    thin = plan_tiles(10**6, 64, 8, 8, 10**8)
+    assert thin.tn == 8 and thin.tk == 64 and thin.task_bytes <= 10**8
+
+
+def test_belady_reads_fewer_bytes_than_lru_on_matmul(tmp_path):
+    x, y = _values((96, 96), np.float64, 9), _values((96, 96), np.float64, 10)
+    read = {}
+    for policy in ("belady", "lru"):
+        with oa.config.set(memory_limit="160KB", policy=policy), oa.collect_stats() as stats:
+            (_stored(x) @ _stored(y)).to_npy(tmp_path / f"{policy}.npy")
+        np.testing.assert_allclose(np.load(tmp_path / f"{policy}.npy"), x @ y, rtol=1e-12)
+        read[policy] = stats.bytes_read
+    assert read["belady"] < read["lru"]
+
+
+def _stored(values):
+    """An operand behind a store, so every tile read goes through the pool."""
+    from ooarray.plan.graph import SourceNode
+    from ooarray.store.memory import MemoryStore
+
+    grid = ((16,) * 6, (16,) * 6)
+    return oa.OOArray(SourceNode(MemoryStore(values.shape, values.dtype, grid, values)))
