@@ -254,14 +254,20 @@ class OOArray(NDArrayOperatorsMixin):
         FileExistsError
             If ``path`` exists and ``overwrite`` is false.
         """
-        from ooarray.execute.local import StoreSink, execute
-        from ooarray.plan.graph import SourceNode
-        from ooarray.plan.lower import Plan
         from ooarray.store.zarr import ZarrStore
 
         grid = self._store_chunks(chunks)
-        store = ZarrStore.create(path, self.shape, self.dtype, regular_chunk_shape(grid),
-                                 overwrite=overwrite, compressor=compressor)
+        return self._write(ZarrStore.create(path, self.shape, self.dtype,
+                                            regular_chunk_shape(grid), overwrite=overwrite,
+                                            compressor=compressor))
+
+    def _write(self, store) -> "OOArray":
+        """Compute into ``store``, commit it, and return the array opened from it; on any
+        failure or interruption the store is discarded."""
+        from ooarray.execute.local import StoreSink, execute
+        from ooarray.plan.graph import SourceNode
+        from ooarray.plan.lower import Plan
+
         sink = StoreSink(store)
         try:
             execute(Plan(self._node, sink.chunks, sink.scratch_bytes), sink)
@@ -272,22 +278,13 @@ class OOArray(NDArrayOperatorsMixin):
 
     def to_npy(self, path: str | os.PathLike, *, overwrite: bool = False) -> "OOArray":
         """Compute the array into a ``.npy`` file at ``path`` and return it opened from there."""
-        from ooarray.execute.local import StoreSink, execute
-        from ooarray.plan.graph import SourceNode
-        from ooarray.plan.lower import Plan
         from ooarray.store.memmap import NpyStore
 
         grid = self.chunks if regular_chunk_shape(self.chunks) is not None else \
             normalize_chunks("auto", self.shape, self.itemsize,
                              target_chunk_bytes(_config.get().memory_limit))
-        store = NpyStore.create(path, self.shape, self.dtype, grid, overwrite=overwrite)
-        sink = StoreSink(store)
-        try:
-            execute(Plan(self._node, sink.chunks, sink.scratch_bytes), sink)
-        except BaseException:
-            store.abort()
-            raise
-        return OOArray(SourceNode(store))
+        return self._write(NpyStore.create(path, self.shape, self.dtype, grid,
+                                           overwrite=overwrite))
 
     def _scalar(self) -> np.ndarray:
         if self.ndim:

@@ -11,7 +11,7 @@ from ooarray.core.array import OOArray, check_dtype
 from ooarray.core.chunks import normalize_chunks, target_chunk_bytes
 from ooarray.plan.graph import ConstantNode, Node
 
-__all__ = ["as_node", "as_operand", "wrap", "constant_node"]
+__all__ = ["as_node", "as_operand", "wrap", "constant_node", "deliver_out"]
 
 _SCALARS = (bool, int, float, complex, np.generic)
 
@@ -48,3 +48,21 @@ def as_node(value: Any) -> Node:
 def wrap(node: Node) -> OOArray:
     """Return the OOArray of ``node``."""
     return OOArray(node)
+
+
+def deliver_out(result: OOArray, out: Any, casting: str = "same_kind") -> Any:
+    """Return ``result``, or put it into ``out=`` as NumPy would: an OOArray ``out`` is
+    rebound to the lazy result (cast to its dtype), an ndarray is filled now."""
+    if out is None:
+        return result
+    if isinstance(out, tuple):
+        if len(out) != 1:
+            raise ValueError(f"expected one out= array, got {len(out)}")
+        out = out[0]
+    if out.shape != result.shape:
+        raise ValueError(f"output parameter has shape {out.shape}, expected {result.shape}")
+    if isinstance(out, OOArray):
+        out._node = result.astype(out.dtype, copy=False).node
+        return out
+    np.copyto(out, result.compute(), casting=casting)
+    return out

@@ -19,6 +19,7 @@ from numpy.lib.array_utils import normalize_axis_tuple
 
 from ooarray.core.array import OOArray
 from ooarray.core.dispatch import implements, implements_ufunc_method
+from ooarray.ops._operands import deliver_out
 from ooarray.ops.creation import asarray
 from ooarray.plan.reduce import CombineReduceNode, PartialReduceNode
 
@@ -275,19 +276,8 @@ def reduce(array: OOArray, spec, axes: tuple[int, ...], keepdims: bool) -> OOArr
 
 
 def _deliver(result: OOArray, out: Any) -> Any:
-    if out is None:
-        return result
-    if isinstance(out, tuple):
-        if len(out) != 1:
-            raise ValueError("reductions take one out= array")
-        out = out[0]
-    if out.shape != result.shape:
-        raise ValueError(f"output parameter has shape {out.shape}, expected {result.shape}")
-    if isinstance(out, OOArray):
-        out._node = result.astype(out.dtype, copy=False).node
-        return out
-    np.copyto(out, result.compute(), casting="unsafe")
-    return out
+    # Reductions write into out= with unsafe casting, as NumPy's do.
+    return deliver_out(result, out, casting="unsafe")
 
 
 def _prepare(a: Any, axis: Any, where: Any) -> tuple[OOArray, tuple[int, ...]]:
