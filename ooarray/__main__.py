@@ -1,4 +1,4 @@
-"""Command line: ``python -m ooarray demo`` and ``python -m ooarray bench elementwise``."""
+"""Command line: ``python -m ooarray demo`` and ``python -m ooarray bench elementwise|matmul``."""
 
 from __future__ import annotations
 
@@ -31,13 +31,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _add_bench(commands: argparse._SubParsersAction) -> None:
-    from ooarray.bench import elementwise
+    from ooarray.bench import elementwise, matmul
 
     bench = commands.add_parser("bench", help="benchmarks of ooarray against its peers")
     benchmarks = bench.add_subparsers(dest="benchmark", required=True)
     elementwise.add_arguments(benchmarks.add_parser(
         "elementwise", help="2*a*b + c**2 - a/(b+1), sum and std on Zarr and .npy inputs",
         description=elementwise.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter))
+    matmul.add_arguments(benchmarks.add_parser(
+        "matmul", help="C = A @ B on n x n float64 Zarr inputs",
+        description=matmul.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter))
 
 
 def _run_bench(args: argparse.Namespace) -> int:
@@ -45,6 +48,10 @@ def _run_bench(args: argparse.Namespace) -> int:
         from ooarray.bench.elementwise import run_from_args
 
         return run_from_args(args)
+    if args.benchmark == "matmul":
+        from ooarray.bench.matmul import run_from_args as run_matmul
+
+        return run_matmul(args)
     return 2
 
 

@@ -1,0 +1,251 @@
+"""The systems ``python -m ooarray bench matmul`` compares, one class each.
+
+Every system computes ``C = A @ B`` for two n x n float64 Zarr arrays of a
+:class:`MatmulDataset` and writes C as Zarr with the inputs' chunks and codecs, the way a user
+of that system would, opening the inputs and writing the output included.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ooarray.bench.elementwise_systems import _create_zarr_like
+from ooarray.bench.report import Measurement, measure
+from ooarray.config import parse_bytes
+from ooarray.errors import format_bytes
+
+__all__ = [
+    "MatmulDataset", "MatmulSystem", "OOArrayMatmul", "NumpyMatmul", "DaskMatmul",
+    "SYSTEM_NAMES", "POLICIES", "make_systems", "read_sample", "DASK_CHUNK",
+]
+
+#: ooarray's eviction policies, each run as its own system: Belady (the default) and LRU.
+POLICIES = ("belady", "lru")
+
+#: Systems in the order they run: NumPy in memory last, because it leaves RSS grown.
+SYSTEM_NAMES = ("ooarray", "dask", "numpy")
+
+#: Chunk side a Dask user picks for a large matmul (``chunks=4096``: 128 MiB blocks, few
+#: enough tasks for the scheduler, large enough for BLAS).
+DASK_CHUNK = 4096
+
+
+@dataclasses.dataclass(frozen=True)
+class MatmulDataset:
+    """A and B (n x n float64 Zarr) in one directory, and where each system writes C.
+
+    Examples
+    --------
+    >>> d = MatmulDataset(Path("/data"), 8)
+    >>> [p.name for p in d.inputs], d.output_path("ooarray-lru").name
+    (['a.zarr', 'b.zarr'], 'c-ooarray-lru.zarr')
+    """
+
+    directory: Path
+    n: int
+
+    @property
+    def inputs(self) -> tuple[Path, Path]:
+        """The paths of A and B."""
+        return self.directory / "a.zarr", self.directory / "b.zarr"
+
+    def output_path(self, system: str) -> Path:
+        """Return where ``system`` writes C."""
+        return self.directory / f"c-{system}.zarr"
+
+
+def read_sample(path: Path, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``C[rows, :]`` and ``C[:, cols]`` of the Zarr array at ``path``."""
+    import zarr
+
+    stored = zarr.open_array(os.fspath(path), mode="r")
+    return (stored.get_orthogonal_selection((rows, slice(None))),
+            stored.get_orthogonal_selection((slice(None), cols)))
+
+
+def _load(path: Path) -> np.ndarray:
+    import zarr
+
+    return zarr.open_array(os.fspath(path), mode="r")[...]
+
+
+class MatmulSystem(abc.ABC):
+    """One way of writing ``A @ B`` to a Zarr store.
+
+    Attributes
+    ----------
+    name : str
+        The name in the tables (``"ooarray-belady"``, ``"dask"``, ...).
+    extra : dict
+        Counters of the last run (buffer pool, tile plan, phases).
+    phases : dict of str to Measurement
+        Parts of the last run measured on their own (NumPy's multiply alone).
+    """
+
+    name: str = ""
+
+    def __init__(self) -> None:
+        self.extra: dict[str, Any] = {}
+        self.phases: dict[str, Measurement] = {}
+
+    def missing(self) -> str | None:
+        """Return why the system cannot run (e.g. not installed), or None."""
+        return None
+
+    def describe(self, dataset: MatmulDataset) -> str:
+        """Return how the system splits the work, for the report."""
+        return ""
+
+    def reset(self) -> None:  # noqa: B027 (most systems keep nothing)
+        """Drop whatever the system keeps between runs, as if in a new process."""
+
+    @abc.abstractmethod
+    def matmul(self, dataset: MatmulDataset, out: Path) -> None:
+        """Write ``A @ B`` to ``out`` as Zarr."""
+
+
+class OOArrayMatmul(MatmulSystem):
+    """ooarray under a memory budget with one eviction policy; records the access trace.
+
+    Parameters
+    ----------
+    memory_limit : int or str
+        The budget, e.g. ``"1GB"``.
+    policy : str
+        ``"belady"`` or ``"lru"``.
+    """
+
+    def __init__(self, memory_limit: int | str, policy: str) -> None:
+        super().__init__()
+        self.memory_limit = memory_limit
+        self.policy = policy
+        self.name = f"ooarray-{policy}"
+        self.trace: list[tuple[str, Any]] = []
+
+    def reset(self) -> None:
+        """Return the buffer pool's memory to the operating system (a new process's start)."""
+        from ooarray.execute.local import pool
+
+        pool().release_memory()
+
+    def _product(self, dataset: MatmulDataset) -> Any:
+        import ooarray as oa
+
+        a, b = (oa.open(path) for path in dataset.inputs)
+        return a, b, a @ b
+
+    def describe(self, dataset: MatmulDataset) -> str:
+        import ooarray as oa
+
+        with oa.config.set(memory_limit=self.memory_limit, policy=self.policy):
+            a, _, c = self._product(dataset)
+            t = c.node.tiles
+        return (f"policy {self.policy}, memory_limit "
+                f"{format_bytes(parse_bytes(self.memory_limit))}, input chunks {a.chunksize}, "
+                f"tiles tm={t.tm} tn={t.tn} tk={t.tk}")
+
+    def matmul(self, dataset: MatmulDataset, out: Path) -> None:
+        import ooarray as oa
+
+        self.extra, self.trace = {}, []
+        with oa.config.set(memory_limit=self.memory_limit, policy=self.policy), \
+                oa.collect_stats(trace=True) as stats:
+            c = self._product(dataset)[2]
+            c.to_zarr(out, overwrite=True)
+        tiles = c.node.tiles
+        self.extra = {**stats.as_dict(), "policy": self.policy,
+                      "tiles": {**dataclasses.asdict(tiles), "io_ratio": tiles.io_ratio}}
+        self.trace = list(stats.trace or [])
+
+
+class NumpyMatmul(MatmulSystem):
+    """NumPy in memory: load A and B whole, ``A @ B`` with BLAS, write C whole.
+
+    The multiply is also measured on its own (``phases["multiply"]``): that is the compute
+    limit every out-of-core system is held against.
+    """
+
+    name = "numpy"
+
+    def describe(self, dataset: MatmulDataset) -> str:
+        return f"whole arrays in RAM ({format_bytes(3 * dataset.n ** 2 * 8)} for A, B, C)"
+
+    def matmul(self, dataset: MatmulDataset, out: Path) -> None:
+        a, b = (_load(path) for path in dataset.inputs)
+        c, self.phases["multiply"] = measure(lambda: a @ b)
+        _create_zarr_like(dataset.inputs[0], out)[...] = c
+
+
+class DaskMatmul(MatmulSystem):
+    """dask.array: ``da.from_zarr`` with the chunks a user would pick, ``@``, ``da.to_zarr``,
+    threaded scheduler, BLAS threads left as they are (what a user gets).
+
+    Parameters
+    ----------
+    chunk : int
+        Side of Dask's blocks (capped at half of n so small runs still have several blocks).
+    """
+
+    name = "dask"
+
+    def __init__(self, chunk: int = DASK_CHUNK) -> None:
+        super().__init__()
+        self.chunk = chunk
+
+    def missing(self) -> str | None:
+        try:
+            import dask.array  # noqa: F401
+        except ImportError:
+            return "dask is not installed (pip install 'ooarray[bench]')"
+        return None
+
+    def _side(self, n: int) -> int:
+        # At most half of n, so that small runs still multiply several blocks; with powers of
+        # two it is a multiple of the stored chunk, so every block writes whole Zarr chunks.
+        return max(1, min(self.chunk, n // 2))
+
+    def describe(self, dataset: MatmulDataset) -> str:
+        side = self._side(dataset.n)
+        return f"chunks ({side}, {side}), threaded scheduler"
+
+    def matmul(self, dataset: MatmulDataset, out: Path) -> None:
+        import dask
+        import dask.array as da
+
+        side = self._side(dataset.n)
+        a, b = (da.from_zarr(os.fspath(path), chunks=(side, side)) for path in dataset.inputs)
+        with dask.config.set(scheduler="threads"):
+            da.to_zarr(a @ b, _create_zarr_like(dataset.inputs[0], out))
+
+
+def make_systems(names: list[str] | tuple[str, ...], memory_limit: int | str,
+                 dask_chunk: int = DASK_CHUNK) -> list[MatmulSystem]:
+    """Return the systems called ``names`` in :data:`SYSTEM_NAMES` order; ``"ooarray"`` is
+    one system per policy in :data:`POLICIES`.
+
+    Raises
+    ------
+    ValueError
+        If a name is not known.
+    """
+    unknown = sorted(set(names) - set(SYSTEM_NAMES))
+    if unknown:
+        raise ValueError(f"systems must be among {', '.join(SYSTEM_NAMES)}; "
+                         f"got {', '.join(unknown)}")
+    systems: list[MatmulSystem] = []
+    for name in SYSTEM_NAMES:
+        if name not in names:
+            continue
+        if name == "ooarray":
+            systems += [OOArrayMatmul(memory_limit, policy) for policy in POLICIES]
+        elif name == "dask":
+            systems.append(DaskMatmul(dask_chunk))
+        else:
+            systems.append(NumpyMatmul())
+    return systems

@@ -1,0 +1,73 @@
+"""The matmul benchmark's whole code path on a tiny n, so the script cannot rot."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import pytest
+
+from ooarray.__main__ import main
+from ooarray.bench.plots import FIGURE_NAMES
+
+#: Four chunks of 64 per side; the budget holds a few tiles, so ooarray evicts and k-steps.
+TINY_N = "256"
+TINY_MEMORY = "1MB"
+
+HAS_DASK = importlib.util.find_spec("dask") is not None
+HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
+
+
+def _run(tmp_path, systems: str, *options: str) -> dict:
+    report = tmp_path / "bench.json"
+    status = main(["bench", "matmul", "--n", TINY_N, "--memory", TINY_MEMORY,
+                   "--dir", str(tmp_path / "data"), "--systems", systems,
+                   "--plots", str(tmp_path / "figures"), "--json", str(report), *options])
+    document = json.loads(report.read_text())
+    assert status == 0, document
+    return document
+
+
+def _rows(document: dict) -> dict[str, dict]:
+    return {r["system"]: r for r in document["results"]}
+
+
+def test_ooarray_and_numpy_agree_and_belady_reads_no_more_than_lru(tmp_path):
+    document = _run(tmp_path, "ooarray,numpy")
+    rows = _rows(document)
+    assert set(rows) == {"ooarray-belady", "ooarray-lru", "numpy", "numpy (multiply only)"}
+    assert all(r["status"] == "ok" and r["measurement"]["wall"] > 0 for r in rows.values())
+    assert {c["system"] for c in document["checks"]} == {"ooarray-belady", "ooarray-lru",
+                                                         "numpy"}
+    assert document["ok"] and all(c["ok"] for c in document["checks"])
+    belady, lru = rows["ooarray-belady"]["extra"], rows["ooarray-lru"]["extra"]
+    assert 0 < belady["bytes_read"] <= lru["bytes_read"]
+    tiles = belady["tiles"]
+    assert tiles["tm"] < int(TINY_N) and tiles["tk"] < int(TINY_N)  # out of core, in k-steps
+    assert tiles["io_bytes"] >= tiles["lower_bound_bytes"] > 0
+    assert belady["peak_bytes"] <= document["memory_limit"]
+    assert any(r.get("peer") == "numpy (multiply only)" for r in document["ratios"])
+
+
+@pytest.mark.skipif(not HAS_DASK, reason="dask is an optional extra (pip install .[bench])")
+def test_dask_agrees(tmp_path):
+    document = _run(tmp_path, "dask,numpy")
+    assert {c["system"] for c in document["checks"]} == {"dask", "numpy"}
+    assert all(c["ok"] for c in document["checks"])
+
+
+@pytest.mark.skipif(not HAS_MATPLOTLIB, reason="matplotlib is an optional extra")
+def test_figures_are_written(tmp_path):
+    document = _run(tmp_path, "ooarray")
+    written = {path.rsplit("/", 1)[-1] for path in document["figures"]}
+    assert written == {f"{name}.{suffix}" for name in FIGURE_NAMES for suffix in ("png", "svg")}
+    assert all((tmp_path / "figures" / name).stat().st_size > 0 for name in written)
+
+
+def test_inputs_are_reused_and_repeats_give_the_median(tmp_path, capsys):
+    _run(tmp_path, "ooarray", "--plots", "")
+    document = _run(tmp_path, "ooarray", "--plots", "", "--repeat", "3")
+    assert "reused a, b" in capsys.readouterr().out
+    for row in document["results"]:
+        assert len(row["walls"]) == 3
+        assert sorted(row["walls"])[1] == row["measurement"]["wall"]
