@@ -396,6 +396,20 @@ class OOArray(NDArrayOperatorsMixin):
         """Return the array itself: OOArrays are never modified in place."""
         return self
 
+    def reshape(self, *shape: Any, order: str = "C", copy: bool | None = None) -> "OOArray":
+        """Return the array with a new shape (lazily), as ``ndarray.reshape``."""
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = shape[0]
+        return np.reshape(self, shape, order=order, copy=copy)
+
+    def ravel(self, order: str = "C") -> "OOArray":
+        """Return the array flattened to one axis (lazily)."""
+        return np.ravel(self, order=order)
+
+    def flatten(self, order: str = "C") -> "OOArray":
+        """Return the array flattened to one axis (lazily; OOArrays are never modified)."""
+        return np.ravel(self, order=order)
+
     # -- NumPy methods (dispatch to the registered implementations) ------------------------
     def sum(self, axis=None, dtype=None, out=None, keepdims=False, **kw):
         return np.sum(self, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **kw)
