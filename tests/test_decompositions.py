@@ -1,6 +1,11 @@
 """Matrix decompositions against NumPy: TSQR qr/svd/lstsq, blocked Cholesky and solve, and the
 in-memory rest of numpy.linalg. Budgets are small so the blocked paths run with several blocks."""
 
+import json
+import subprocess
+import sys
+import textwrap
+
 import numpy as np
 import pytest
 
@@ -270,3 +275,39 @@ def test_tsqr_of_a_matrix_larger_than_the_budget(tmp_path):
         q.to_npy(tmp_path / "q.npy")
     assert stats.peak_bytes <= 90_000
     np.testing.assert_allclose(np.load(tmp_path / "q.npy"), np.linalg.qr(y).Q, atol=1e-12)
+
+
+# -- resident memory ----------------------------------------------------------------------------
+TSQR_MEASURE = textwrap.dedent("""
+    import gc, json, sys
+    import numpy as np
+    import ooarray as oa
+    from ooarray.diagnostics.memory import RSSSampler
+    source, target = sys.argv[1], sys.argv[2]
+    oa.config.set(memory_limit="32MB")
+    a = oa.open(source)
+    gc.collect()
+    with RSSSampler(interval=0.005) as rss, oa.collect_stats() as stats:
+        q, r = np.linalg.qr(a)
+        q.to_npy(target)
+        r = r.compute()
+    print(json.dumps({"r": r.tolist(), "baseline": rss.baseline, "peak": rss.peak,
+                      "pool_peak": stats.peak_bytes, "read": stats.bytes_read}))
+""")
+
+
+@pytest.mark.slow
+def test_tsqr_over_4x_the_budget_keeps_rss_within_2x(tmp_path):
+    rows, cols = 2**20, 16  # 128 MiB of float64 against a 32 MB budget
+    values = np.random.default_rng(21).standard_normal((rows, cols))
+    np.save(tmp_path / "a.npy", values)
+    run = subprocess.run([sys.executable, "-c", TSQR_MEASURE, str(tmp_path / "a.npy"),
+                          str(tmp_path / "q.npy")], capture_output=True, text=True, check=True)
+    measured = json.loads(run.stdout.strip().splitlines()[-1])
+    expected = np.linalg.qr(values)
+    np.testing.assert_allclose(np.array(measured["r"]), expected.R, atol=1e-9)
+    q = np.load(tmp_path / "q.npy", mmap_mode="r")
+    np.testing.assert_allclose(q[:1000], expected.Q[:1000], atol=1e-12)
+    growth = measured["peak"] - measured["baseline"]
+    assert measured["pool_peak"] <= 32_000_000
+    assert growth < 64_000_000, f"RSS grew by {growth / 2**20:.1f} MiB over a 32 MB budget"
