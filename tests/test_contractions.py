@@ -1,0 +1,313 @@
+"""Contractions against NumPy: tensordot, einsum, dot of N-D operands, inner, outer, vdot,
+diagonal, trace and linalg.norm, over shapes, axes, chunkings, dtypes and small budgets."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import assert_like_numpy, numpy_result, quiet
+
+import ooarray as oa
+from ooarray.plan.matmul import MatmulNode
+
+pytestmark = pytest.mark.usefixtures("sync_executor")
+
+DTYPES = [np.float64, np.float32, np.complex128, np.int64, np.int32, np.bool_]
+#: chunks arguments: length 1, small, ragged, explicit uneven, whole
+CHUNKS = [1, 2, 3, -1]
+
+
+def _ragged(shape):
+    """Uneven chunks on every axis: lengths 1, 2, 3, ... (the last one cut short)."""
+    grid = []
+    for n in shape:
+        lengths, step = [], 1
+        while sum(lengths) < n:
+            lengths.append(min(step, n - sum(lengths)))
+            step += 1
+        grid.append(tuple(lengths) or -1)
+    return tuple(grid)
+
+
+def _values(shape, dtype, seed):
+    rng = np.random.default_rng(seed)
+    if np.dtype(dtype) == np.bool_:
+        return rng.random(shape) > 0.5
+    values = rng.standard_normal(shape) * 3
+    if np.dtype(dtype).kind == "c":
+        values = values + 1j * rng.standard_normal(shape)
+    return values.astype(dtype)
+
+
+def _pair(shape_a, shape_b, dtype, chunks_a=2, chunks_b=3):
+    x, y = _values(shape_a, dtype, 1), _values(shape_b, dtype, 2)
+    return x, y, oa.asarray(x, chunks=chunks_a), oa.asarray(y, chunks=chunks_b)
+
+
+def _matmuls(array):
+    """The MatmulNodes in the plan of ``array``."""
+    found, pending = [], [array.node]
+    while pending:
+        node = pending.pop()
+        found += [node] if isinstance(node, MatmulNode) else []
+        pending.extend(node.inputs)
+    return found
+
+
+# -- tensordot --------------------------------------------------------------------------------
+TENSORDOTS = [
+    ((3, 4, 5), (4, 5, 2), 2), ((3, 4, 5), (5, 2), 1), ((3, 4), (2, 5), 0),
+    ((3, 4, 5), (5, 4, 2), ([1, 2], [1, 0])), ((2, 3, 4), (3, 2), ([0, 1], [1, 0])),
+    ((4, 3, 2), (2, 3, 4), ([0, 1, 2], [2, 1, 0])), ((5,), (5,), 1), ((5,), (6,), 0),
+    ((2, 3), (3,), ([1], [0])), ((3, 4, 5), (4, 6), ([-2], [0])), ((6, 1, 4), (4, 1), (2, 0)),
+    ((0, 3), (3, 4), 1), ((3, 0), (0, 4), 1), ((2, 3), (3, 2), ((1,), (0,))),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+@pytest.mark.parametrize("shape_a, shape_b, axes", TENSORDOTS, ids=str)
+def test_tensordot_matches_numpy(shape_a, shape_b, axes, dtype):
+    x, y, a, b = _pair(shape_a, shape_b, dtype)
+    assert_like_numpy(np.tensordot(a, b, axes), np.tensordot(x, y, axes))
+
+
+@pytest.mark.parametrize("chunks_a", CHUNKS + [((1, 3, 2), (4, 1), (2, 2, 1))], ids=str)
+@pytest.mark.parametrize("chunks_b", CHUNKS)
+def test_tensordot_over_chunkings(chunks_a, chunks_b):
+    x, y, a, b = _pair((6, 5, 5), (5, 5, 4), np.float64, chunks_a, chunks_b)
+    for axes in (2, ([1, 2], [0, 1]), ([2, 1], [0, 1]), ([2], [1])):
+        assert_like_numpy(np.tensordot(a, b, axes), np.tensordot(x, y, axes))
+    assert_like_numpy(np.tensordot(a, y, 2), np.tensordot(x, y, 2))
+
+
+@pytest.mark.parametrize("budget", ["20KB", "48KB"])
+def test_small_budget_tiles_and_k_steps(budget):
+    x, y = _values((6, 5, 9, 8), np.float64, 3), _values((9, 8, 9), np.float64, 4)
+    with oa.config.set(memory_limit=budget):
+        a, b = oa.asarray(x, chunks=(2, 5, 3, 8)), oa.asarray(y, chunks=(7, 2, 5))
+        result = np.tensordot(a, b, 2)
+        node, = _matmuls(result)
+        if budget == "20KB":
+            assert len(node.steps) > 1 and len(node.chunks[0]) > 1
+        assert_like_numpy(result, np.tensordot(x, y, 2))
+        assert_like_numpy(np.einsum("ijkl,klm->mj", a, b), np.einsum("ijkl,klm->mj", x, y))
+
+
+def test_tensordot_errors_like_numpy():
+    x, y, a, b = _pair((3, 4), (5, 4), np.float64)
+    for axes in (1, ([0], [0, 1]), ([1], [5]), 3):
+        _, error = numpy_result(np.tensordot, x, y, axes)
+        with pytest.raises(type(error)):
+            np.tensordot(a, b, axes)
+
+
+# -- dot, inner, outer, vdot ------------------------------------------------------------------
+DOTS = [((3, 4, 5), (5,)), ((3, 4, 5), (2, 5, 3)), ((2, 3), (4, 3, 2)), ((5,), (2, 5, 3)),
+        ((2, 1, 3), (3, 4)), ((4, 2, 3), (2, 3, 5))]
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+@pytest.mark.parametrize("shape_a, shape_b", DOTS, ids=str)
+def test_dot_of_nd_operands(shape_a, shape_b, dtype):
+    x, y, a, b = _pair(shape_a, shape_b, dtype)
+    expected, error = numpy_result(np.dot, x, y)
+    if error is not None:
+        with pytest.raises(type(error), match="not aligned"):
+            np.dot(a, b)
+        return
+    assert_like_numpy(np.dot(a, b), expected)
+    assert_like_numpy(np.dot(a, y), expected)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+@pytest.mark.parametrize("shape_a, shape_b", [((5,), (5,)), ((3, 4), (4,)), ((2, 3, 4), (5, 4)),
+                                              ((3, 4), (2, 3, 4)), ((), (3, 4)), ((4,), ())])
+def test_inner(shape_a, shape_b, dtype):
+    x, y, a, b = _pair(shape_a, shape_b, dtype)
+    assert_like_numpy(np.inner(a, b), np.inner(x, y))
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+@pytest.mark.parametrize("shape_a, shape_b", [((5,), (3,)), ((2, 3), (4,)), ((2, 2), (3, 1, 2)),
+                                              ((0,), (3,))])
+def test_outer_and_vdot(shape_a, shape_b, dtype):
+    x, y, a, b = _pair(shape_a, shape_b, dtype)
+    assert_like_numpy(np.outer(a, b), np.outer(x, y))
+    z = _values(shape_b, dtype, 5).reshape(-1)[:x.size].reshape(-1)
+    if z.size == x.size:
+        assert_like_numpy(np.vdot(a, z), np.vdot(x, z))
+    assert_like_numpy(np.vdot(a, a), np.vdot(x, x))
+
+
+def test_dot_family_errors_like_numpy():
+    x, y, a, b = _pair((2, 3, 4), (5, 3, 2), np.float64)
+    for func, args in [(np.dot, (a, b)), (np.inner, (a, b)), (np.vdot, (a, b))]:
+        _, error = numpy_result(func, x, y)
+        with pytest.raises(type(error)):
+            func(*args)
+
+
+# -- einsum -----------------------------------------------------------------------------------
+EINSUMS = [
+    ("ij,jk", [(3, 4), (4, 5)]), ("ij,jk->ki", [(3, 4), (4, 5)]), ("ij,kj->ik", [(3, 4), (5, 4)]),
+    ("ii", [(4, 4)]), ("ii->i", [(4, 4)]), ("ij->", [(3, 4)]), ("ij->ji", [(3, 4)]),
+    ("ij", [(3, 4)]), ("ji", [(3, 4)]), ("i,i", [(5,), (5,)]), ("i,j->ij", [(3,), (4,)]),
+    ("i,i->i", [(5,), (5,)]), ("bij,bjk->bik", [(2, 3, 4), (2, 4, 5)]),
+    ("bij,bjk->kbi", [(2, 3, 4), (2, 4, 5)]), ("...ij,...jk", [(5, 1, 2, 3), (4, 3, 2)]),
+    ("i...,i...->...", [(3, 2, 2), (3, 2, 2)]), ("...i->...", [(2, 3, 4)]),
+    ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 5)]), ("ab,cd,bc->ad", [(2, 3), (4, 5), (3, 4)]),
+    ("iij,jk->ik", [(3, 3, 4), (4, 2)]), ("ijji->", [(2, 3, 3, 2)]), ("iji->j", [(3, 2, 3)]),
+    ("ijk,ikl->jl", [(2, 3, 4), (2, 4, 5)]), ("ij,ij->i", [(3, 4), (3, 4)]),
+    ("ij,jk", [(2, 1), (3, 4)]), ("i,i,i->", [(3,), (3,), (3,)]),
+    ("ij,jk,ki", [(2, 3), (3, 4), (4, 2)]), (",ij->ij", [(), (2, 3)]),
+    ("ijk,jil->kl", [(3, 2, 4), (2, 3, 5)]), ("ij,j", [(4, 0), (0,)]),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+@pytest.mark.parametrize("subscripts, shapes", EINSUMS, ids=lambda v: str(v))
+def test_einsum_matches_numpy(subscripts, shapes, dtype):
+    xs = [_values(s, dtype, i) for i, s in enumerate(shapes)]
+    arrays = [oa.asarray(x, chunks=_ragged(x.shape) if i else 2) for i, x in enumerate(xs)]
+    expected = np.einsum(subscripts, *xs)
+    assert_like_numpy(np.einsum(subscripts, *arrays), expected)
+    if len(xs) > 1:  # an ndarray among the operands
+        assert_like_numpy(np.einsum(subscripts, *([xs[0]] + arrays[1:])), expected)
+
+
+def test_einsum_arguments():
+    x, y, a, b = _pair((3, 4), (4, 5), np.float32)
+    assert_like_numpy(np.einsum("ij,jk", a, b, dtype=np.float64),
+                      np.einsum("ij,jk", x, y, dtype=np.float64))
+    assert_like_numpy(np.einsum(a, [0, 1], b, [1, 2], [2, 0]),
+                      np.einsum(x, [0, 1], y, [1, 2], [2, 0]))
+    assert_like_numpy(np.einsum(a, [0, Ellipsis], a, [0, Ellipsis]),
+                      np.einsum(x, [0, Ellipsis], x, [0, Ellipsis]))
+    assert_like_numpy(np.einsum("ij,jk", a, b, optimize=True), np.einsum("ij,jk", x, y))
+    out = np.empty((3, 5), np.float32)
+    assert np.einsum("ij,jk", a, b, out=out) is out
+    np.testing.assert_allclose(out, x @ y, rtol=1e-5)
+
+
+@pytest.mark.parametrize("subscripts, shapes", [
+    ("ij,jk", [(3, 4), (5, 6)]), ("ii", [(3, 4)]), ("ij->k", [(2, 3)]), ("ij,jk->ii", [(2, 3)] * 2),
+    ("i,i", [(3,)]), ("ij", [(3,)]), ("i$", [(3, 3)]), ("ij->i->j", [(2, 2)]),
+])
+def test_einsum_errors_like_numpy(subscripts, shapes):
+    xs = [np.ones(s) for s in shapes]
+    _, error = numpy_result(np.einsum, subscripts, *xs)
+    assert error is not None
+    with pytest.raises(type(error)):
+        np.einsum(subscripts, *[oa.asarray(x) for x in xs])
+
+
+# -- diagonal and trace -----------------------------------------------------------------------
+DIAGONALS = [((5, 5), 0, 0, 1), ((5, 7), 2, 0, 1), ((5, 7), -3, 1, 0), ((4, 3, 5), 1, 0, 2),
+             ((4, 3, 5), -1, 2, 0), ((3, 4, 4, 2), 0, -2, 1), ((3, 4), 9, 0, 1),
+             ((3, 4), -9, 0, 1), ((0, 4), 0, 0, 1)]
+
+
+@pytest.mark.parametrize("chunks", CHUNKS + ["ragged"])
+@pytest.mark.parametrize("shape, offset, axis1, axis2", DIAGONALS, ids=str)
+def test_diagonal_and_trace(shape, offset, axis1, axis2, chunks):
+    x = _values(shape, np.float64, 6)
+    a = oa.asarray(x, chunks=_ragged(shape) if chunks == "ragged" else chunks)
+    assert_like_numpy(np.diagonal(a, offset, axis1, axis2), np.diagonal(x, offset, axis1, axis2))
+    assert_like_numpy(np.trace(a, offset, axis1, axis2), np.trace(x, offset, axis1, axis2))
+
+
+@pytest.mark.filterwarnings("ignore::numpy.exceptions.ComplexWarning")
+@pytest.mark.parametrize("dtype", DTYPES + [np.int8, np.uint8], ids=str)
+def test_trace_dtypes(dtype):
+    x = _values((4, 5, 3), dtype, 7)
+    a = oa.asarray(x, chunks=2)
+    assert_like_numpy(np.trace(a), np.trace(x))
+    assert_like_numpy(np.trace(a, 1, 1, 2, dtype=np.float64),
+                      np.trace(x, 1, 1, 2, dtype=np.float64))
+    assert_like_numpy(np.diagonal(a), np.diagonal(x))
+
+
+def test_diagonal_errors_like_numpy():
+    for shape, args in [((3,), (0, 0, 1)), ((3, 3), (0, 1, 1)), ((3, 3), (0, 0, 2)),
+                        ((3, 3), (0, -3, 0))]:
+        x = np.ones(shape)
+        for func in (np.diagonal, np.trace):
+            _, error = numpy_result(func, x, *args)
+            with pytest.raises(type(error)):
+                func(oa.asarray(x), *args)
+
+
+# -- norm -------------------------------------------------------------------------------------
+VECTOR_ORDS = [None, 2, 1, np.inf, -np.inf, 0, 3, 0.5, -1, -2]
+MATRIX_ORDS = [None, "fro", 1, -1, np.inf, -np.inf]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.complex128, np.int32, np.bool_],
+                         ids=str)
+def test_vector_and_matrix_norms(dtype):
+    x = _values((3, 4, 5), dtype, 8)
+    a = oa.asarray(x, chunks=2)
+    with quiet():
+        for keepdims in (False, True):
+            for ord in VECTOR_ORDS:
+                for axis in (0, 1, -1):
+                    assert_like_numpy(np.linalg.norm(a, ord, axis, keepdims),
+                                      np.linalg.norm(x, ord, axis, keepdims), rtol=1e-4)
+                assert_like_numpy(np.linalg.norm(a[0, 0], ord, keepdims=keepdims),
+                                  np.linalg.norm(x[0, 0], ord, keepdims=keepdims), rtol=1e-4)
+            for ord in MATRIX_ORDS:
+                for axis in ((0, 1), (2, 0), (-1, -2)):
+                    assert_like_numpy(np.linalg.norm(a, ord, axis, keepdims),
+                                      np.linalg.norm(x, ord, axis, keepdims), rtol=1e-4)
+                assert_like_numpy(np.linalg.norm(a[1], ord, keepdims=keepdims),
+                                  np.linalg.norm(x[1], ord, keepdims=keepdims), rtol=1e-4)
+            assert_like_numpy(np.linalg.norm(a, keepdims=keepdims),
+                              np.linalg.norm(x, keepdims=keepdims), rtol=1e-4)
+
+
+def test_svd_norms_in_memory_when_small_and_refused_when_large():
+    x = _values((6, 5), np.float64, 9)
+    a = oa.asarray(x, chunks=2)
+    for ord in ("nuc", 2, -2):
+        assert_like_numpy(np.linalg.norm(a, ord), np.linalg.norm(x, ord))
+    with oa.config.set(memory_limit="16KB"):
+        big = oa.ones((40, 40), chunks=8)
+        with pytest.raises(TypeError, match="singular values"):
+            np.linalg.norm(big, 2)
+        assert_like_numpy(np.linalg.norm(big, "fro"), np.linalg.norm(np.ones((40, 40)), "fro"))
+
+
+def test_norm_errors_like_numpy():
+    for shape, ord, axis in [((3,), "fro", None), ((3, 3), 3, None), ((2, 2, 2), 2, None),
+                             ((3, 3), None, (0, 0)), ((2, 2, 2), None, (0, 1, 2)),
+                             ((3, 3), None, 2), ((3, 3), "nuc", 0), ((3,), None, 1.5)]:
+        x = np.ones(shape)
+        _, error = numpy_result(np.linalg.norm, x, ord, axis)
+        assert error is not None
+        with pytest.raises(type(error)):
+            np.linalg.norm(oa.asarray(x), ord, axis)
+
+
+def _stored(values, chunks):
+    """An operand behind a store, so every read goes through the pool."""
+    from ooarray.core.chunks import normalize_chunks
+    from ooarray.plan.graph import SourceNode
+    from ooarray.store.memory import MemoryStore
+
+    grid = normalize_chunks(chunks, values.shape, values.itemsize)
+    return oa.OOArray(SourceNode(MemoryStore(values.shape, values.dtype, grid, values)))
+
+
+@pytest.mark.parametrize("executor", ["sync", "threads"])
+def test_operands_larger_than_the_budget(executor, tmp_path):
+    x, y = _values((40, 30, 20), np.float64, 10), _values((20, 30, 24), np.float64, 11)
+    with oa.config.set(memory_limit="64KB", executor=executor):
+        a, b = _stored(x, (8, 10, 20)), _stored(y, (20, 10, 8))
+        np.einsum("ijk,kjl->li", a, b).to_npy(tmp_path / "e.npy")
+        np.tensordot(a, b, ([1, 2], [1, 0])).to_npy(tmp_path / "t.npy")
+        norm = np.linalg.norm(a, axis=(0, 2))
+    np.testing.assert_allclose(np.load(tmp_path / "e.npy"), np.einsum("ijk,kjl->li", x, y),
+                               rtol=1e-10)
+    np.testing.assert_allclose(np.load(tmp_path / "t.npy"), np.tensordot(x, y, ([1, 2], [1, 0])),
+                               rtol=1e-10)
+    assert_like_numpy(norm, np.linalg.norm(x, axis=(0, 2)))
