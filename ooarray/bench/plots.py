@@ -123,7 +123,7 @@ def _time_memory(plt: Any, results: Sequence[Result], limit: int, n: int) -> Any
                   label=f"ooarray budget {limit / GIB:.2f} GiB")
     right.set_xlabel("peak RSS (GiB); gray: RSS before the run (interpreter, libraries)")
     right.set_title("peak resident memory")
-    right.legend(loc="lower right", fontsize=8)
+    right.legend(loc="upper right", fontsize=8)
     for y, peak in enumerate(peaks):
         right.text(peak, y, f" {peak:.2f}", va="center", fontsize=8)
     for axes in (left, right):
