@@ -347,7 +347,7 @@ class _Cholesky:
         n = a.shape[0]
         chunk = regular_chunk_shape(a.chunks)
         side = cholesky_tile(n, dtype.itemsize, _budget(), min(chunk) if chunk else None)
-        self.blocks = nodes._Blocks([side] * (n // side) + ([n % side] if n % side else []))
+        self.blocks = nodes.Blocks([side] * (n // side) + ([n % side] if n % side else []))
         count = len(self.blocks)
         guard = [nodes.HermitianCheckNode(a.node, self.blocks.lengths)] \
             if check_hermitian and count > 1 else []

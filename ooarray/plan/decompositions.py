@@ -19,6 +19,7 @@ what keeps the budget honest around ``numpy.linalg`` calls.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable, Sequence
 
@@ -29,7 +30,7 @@ from ooarray.plan.graph import EvaluationContext, MaterializedNode, Node
 
 __all__ = ["DenseNode", "BlockRNode", "TSQRApplyNode", "CholDiagNode", "CholPanelNode",
            "CholUpdateNode", "CholAssembleNode", "HermitianCheckNode", "SubstitutionNode",
-           "ConcatRowsNode", "Tile", "whole"]
+           "ConcatRowsNode", "Blocks", "Tile", "whole"]
 
 #: Copies of its operand that a LAPACK call makes outside the pool (a Fortran-ordered copy,
 #: the factor it returns, workspace), counted against the budget.
@@ -52,7 +53,6 @@ def _charge(ctx: EvaluationContext, nbytes: int):
     """Count ``nbytes`` that NumPy allocates outside the pool against the budget."""
     pool = getattr(ctx, "pool", None)
     if pool is None:
-        import contextlib
         return contextlib.nullcontext()
     return pool.charge(nbytes)
 
@@ -63,7 +63,7 @@ def _emit(ctx: EvaluationContext, value: np.ndarray, dtype: np.dtype) -> np.ndar
     return out
 
 
-class _Blocks:
+class Blocks:
     """Start offsets of a tuple of block lengths."""
 
     def __init__(self, lengths: Sequence[int]) -> None:
@@ -127,7 +127,7 @@ class BlockRNode(MaterializedNode):
 
     def __init__(self, a: Node, rows: Sequence[int]) -> None:
         n = a.shape[1]
-        self.blocks = _Blocks(rows)
+        self.blocks = Blocks(rows)
         self.ks = tuple(min(r, n) for r in rows)
         self.top = min(rows[0], n)
         lengths = (self.ks[0] + self.top,) + self.ks[1:]
@@ -166,8 +166,8 @@ class TSQRApplyNode(MaterializedNode):
 
     def __init__(self, a: Node, rows: Sequence[int], w: Node) -> None:
         n = a.shape[1]
-        self.blocks = _Blocks(rows)
-        self.ks = _Blocks([min(r, n) for r in rows])
+        self.blocks = Blocks(rows)
+        self.ks = Blocks([min(r, n) for r in rows])
         p = w.shape[1]
         super().__init__((a.shape[0], p), np.result_type(a.dtype, w.dtype),
                          (self.blocks.lengths, (p,)), [a, w])
@@ -258,7 +258,7 @@ class CholUpdateNode(MaterializedNode):
 
     def __init__(self, tiles: Callable[[int, int], Tile], blocks: Sequence[int],
                  panel: CholPanelNode, sources: Sequence[Node]) -> None:
-        self.blocks = _Blocks(blocks)
+        self.blocks = Blocks(blocks)
         grid = self.blocks.lengths
         super().__init__((sum(grid), sum(grid)), panel.dtype, (grid, grid),
                          [*sources, panel])
@@ -296,7 +296,7 @@ class CholAssembleNode(MaterializedNode):
 
     def __init__(self, blocks: Sequence[int], diags: Sequence[CholDiagNode],
                  panels: Sequence[CholPanelNode], upper: bool) -> None:
-        self.blocks = _Blocks(blocks)
+        self.blocks = Blocks(blocks)
         n = sum(self.blocks.lengths)
         super().__init__((n, n), diags[0].dtype, (self.blocks.lengths,) * 2,
                          [*diags, *panels])
@@ -336,7 +336,7 @@ class HermitianCheckNode(MaterializedNode):
     TOLERANCE_EPS = 1000
 
     def __init__(self, a: Node, blocks: Sequence[int]) -> None:
-        self.blocks = _Blocks(blocks)
+        self.blocks = Blocks(blocks)
         count = len(self.blocks)
         super().__init__((count, count), np.int8, ((1,) * count,) * 2, [a])
 
