@@ -80,7 +80,7 @@ def test_qr_modes_in_memory_and_their_limits():
     x = _values((30, 4), np.float64, 3)
     a = oa.asarray(x, chunks=7)
     for mode in ("complete", "raw"):
-        for got, want in zip(np.linalg.qr(a, mode=mode), np.linalg.qr(x, mode=mode)):
+        for got, want in zip(np.linalg.qr(a, mode=mode), np.linalg.qr(x, mode=mode), strict=True):
             assert_like_numpy(got, want)
     wide = np.linalg.qr(a.T)  # short-fat: in memory
     assert_like_numpy(wide.R, np.linalg.qr(x.T).R)
@@ -112,7 +112,7 @@ def test_svd_reconstructs_and_matches_singular_values(m, n, chunks, dtype, wide)
         a = oa.asarray(x, chunks=chunks)
         u, s, vh = np.linalg.svd(a, full_matrices=False)
         want = np.linalg.svd(x, full_matrices=False)
-        for got, expected in zip((u, s, vh), want):
+        for got, expected in zip((u, s, vh), want, strict=True):
             assert got.shape == expected.shape and got.dtype == expected.dtype
         values = assert_like_numpy(s, want.S, rtol=_loose(dtype))
         assert_like_numpy(np.linalg.svd(a, compute_uv=False), want.S, rtol=_loose(dtype))
