@@ -248,12 +248,6 @@ def test_tsqr_q_is_made_per_row_block():
 
 
 # -- intermediates that spill -----------------------------------------------------------------
-SPILL_BUG = pytest.mark.xfail(
-    reason="store/spill.py names files by len(names), so a name freed by delete() is reused "
-           "while an older spilled chunk still lives in that file", strict=False)
-
-
-@SPILL_BUG
 @pytest.mark.parametrize("policy", ["belady", "lru"])
 def test_cholesky_and_solve_spill_under_a_budget_a_third_of_the_matrix(policy, tmp_path):
     n = 120

@@ -240,3 +240,16 @@ def test_spill_store_round_trip_and_delete(tmp_path):
     assert os.listdir(store.directory) == []
     store.close()
     assert not os.path.exists(store.directory)
+
+
+def test_spill_store_never_reuses_a_live_chunk_s_file(tmp_path):
+    store = SpillStore(str(tmp_path))
+    store.write("a", np.zeros(1))
+    store.write("b", np.ones(1))
+    store.delete("a")
+    store.write("c", np.full(1, 2.0))
+    out = np.empty(1)
+    store.read("b", out)
+    assert out[0] == 1.0
+    store.read("c", out)
+    assert out[0] == 2.0

@@ -118,6 +118,10 @@ class TaskContext:
             out[in_region] = self._chunk(node, block)[in_block]
         return out
 
+    def charge(self, nbytes: int) -> contextlib.AbstractContextManager[None]:
+        """Count ``nbytes`` a library allocates outside the pool against the budget."""
+        return self.pool.charge(nbytes)
+
     def allocate(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
         """Return a scratch array from the pool, given back when the task ends."""
         array = self.pool.allocate(tuple(shape), dtype)

@@ -15,6 +15,7 @@ needs. The scheduler walks it to know every chunk access before anything runs.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections.abc import Sequence
 from typing import Any, Protocol
@@ -43,6 +44,9 @@ class EvaluationContext(Protocol):
 
     def allocate(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
         """Return a scratch array from the pool, freed when the task ends."""
+
+    def charge(self, nbytes: int) -> "contextlib.AbstractContextManager[None]":
+        """Count ``nbytes`` a library allocates itself (LAPACK's copies) while a block runs."""
 
 
 class Node:

@@ -8,6 +8,7 @@ interpreter exit if the process stops first.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import tempfile
@@ -32,12 +33,13 @@ class SpillStore:
         os.makedirs(parent, exist_ok=True)
         self.directory = tempfile.mkdtemp(prefix="ooarray-spill-", dir=parent)
         self._names: dict[Hashable, str] = {}
+        self._counter = itertools.count()  # never reuses a name, even after a delete
         self._finalizer = weakref.finalize(self, shutil.rmtree, self.directory, True)
 
     def _name(self, key: Hashable) -> str:
         name = self._names.get(key)
         if name is None:
-            name = self._names[key] = os.path.join(self.directory, str(len(self._names)))
+            name = self._names[key] = os.path.join(self.directory, str(next(self._counter)))
         return name
 
     def write(self, key: Hashable, data: np.ndarray) -> None:
