@@ -14,7 +14,7 @@ from hypothesis.extra import numpy as hnp
 
 import ooarray as oa
 from ooarray.core.chunks import iter_blocks, region_shape
-from ooarray.plan.reshape import ReshapeNode, axis_groups, flat_box
+from ooarray.plan.reshape import MAX_SEGMENTS, ReshapeNode, axis_groups, flat_box, flat_pieces
 
 pytestmark = pytest.mark.usefixtures("sync_executor")
 
@@ -130,6 +130,10 @@ def test_axis_groups_and_flat_boxes():
     assert flat_box((3, 4), 4, 8) == [slice(1, 2), slice(0, 4)]
     assert flat_box((3, 4), 2, 9) == [slice(0, 3), slice(0, 4)]
     assert flat_box((2, 3, 4), 13, 15) == [slice(1, 2), slice(0, 1), slice(1, 3)]
+    pieces = flat_pieces((2, 3, 4), 3, 21)
+    assert sum(math.prod(region_shape(p)) for p in pieces) == 18 and len(pieces) == 4
+    assert flat_pieces((2, 3, 4), 4, 16) == [[slice(0, 1), slice(1, 3), slice(0, 4)],
+                                             [slice(1, 2), slice(0, 1), slice(0, 4)]]
 
 
 @st.composite
@@ -167,3 +171,42 @@ def test_reshape_property(case):
     a = oa.asarray(x, chunks=chunks)
     assert_like_numpy(a.reshape(target), x.reshape(target))
     assert_like_numpy(a.reshape(target)[..., ::2], x.reshape(target)[..., ::2])
+
+
+@st.composite
+def reshaped_regions(draw):
+    """A reshape case and a rectangular region of the result."""
+    x, chunks, target = draw(reshapes())
+    region = []
+    for n in target:
+        start = draw(st.integers(0, n - 1))
+        region.append(slice(start, draw(st.integers(start + 1, n))))
+    return x, chunks, target, tuple(region)
+
+
+@given(reshaped_regions())
+def test_any_region_reads_little_more_than_it_needs(case):
+    x, chunks, target, region = case
+    a = oa.asarray(x, chunks=chunks).reshape(target)
+    assert_like_numpy(a[region], x.reshape(target)[region])
+    node = a.node
+    if not isinstance(node, ReshapeNode):
+        return
+    size = math.prod(region_shape(region))
+    read = sum(math.prod(region_shape(r)) for _, r in node.input_regions(region))
+    assert read <= 2 ** len(node.groups) * size or size > MAX_SEGMENTS
+
+
+@pytest.mark.parametrize("shape, target, index", [
+    ((24,), (4, 6), np.s_[:, 2:4]), ((6, 4, 5), (24, 5), np.s_[3:9, 1:3]),
+    ((10, 10, 10), (8, 125), np.s_[1:7, 20:110]), ((10, 10, 10), (8, 125), np.s_[2:4, :]),
+    ((12, 10), (3, 4, 10), np.s_[:, 1:3, 2:9]), ((2, 6, 4), (4, 12), np.s_[1:3, 5:7]),
+    ((200,), (100, 2), np.s_[:, 1:]),  # more rows than MAX_SEGMENTS: one covering range
+])
+def test_strips_and_ranges_that_cross_rows_are_gathered_exactly(shape, target, index):
+    x = np.arange(math.prod(shape), dtype=np.float32).reshape(shape)
+    for chunks in (1, 3, -1):
+        a = oa.asarray(x, chunks=chunks)
+        assert_like_numpy(a.reshape(target)[index], x.reshape(target)[index])
+        assert_like_numpy(a.T.reshape(target[::-1])[index[::-1]],
+                          x.T.reshape(target[::-1])[index[::-1]])
