@@ -139,6 +139,19 @@ def test_outer_and_vdot(shape_a, shape_b, dtype):
     assert_like_numpy(np.vdot(a, a), np.vdot(x, x))
 
 
+def test_out_arguments():
+    x, y, a, b = _pair((2, 3, 4), (5, 4, 2), np.float64)
+    out = np.empty((2, 3, 5, 2))
+    assert np.dot(a, b, out=out) is out
+    np.testing.assert_allclose(out, np.dot(x, y), rtol=1e-12)
+    out = np.empty((24, 40))
+    assert np.outer(a, b, out=out) is out
+    np.testing.assert_allclose(out, np.outer(x, y), rtol=1e-12)
+    stored = oa.zeros((3,), dtype=np.float64)
+    assert np.trace(a, 0, 0, 2, out=stored) is stored
+    assert_like_numpy(stored, np.trace(x, 0, 0, 2))
+
+
 def test_dot_family_errors_like_numpy():
     x, y, a, b = _pair((2, 3, 4), (5, 3, 2), np.float64)
     for func, args in [(np.dot, (a, b)), (np.inner, (a, b)), (np.vdot, (a, b))]:

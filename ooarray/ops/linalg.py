@@ -183,9 +183,13 @@ def tensordot(a: Any, b: Any, axes: Any = 2) -> OOArray:
     return contract(x, y, [], list(zip(axes_a, axes_b)), _dot_dtype(x, y))
 
 
+def _shape_text(shape: tuple[int, ...]) -> str:
+    return "(" + ",".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
+
+
 def _not_aligned(x: OOArray, y: OOArray, i: int, j: int) -> ValueError:
-    shape = lambda s: "(" + ",".join(map(str, s)) + ("," if len(s) == 1 else "") + ")"  # noqa
-    return ValueError(f"shapes {shape(x.shape)} and {shape(y.shape)} not aligned: "
+    """NumPy's error for dot and inner operands whose summed axes differ."""
+    return ValueError(f"shapes {_shape_text(x.shape)} and {_shape_text(y.shape)} not aligned: "
                       f"{x.shape[i]} (dim {i}) != {y.shape[j]} (dim {j})")
 
 
