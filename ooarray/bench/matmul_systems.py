@@ -205,20 +205,24 @@ class DaskMatmul(MatmulSystem):
             return "dask is not installed (pip install 'ooarray[bench]')"
         return None
 
-    def _side(self, n: int) -> int:
-        # At most half of n, so that small runs still multiply several blocks; with powers of
-        # two it is a multiple of the stored chunk, so every block writes whole Zarr chunks.
-        return max(1, min(self.chunk, n // 2))
+    def _side(self, dataset: MatmulDataset) -> int:
+        import zarr
+
+        stored = zarr.open_array(os.fspath(dataset.inputs[0]), mode="r").chunks[0]
+        # At most half of n, so that small runs still multiply several blocks, and a multiple
+        # of the stored chunk, so that every block writes whole Zarr chunks.
+        side = min(self.chunk, max(1, dataset.n // 2))
+        return max(stored, side - side % stored)
 
     def describe(self, dataset: MatmulDataset) -> str:
-        side = self._side(dataset.n)
+        side = self._side(dataset)
         return f"chunks ({side}, {side}), threaded scheduler"
 
     def matmul(self, dataset: MatmulDataset, out: Path) -> None:
         import dask
         import dask.array as da
 
-        side = self._side(dataset.n)
+        side = self._side(dataset)
         a, b = (da.from_zarr(os.fspath(path), chunks=(side, side)) for path in dataset.inputs)
         with dask.config.set(scheduler="threads"):
             da.to_zarr(a @ b, _create_zarr_like(dataset.inputs[0], out))
