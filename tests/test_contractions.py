@@ -313,11 +313,15 @@ def _stored(values, chunks):
 
 @pytest.mark.parametrize("executor", ["sync", "threads"])
 def test_operands_larger_than_the_budget(executor, tmp_path):
+    # The operands (192 KB each) together are 1.5x the budget; the pool must never overshoot
+    # it (the tile plan's working set is checked before anything runs).
     x, y = _values((40, 30, 20), np.float64, 10), _values((20, 30, 24), np.float64, 11)
-    with oa.config.set(memory_limit="64KB", executor=executor):
-        a, b = _stored(x, (8, 10, 20)), _stored(y, (20, 10, 8))
+    with oa.config.set(memory_limit="256KB", executor=executor):
+        a, b = _stored(x, (4, 5, 10)), _stored(y, (10, 5, 4))
         np.einsum("ijk,kjl->li", a, b).to_npy(tmp_path / "e.npy")
+        assert oa.execute.pool().overshoot_bytes == 0
         np.tensordot(a, b, ([1, 2], [1, 0])).to_npy(tmp_path / "t.npy")
+        assert oa.execute.pool().overshoot_bytes == 0
         norm = np.linalg.norm(a, axis=(0, 2))
     np.testing.assert_allclose(np.load(tmp_path / "e.npy"), np.einsum("ijk,kjl->li", x, y),
                                rtol=1e-10)

@@ -109,7 +109,7 @@ def test_zarr_direct_read_matches_zarr_api(tmp_path, compressor):
 
 
 def test_zarr_missing_chunks_read_as_fill_value(tmp_path):
-    z = zarr.create_array(str(tmp_path / "z.zarr"), shape=(8,), chunks=(4,), dtype="f8",
+    zarr.create_array(str(tmp_path / "z.zarr"), shape=(8,), chunks=(4,), dtype="f8",
                           fill_value=3.5, compressors=None)
     np.testing.assert_array_equal(oa.open(tmp_path / "z.zarr").compute(), np.full(8, 3.5))
 

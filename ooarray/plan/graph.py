@@ -17,17 +17,19 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import math
 from collections.abc import Sequence
 from typing import Any, Protocol
 
 import numpy as np
 
-from ooarray.core.chunks import Chunks, Region, block_region, region_shape
+from ooarray.core.chunks import Chunks, Region, block_region, overlapping_blocks, \
+    region_shape
 from ooarray.store.base import ChunkStore
 
 __all__ = [
     "Node", "RegionNode", "MaterializedNode", "SourceNode", "ConstantNode", "Operand",
-    "EvaluationContext",
+    "EvaluationContext", "region_footprint",
 ]
 
 _ids = itertools.count()
@@ -177,3 +179,29 @@ class ConstantNode(RegionNode):
     def label(self) -> str:
         return "in-memory" if self.array.strides.count(0) < self.array.ndim or not \
             self.array.ndim else "filled"
+
+
+def region_footprint(node: Node, region: Region) -> tuple[int, int]:
+    """Return (bytes of stored chunks pinned, bytes built) to evaluate ``region`` of ``node``.
+
+    Walks region nodes down to the materialised chunks they read (without fusion, which only
+    saves temporaries, so the figure is an upper bound).
+    """
+    pinned = built = 0
+    counted: set[tuple[int, tuple[int, ...]]] = set()  # a chunk is pinned once per task
+    pending = [(node, region)]
+    while pending:
+        current, current_region = pending.pop()
+        if current.materialized:
+            blocks = overlapping_blocks(current.chunks, current_region)
+            for block, _, _ in blocks:
+                if current.chunk_key(block) not in counted:
+                    counted.add(current.chunk_key(block))
+                    pinned += math.prod(region_shape(block_region(current.chunks, block))) \
+                        * current.dtype.itemsize
+            if len(blocks) > 1:
+                built += math.prod(region_shape(current_region)) * current.dtype.itemsize
+        else:
+            built += current.scratch_bytes(current_region)
+            pending.extend(current.input_regions(current_region))
+    return pinned, built

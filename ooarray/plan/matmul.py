@@ -15,13 +15,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
 
 import numpy as np
 
-from ooarray.core.chunks import Chunks, Region, normalize_chunks, overlapping_blocks, \
-    region_shape
-from ooarray.plan.graph import EvaluationContext, MaterializedNode, Node
+from ooarray.core.chunks import Region, normalize_chunks, region_shape
+from ooarray.plan.graph import EvaluationContext, MaterializedNode, Node, region_footprint
 
 __all__ = ["MatmulTiles", "plan_tiles", "MatmulNode"]
 
@@ -34,6 +32,12 @@ TASK_SHARE = 0.9
 C_TILES_HELD = 4
 STEP_TILES_HELD = 3
 TILES_HELD = C_TILES_HELD + 2 * STEP_TILES_HELD
+#: Copies of a C tile the sink may hold while it encodes (zarr's copy and the encoded bytes).
+SINK_TILE_COPIES = 2
+#: How often a plan is shrunk when a task's measured working set exceeds the budget, and the
+#: margin each shrink leaves.
+PLAN_REFINEMENTS = 6
+PLAN_SHRINK_MARGIN = 0.9
 #: Large tiles are rounded down to a multiple of this (BLAS blocks, typical chunk sizes).
 TILE_ROUNDING = 256
 
@@ -136,13 +140,38 @@ class MatmulNode(MaterializedNode):
         n = b.shape[-1]
         align = (max(a.chunks[-2]), max(b.chunks[-1]),
                  math.lcm(max(a.chunks[-1]), max(b.chunks[-2])))
-        self.tiles = plan_tiles(m, k, n, np.dtype(dtype).itemsize, budget, align)
-        shape = tuple(batch) + (m, n)
-        chunks = tuple((1,) * length if length else (0,) for length in batch) + \
-            normalize_chunks((self.tiles.tm, self.tiles.tn), (m, n), 1)
-        super().__init__(shape, dtype, chunks, [a, b])
+        itemsize = np.dtype(dtype).itemsize
+        self._batch_chunks = tuple((1,) * length if length else (0,) for length in batch)
+        self._core_shape = (m, n)
         self.k = k
-        self.steps = [slice(s, min(s + self.tiles.tk, k)) for s in range(0, k, self.tiles.tk)]
+        super().__init__(tuple(batch) + (m, n), dtype, self._grid(plan_tiles(
+            m, k, n, itemsize, budget, align)), [a, b])
+        # The plan's model assumes tiles that cover whole chunks; operands whose stored chunks
+        # are coarser than a step (reshaped, transposed) pin more. Measure one task's real
+        # working set and shrink the plan until it fits, when it can.
+        planning = budget
+        best = (self._task_bytes(), self.tiles)
+        for _ in range(PLAN_REFINEMENTS):
+            if best[0] <= budget or planning <= 1:
+                break
+            planning = max(1, int(planning * budget / best[0] * PLAN_SHRINK_MARGIN))
+            self.chunks = self._grid(plan_tiles(m, k, n, itemsize, planning, align))
+            best = min(best, (self._task_bytes(), self.tiles), key=lambda pair: pair[0])
+        # Smaller steps do not help when whole stored chunks are pinned anyway: keep the plan
+        # that needed least (the budget check then says how much that is).
+        self.chunks = self._grid(best[1])
+
+    def _grid(self, tiles: MatmulTiles) -> Chunks:
+        """Adopt ``tiles``: set the k steps and return the output chunk grid."""
+        self.tiles = tiles
+        self.steps = [slice(s, min(s + tiles.tk, self.k)) for s in range(0, self.k, tiles.tk)]
+        return self._batch_chunks + normalize_chunks((tiles.tm, tiles.tn), self._core_shape, 1)
+
+    def _task_bytes(self) -> int:
+        """The working set of the first task (its tile, scratch and the sink's copies)."""
+        index = tuple(0 for _ in self.shape)
+        tile = math.prod(region_shape(self.chunk_region(index))) * self.dtype.itemsize
+        return tile * (1 + SINK_TILE_COPIES) + self.chunk_scratch_bytes(index)
 
     @property
     def label(self) -> str:
@@ -172,22 +201,12 @@ class MatmulNode(MaterializedNode):
             pairs += [(self.inputs[0], region_a), (self.inputs[1], region_b)]
         return pairs
 
-    @staticmethod
-    def _read_bytes(node: Node, region: Region) -> tuple[int, int]:
-        """(bytes of the chunks pinned, bytes of the tile assembled) to read ``region``."""
-        size = math.prod(region_shape(region)) * node.dtype.itemsize
-        if not node.materialized:
-            return size, size  # its inputs' chunks, and its own result
-        blocks = overlapping_blocks(node.chunks, region)
-        pinned = sum(math.prod(region_shape(node.chunk_region(b))) for b, _, _ in blocks)
-        return pinned * node.dtype.itemsize, (size if len(blocks) > 1 else 0)
-
     def chunk_scratch_bytes(self, index: tuple[int, ...]) -> int:
         tile = math.prod(region_shape(self.chunk_region(index))) * self.dtype.itemsize
         worst = 0
         for step in self.steps:
-            pinned_a, built_a = self._read_bytes(self.inputs[0], self._regions(index, step)[0])
-            pinned_b, built_b = self._read_bytes(self.inputs[1], self._regions(index, step)[1])
+            pinned_a, built_a = region_footprint(self.inputs[0], self._regions(index, step)[0])
+            pinned_b, built_b = region_footprint(self.inputs[1], self._regions(index, step)[1])
             # the step in use (pinned and assembled) and the next one (pinned, prefetched)
             worst = max(worst, 2 * (pinned_a + pinned_b) + built_a + built_b)
         return tile + worst  # and the product buffer
