@@ -19,7 +19,7 @@ import numpy as np
 import zarr
 from zarr.codecs import BloscCodec, BytesCodec, ZstdCodec
 
-from ooarray.core.chunks import Chunks, block_region, normalize_chunks, region_shape
+from ooarray.core.chunks import block_region, normalize_chunks, region_shape
 from ooarray.store.base import ChunkStore
 
 __all__ = ["ZarrStore", "default_compressor"]
