@@ -239,6 +239,9 @@ def _run_once(system: MatmulSystem, dataset: MatmulDataset, lines: np.ndarray,
         result = run_measured(system.name, FORMAT, OPERATION,
                               lambda: system.matmul(dataset, out))
     io_after = _io_chars()
+    # ooarray's pool keeps its buffers; release them so the next system starts from the RSS
+    # this one started from, and its peak RSS does not include ooarray's memory.
+    system.reset()
     result.extra = {**system.extra, "read_chars": io_after[0] - io_before[0],
                     "write_chars": io_after[1] - io_before[1]}
     sample = read_sample(out, lines, lines) if result.ok else None
