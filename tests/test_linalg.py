@@ -104,3 +104,16 @@ def _stored(values):
 
     grid = ((16,) * 6, (16,) * 6)
     return oa.OOArray(SourceNode(MemoryStore(values.shape, values.dtype, grid, values)))
+
+
+def test_tiles_divide_chunks_coarser_than_the_budget_allows():
+    # 750-wide chunks under 40 MB: tiles straddling two chunks would pin both (46 MB per
+    # task); tiles dividing the chunk length fit.
+    from ooarray.plan.lower import Plan
+
+    with oa.config.set(memory_limit="40MB"):
+        a = oa.random.default_rng(0).random((3000, 3000), chunks=750)
+        product = a @ a
+        tiles = product.node.tiles
+        assert 750 % tiles.tm == 0 and 750 % tiles.tn == 0
+        assert Plan(product.node, product.chunks).max_task_bytes <= 40_000_000

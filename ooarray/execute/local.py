@@ -173,7 +173,7 @@ def check_budget(plan: Plan, limit: int, resident: int = 0) -> None:
         what = f"the {format_bytes(resident)} result and " if resident else ""
         raise BudgetError(
             f"memory_limit={format_bytes(limit)} is too small: {what}one task of this "
-            f"computation need {format_bytes(needed + resident)}; raise memory_limit "
+            f"computation needs {format_bytes(needed + resident)}; raise memory_limit "
             f"(ooarray.config.set(memory_limit=...)) or use smaller chunks (chunks=...)",
             needed=needed + resident, limit=limit)
 

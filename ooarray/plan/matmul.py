@@ -38,6 +38,8 @@ SINK_TILE_COPIES = 2
 #: margin each shrink leaves.
 PLAN_REFINEMENTS = 6
 PLAN_SHRINK_MARGIN = 0.9
+#: A plan's working set is measured on every task up to this many, and on a sample beyond.
+TASKS_MEASURED = 256
 #: Large tiles are rounded down to a multiple of this (BLAS blocks, typical chunk sizes).
 TILE_ROUNDING = 256
 
@@ -80,6 +82,10 @@ def _round(t: int, limit: int, align: int = 1) -> int:
         return t
     if align > 1 and t >= align:
         return t - t % align
+    if align > 1:
+        # Smaller than a chunk: a divisor of the chunk length, so no tile straddles two chunks
+        # (a straddling tile pins both).
+        return max(d for d in range(1, t + 1) if align % d == 0)
     if t >= 2 * TILE_ROUNDING:
         return t - t % TILE_ROUNDING
     return t
@@ -168,10 +174,21 @@ class MatmulNode(MaterializedNode):
         return self._batch_chunks + normalize_chunks((tiles.tm, tiles.tn), self._core_shape, 1)
 
     def _task_bytes(self) -> int:
-        """The working set of the first task (its tile, scratch and the sink's copies)."""
-        index = tuple(0 for _ in self.shape)
-        tile = math.prod(region_shape(self.chunk_region(index))) * self.dtype.itemsize
-        return tile * (1 + SINK_TILE_COPIES) + self.chunk_scratch_bytes(index)
+        """The largest working set (tile, scratch, the sink's copies) of the tasks: all of them
+        when there are few, else a sample that meets every row and column offset of the tiles
+        against the operands' chunks."""
+        lead = (0,) * (len(self.shape) - 2)
+        rows, cols = len(self.chunks[-2]), len(self.chunks[-1])
+        if rows * cols <= TASKS_MEASURED:
+            indices = {lead + (i, j) for i in range(rows) for j in range(cols)}
+        else:
+            indices = {lead + (i, (i * 7 + j) % cols) for i in range(rows)
+                       for j in range(max(1, TASKS_MEASURED // rows))}
+        worst = 0
+        for index in indices:
+            tile = math.prod(region_shape(self.chunk_region(index))) * self.dtype.itemsize
+            worst = max(worst, tile * (1 + SINK_TILE_COPIES) + self.chunk_scratch_bytes(index))
+        return worst
 
     @property
     def label(self) -> str:
