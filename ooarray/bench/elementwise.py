@@ -49,6 +49,7 @@ from ooarray.bench.report import (
     ratio,
     run_measured,
     settle,
+    spread_indices,
     warm_page_cache,
     write_json,
 )
@@ -170,7 +171,7 @@ def sample_rows(rows: int) -> np.ndarray:
     >>> sample_rows(4).tolist(), sample_rows(1000)[[0, -1]].tolist()
     ([0, 1, 2, 3], [0, 999])
     """
-    return np.unique(np.linspace(0, rows - 1, min(rows, SAMPLE_ROWS)).astype(np.intp))
+    return spread_indices(rows, SAMPLE_ROWS)
 
 
 def _remove(path: Path) -> None:

@@ -55,6 +55,7 @@ from ooarray.bench.report import (
     ratio,
     run_measured,
     settle,
+    spread_indices,
     warm_page_cache,
     write_json,
 )
@@ -189,7 +190,7 @@ def sample_lines(n: int) -> np.ndarray:
     >>> sample_lines(4).tolist(), sample_lines(16384)[[0, -1]].tolist()
     ([0, 1, 2, 3], [0, 16383])
     """
-    return np.unique(np.linspace(0, n - 1, min(n, SAMPLE_LINES)).astype(np.intp))
+    return spread_indices(n, SAMPLE_LINES)
 
 
 def expected_sample(dataset: MatmulDataset, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import psutil
 
 from ooarray.diagnostics.memory import RSSSampler
@@ -364,3 +365,14 @@ def _json_ready(value: Any) -> Any:
 def write_json(path: str | os.PathLike, document: dict[str, Any]) -> None:
     """Write ``document`` (results as :meth:`Result.as_dict` rows) to ``path`` as JSON."""
     Path(path).write_text(json.dumps(_json_ready(document), indent=2) + "\n")
+
+
+def spread_indices(length: int, count: int) -> np.ndarray:
+    """Return up to ``count`` indices spread evenly over ``range(length)``, ends included.
+
+    Examples
+    --------
+    >>> spread_indices(4, 32).tolist(), spread_indices(1000, 32)[[0, -1]].tolist()
+    ([0, 1, 2, 3], [0, 999])
+    """
+    return np.unique(np.linspace(0, length - 1, min(length, count)).astype(np.intp))
