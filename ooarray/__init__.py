@@ -14,6 +14,7 @@ memory budget the process keeps::
 
 from ooarray import config
 from ooarray.core.array import OOArray
+from ooarray.core.dispatch import supported_functions
 from ooarray.diagnostics.stats import collect_stats, reset_stats, stats
 from ooarray.errors import BudgetError
 from ooarray.io import open, save
@@ -25,7 +26,7 @@ from ooarray.ops.creation import arange, array, asarray, empty, empty_like, eye,
 __version__ = "0.1.0"
 
 __all__ = [
-    "OOArray", "BudgetError", "config", "stats", "collect_stats", "reset_stats", "open", "save",
+    "OOArray", "BudgetError", "config", "supported_functions", "stats", "collect_stats", "reset_stats", "open", "save",
     "asarray", "array", "zeros", "ones", "full", "empty", "zeros_like", "ones_like",
     "full_like", "empty_like", "arange", "linspace", "eye", "random", "__version__",
 ]

@@ -61,7 +61,7 @@ def array_function(func: Callable[..., Any], types: tuple[type, ...], args: tupl
     if implementation is None:
         raise TypeError(
             f"{_name(func)} is not supported by ooarray out of core yet; "
-            f"see ooarray.core.dispatch.supported_functions() for what is, or call it on "
+            f"see ooarray.supported_functions() for what is, or call it on "
             f"np.asarray(x) if the data fits in memory"
         )
     return implementation(*args, **kwargs)
