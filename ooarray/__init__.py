@@ -20,6 +20,7 @@ from ooarray.errors import BudgetError
 from ooarray.io import open, save
 from ooarray.ops import creation, elementwise, linalg, random, reductions, decompositions  # noqa: F401,E501 (registers)
 from ooarray.ops import einsum, manipulation  # noqa: F401 (registers)
+from ooarray.ops import assignment, indexing, joining, scans, selection, sorting, statistics  # noqa: F401,E501 (registers)
 from ooarray.ops.creation import arange, array, asarray, empty, empty_like, eye, full, \
     full_like, linspace, ones, ones_like, zeros, zeros_like
 

@@ -443,3 +443,30 @@ class OOArray(NDArrayOperatorsMixin):
 
     def all(self, axis=None, out=None, keepdims=False, **kw):
         return np.all(self, axis=axis, out=out, keepdims=keepdims, **kw)
+
+    # Methods that are NumPy functions with the array first: derived, not written out. Each
+    # dispatches through ``__array_function__`` to the implementation its family registers.
+    for _name in ("clip", "round", "cumsum", "cumprod", "argsort", "searchsorted", "take",
+                  "compress", "nonzero", "repeat", "squeeze", "swapaxes", "diagonal", "trace",
+                  "dot", "ptp", "partition", "argpartition", "conj", "conjugate"):
+        def _method(self, *args, _func=getattr(np, _name), **kwargs):
+            return _func(self, *args, **kwargs)
+        _method.__name__ = _name
+        _method.__qualname__ = f"OOArray.{_name}"
+        _method.__doc__ = f"As ``np.{_name}(a, ...)`` (lazily)."
+        locals()[_name] = _method
+    del _name, _method
+
+    def sort(self, axis: int = -1, kind: Any = None, order: Any = None, *,
+             stable: bool | None = None) -> None:
+        """Sort in place, as ``ndarray.sort``: the array is rebound to its sorted values;
+        other arrays that hold the old values keep them."""
+        self._node = np.sort(self, axis=axis, kind=kind, order=order, stable=stable)._node
+
+    @property
+    def real(self) -> "OOArray":
+        return np.real(self) if self.dtype.kind == "c" else self
+
+    @property
+    def imag(self) -> "OOArray":
+        return np.imag(self) if self.dtype.kind == "c" else np.zeros_like(self)

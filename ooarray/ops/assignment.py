@@ -1,0 +1,1 @@
+"""Assignment: ``a[idx] = value``, copyto, putmask, place; lazy and copy-on-write."""

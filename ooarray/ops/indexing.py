@@ -1,0 +1,1 @@
+"""Advanced indexing: integer-array (fancy) indexing, boolean masks, take, nonzero, ..."""

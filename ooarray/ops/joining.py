@@ -1,0 +1,1 @@
+"""Joining and splitting: concatenate, stack and its variants, block, split."""

@@ -1,0 +1,1 @@
+"""Elementwise selection and comparison functions: where, select, clip, round, isclose, ..."""

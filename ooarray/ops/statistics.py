@@ -1,0 +1,1 @@
+"""Statistics: histogram, histogram2d, bincount, cov, corrcoef, average, count_nonzero."""
