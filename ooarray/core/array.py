@@ -470,3 +470,24 @@ class OOArray(NDArrayOperatorsMixin):
     @property
     def imag(self) -> "OOArray":
         return np.imag(self) if self.dtype.kind == "c" else np.zeros_like(self)
+
+    # -- Array API standard ---------------------------------------------------------------
+    def __array_namespace__(self, *, api_version: str | None = None) -> Any:
+        """Return :mod:`ooarray.array_api`, the Array API standard namespace."""
+        from ooarray import array_api
+
+        if api_version is not None and api_version not in getattr(array_api, "SUPPORTED_VERSIONS",
+                                                                  (api_version,)):
+            raise ValueError(f"ooarray.array_api does not support API version {api_version!r}")
+        return array_api
+
+    @property
+    def device(self) -> str:
+        """Always ``"cpu"``: OOArrays live on the local disk and in host memory."""
+        return "cpu"
+
+    def to_device(self, device: Any, /, *, stream: Any = None) -> "OOArray":
+        """Return the array itself for ``"cpu"``; other devices raise ValueError."""
+        if device != "cpu":
+            raise ValueError(f"ooarray arrays live on 'cpu'; got device {device!r}")
+        return self

@@ -1,0 +1,1 @@
+"""The Python Array API standard namespace over OOArrays (``x.__array_namespace__()``)."""
