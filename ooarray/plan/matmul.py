@@ -20,6 +20,7 @@ import math
 import numpy as np
 
 from ooarray.core.chunks import Region, normalize_chunks, region_shape
+from ooarray.plan.blas import blas_gemm_available, gemm_accumulate
 from ooarray.plan.graph import EvaluationContext, MaterializedNode, Node, region_footprint
 
 __all__ = ["MatmulTiles", "plan_tiles", "MatmulNode"]
@@ -27,12 +28,12 @@ __all__ = ["MatmulTiles", "plan_tiles", "MatmulNode"]
 #: Share of the budget one multiplication task plans for; the rest is slack for the pool's
 #: size classes and small allocations.
 TASK_SHARE = 0.9
-#: What a task holds at once, in square tiles: C, the product and two for the sink's encoded
-#: copy of C; and three steps of A and B tiles: the one in use (its stored chunks pinned, and
-#: the tile assembled from them) and the one being prefetched (chunks pinned).
-C_TILES_HELD = 4
+#: What a task holds at once, in square tiles: C, two for the sink's encoded copy of C, and a
+#: product buffer where BLAS cannot accumulate in place (see :mod:`ooarray.plan.blas`); and
+#: three steps of A and B tiles: the one in use (its stored chunks pinned, and the tile
+#: assembled from them) and the one being prefetched (chunks pinned).
+C_TILES_HELD = 3
 STEP_TILES_HELD = 3
-TILES_HELD = C_TILES_HELD + 2 * STEP_TILES_HELD
 #: Copies of a C tile the sink may hold while it encodes (zarr's copy and the encoded bytes).
 SINK_TILE_COPIES = 2
 #: How often a plan is shrunk when a task's measured working set exceeds the budget, and the
@@ -93,11 +94,13 @@ def _round(t: int, limit: int, align: int = 1) -> int:
 
 
 def plan_tiles(m: int, k: int, n: int, itemsize: int, budget: int,
-               align: tuple[int, int, int] = (1, 1, 1)) -> MatmulTiles:
+               align: tuple[int, int, int] = (1, 1, 1),
+               product_buffer: bool = True) -> MatmulTiles:
     """Choose output-stationary tiles for C = A @ B within ``budget`` bytes.
 
     ``align`` gives the chunk lengths of the operands along m, n and k; tiles are rounded
-    down to multiples of them where they are larger.
+    down to multiples of them where they are larger. ``product_buffer`` reserves a tile for
+    products that BLAS cannot add into C itself.
 
     Examples
     --------
@@ -106,10 +109,11 @@ def plan_tiles(m: int, k: int, n: int, itemsize: int, budget: int,
     ((3072, 3072, 3072), True)
     """
     items = int(budget * TASK_SHARE) // itemsize
-    side = math.isqrt(max(1, items // TILES_HELD))
+    c_tiles = C_TILES_HELD + int(product_buffer)
+    side = math.isqrt(max(1, items // (c_tiles + 2 * STEP_TILES_HELD)))
     tm, tn = _round(side, m, align[0]), _round(side, n, align[1])
     # Whatever C and its copies leave goes to the k step (tall-skinny and thin shapes).
-    held_c = C_TILES_HELD * tm * tn
+    held_c = c_tiles * tm * tn
     tk = _round(max(1, (items - held_c) // (STEP_TILES_HELD * (tm + tn))), k, align[2])
     task_items = held_c + STEP_TILES_HELD * tk * (tm + tn)
     tiles = math.ceil(m / tm) * math.ceil(n / tn)
@@ -117,13 +121,6 @@ def plan_tiles(m: int, k: int, n: int, itemsize: int, budget: int,
     bound = 2 * m * n * k / math.sqrt(max(1, budget // itemsize))
     return MatmulTiles(tm, tn, tk, task_items * itemsize, io_items * itemsize,
                        int(bound * itemsize))
-
-
-def _accumulate(total: np.ndarray, part: np.ndarray) -> None:
-    if total.dtype == np.bool_:
-        np.logical_or(total, part, out=total)
-    else:
-        np.add(total, part, out=total)
 
 
 class MatmulNode(MaterializedNode):
@@ -151,8 +148,10 @@ class MatmulNode(MaterializedNode):
         self._batch_chunks = tuple((1,) * length if length else (0,) for length in batch)
         self._core_shape = (m, n)
         self.k = k
+        self._direct_blas = blas_gemm_available(dtype)
+        product = not self._direct_blas
         super().__init__(tuple(batch) + (m, n), dtype, self._grid(plan_tiles(
-            m, k, n, itemsize, budget, align)), [a, b])
+            m, k, n, itemsize, budget, align, product)), [a, b])
         # The plan's model assumes tiles that cover whole chunks; operands whose stored chunks
         # are coarser than a step (reshaped, transposed) pin more. Measure one task's real
         # working set and shrink the plan until it fits, when it can.
@@ -162,7 +161,7 @@ class MatmulNode(MaterializedNode):
             if best[0] <= budget or planning <= 1:
                 break
             planning = max(1, int(planning * budget / best[0] * PLAN_SHRINK_MARGIN))
-            self.chunks = self._grid(plan_tiles(m, k, n, itemsize, planning, align))
+            self.chunks = self._grid(plan_tiles(m, k, n, itemsize, planning, align, product))
             best = min(best, (self._task_bytes(), self.tiles), key=lambda pair: pair[0])
         # Smaller steps do not help when whole stored chunks are pinned anyway: keep the plan
         # that needed least (the budget check then says how much that is).
@@ -227,7 +226,7 @@ class MatmulNode(MaterializedNode):
             pinned_b, built_b = region_footprint(self.inputs[1], self._regions(index, step)[1])
             # the step in use (pinned and assembled) and the next one (pinned, prefetched)
             worst = max(worst, 2 * (pinned_a + pinned_b) + built_a + built_b)
-        return tile + worst  # and the product buffer
+        return worst + (0 if self._direct_blas else tile)  # and the product buffer
 
     def compute_chunk(self, index: tuple[int, ...], arrays: list[np.ndarray],
                       ctx: EvaluationContext) -> np.ndarray:
@@ -238,8 +237,8 @@ class MatmulNode(MaterializedNode):
         if not self.steps:
             tile.fill(0)
             return chunk
-        product = ctx.allocate(shape[-2:], self.dtype) \
-            if len(self.steps) > 1 or self._piecewise else None
+        product = ctx.allocate(shape[-2:], self.dtype) if not self._direct_blas and (
+            len(self.steps) > 1 or self._piecewise) else None
         ctx.prefetch(a, self._regions(index, self.steps[0])[0])
         ctx.prefetch(b, self._regions(index, self.steps[0])[1])
         for number, step in enumerate(self.steps):
@@ -255,11 +254,7 @@ class MatmulNode(MaterializedNode):
                 depth = step.stop - step.start
                 left = ctx.evaluate(a, region_a).reshape(shape[-2], depth)
                 right = ctx.evaluate(b, region_b).reshape(depth, shape[-1])
-                if number == 0:
-                    np.matmul(left, right, out=tile, casting="unsafe")
-                else:
-                    np.matmul(left, right, out=product, casting="unsafe")
-                    _accumulate(tile, product)
+                gemm_accumulate(left, right, tile, product, overwrite=number == 0)
         return chunk
 
     @property
@@ -287,12 +282,8 @@ class MatmulNode(MaterializedNode):
                 for number, (k0, k1) in enumerate(zip(depth_cuts, depth_cuts[1:])):
                     left = ctx.read(a, (slice(r0, r1), slice(k0, k1)))
                     right = ctx.read(b, (slice(k0, k1), slice(c0, c1)))
-                    if first and number == 0:
-                        np.matmul(left, right, out=target)
-                    else:
-                        part = product[:r1 - r0, :c1 - c0]
-                        np.matmul(left, right, out=part)
-                        _accumulate(target, part)
+                    gemm_accumulate(left, right, target, product,
+                                    overwrite=first and number == 0)
 
 
 def _cuts(lengths: tuple[int, ...], sel: slice) -> list[int]:

@@ -1,0 +1,138 @@
+"""``C += A @ B`` in one BLAS call, through the BLAS that NumPy itself loaded.
+
+NumPy's ``matmul`` always overwrites its output, so a tile that is the sum of several products
+would need a product buffer and an addition pass per product (a pass over the whole tile in
+memory, once for every chunk piece of every k-step). BLAS's GEMM computes
+``C = alpha A B + beta C``; with ``beta = 1`` it accumulates while it computes, in place, into
+a strided view of the tile. NumPy's wheels ship OpenBLAS with its CBLAS interface exported
+(``scipy_cblas_dgemm64_``: 64-bit integers); this module finds it with ctypes, the same library
+and thread pool that ``np.matmul`` uses. Where it is not found (another build of NumPy),
+:func:`gemm_accumulate` falls back to ``np.matmul`` into a scratch buffer and an addition.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import glob
+import os
+from collections.abc import Callable
+
+import numpy as np
+
+__all__ = ["gemm_accumulate", "blas_gemm_available"]
+
+_ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
+#: Per dtype: the GEMM's letter, and whether alpha/beta are passed by pointer (complex).
+_GEMM_TYPES = {np.dtype(np.float32): ("s", False), np.dtype(np.float64): ("d", False),
+               np.dtype(np.complex64): ("c", True), np.dtype(np.complex128): ("z", True)}
+#: CBLAS symbol patterns and their integer type: NumPy's scipy-openblas (ILP64), then a
+#: plain ILP64 and a plain LP64 OpenBLAS.
+_SYMBOLS = (("scipy_cblas_{}gemm64_", ctypes.c_int64), ("cblas_{}gemm64_", ctypes.c_int64),
+            ("cblas_{}gemm", ctypes.c_int))
+
+
+def _library_candidates() -> list[str]:
+    root = os.path.dirname(np.__file__)
+    patterns = [os.path.join(root, "..", "numpy.libs", "*openblas*"),
+                os.path.join(root, ".dylibs", "*openblas*")]
+    return sorted(path for pattern in patterns for path in glob.glob(pattern))
+
+
+@functools.cache
+def _gemm(dtype: np.dtype) -> tuple[Callable[..., None], type] | None:
+    """Return NumPy's CBLAS ``?gemm`` for ``dtype`` and its integer type, or None."""
+    if dtype not in _GEMM_TYPES or os.environ.get("OOARRAY_NO_DIRECT_BLAS"):
+        return None
+    letter, by_pointer = _GEMM_TYPES[dtype]
+    for path in _library_candidates():
+        try:
+            library = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for pattern, integer in _SYMBOLS:
+            function = getattr(library, pattern.format(letter), None)
+            if function is None:
+                continue
+            scalar = ctypes.c_void_p if by_pointer else (
+                ctypes.c_float if letter == "s" else ctypes.c_double)
+            function.restype = None
+            function.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int, integer, integer,
+                                 integer, scalar, ctypes.c_void_p, integer, ctypes.c_void_p,
+                                 integer, scalar, ctypes.c_void_p, integer]
+            return function, integer
+    return None
+
+
+def blas_gemm_available(dtype: np.dtype) -> bool:
+    """Return whether :func:`gemm_accumulate` calls BLAS directly for ``dtype``."""
+    return _gemm(np.dtype(dtype)) is not None
+
+
+def _layout(array: np.ndarray) -> tuple[int, int] | None:
+    """Return (transpose flag, leading dimension) for a 2-D view BLAS can read, or None."""
+    item = array.itemsize
+    rows, cols = array.shape
+    row_stride, col_stride = array.strides
+    if (col_stride == item or cols <= 1) and row_stride % item == 0 \
+            and row_stride // item >= max(1, cols):
+        return _NO_TRANS, row_stride // item
+    if (row_stride == item or rows <= 1) and col_stride % item == 0 \
+            and col_stride // item >= max(1, rows):
+        return _TRANS, col_stride // item
+    return None
+
+
+def gemm_accumulate(a: np.ndarray, b: np.ndarray, c: np.ndarray,
+                    scratch: np.ndarray | None = None, overwrite: bool = False) -> None:
+    """Compute ``c += a @ b`` (or ``c = a @ b`` when ``overwrite``) for 2-D arrays.
+
+    Parameters
+    ----------
+    a, b : numpy.ndarray
+        (m, k) and (k, n), of ``c``'s dtype.
+    c : numpy.ndarray
+        (m, n), written in place; may be a strided view of a larger tile.
+    scratch : numpy.ndarray, optional
+        At least (m, n) of ``c``'s dtype: the product buffer of the fallback (without it the
+        fallback allocates one).
+    overwrite : bool
+        Write the product instead of adding it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> c = np.ones((2, 2))
+    >>> gemm_accumulate(np.eye(2), np.full((2, 2), 3.0), c)
+    >>> c
+    array([[4., 4.],
+           [4., 4.]])
+    """
+    m, k = a.shape
+    n = b.shape[1]
+    found = _gemm(c.dtype) if a.dtype == b.dtype == c.dtype else None
+    layout_c = _layout(c) if found else None
+    if found and m and n and k and layout_c is not None and layout_c[0] == _NO_TRANS:
+        layout_a, layout_b = _layout(a), _layout(b)
+        if layout_a is not None and layout_b is not None:
+            function, integer = found
+            beta = 0.0 if overwrite else 1.0
+            if c.dtype.kind == "c":
+                one = np.ones(1, c.dtype)
+                factor = np.full(1, beta, c.dtype)
+                alpha_arg, beta_arg = one.ctypes.data, factor.ctypes.data
+            else:
+                alpha_arg, beta_arg = 1.0, beta
+            function(_ROW_MAJOR, layout_a[0], layout_b[0], integer(m), integer(n), integer(k),
+                     alpha_arg, a.ctypes.data, integer(layout_a[1]), b.ctypes.data,
+                     integer(layout_b[1]), beta_arg, c.ctypes.data, integer(layout_c[1]))
+            return
+    if overwrite or not (m and n):
+        np.matmul(a, b, out=c, casting="unsafe")
+        return
+    product = scratch[:m, :n] if scratch is not None else np.empty((m, n), c.dtype)
+    np.matmul(a, b, out=product, casting="unsafe")
+    if c.dtype == np.bool_:
+        np.logical_or(c, product, out=c)
+    else:
+        np.add(c, product, out=c)
