@@ -1,5 +1,7 @@
-"""Dispatch: what ooarray does not support fails loudly, with NumPy's exception types and a
-message that names the function; nothing silently escapes to an ndarray."""
+"""Dispatch: what ooarray does not support out of core falls back to NumPy in memory only when
+its inputs fit the budget (with a warning, results wrapped back as OOArrays), and otherwise
+fails loudly, with NumPy's exception types and a message that names the function and the sizes;
+nothing silently escapes to an ndarray."""
 
 from __future__ import annotations
 
@@ -9,6 +11,10 @@ from helpers import assert_like_numpy
 
 import ooarray as oa
 from ooarray.core import dispatch
+from ooarray.interop.fallback import FALLBACK_CALLS, InMemoryFallbackWarning
+
+#: A budget no input of these tests fits with its estimated result (6 float64 = 48 B).
+TINY = "200B"
 
 UNSUPPORTED = [
     ("numpy.unwrap", lambda a: np.unwrap(a)),
@@ -25,15 +31,74 @@ UNSUPPORTED = [
 def test_unsupported_function_raises_type_error_naming_it(name, call):
     a = oa.asarray(np.arange(6.0), chunks=4)
     assert name not in dispatch.supported_functions()
-    with pytest.raises(TypeError, match=rf"^{name.replace('.', '[.]')} is not supported"):
+    with oa.config.set(memory_limit=TINY), \
+            pytest.raises(TypeError, match=rf"^{name.replace('.', '[.]')} is not supported"):
         call(a)
+
+
+@pytest.mark.parametrize("name, call", UNSUPPORTED, ids=[n for n, _ in UNSUPPORTED])
+def test_unsupported_function_falls_back_to_numpy_when_it_fits(name, call):
+    x = np.linspace(0.5, 9, 6)
+    before = FALLBACK_CALLS[name]
+    with pytest.warns(InMemoryFallbackWarning, match=rf"^{name.replace('.', '[.]')} ran in"):
+        result = call(oa.asarray(x, chunks=4))
+    expected = call(x)
+    assert FALLBACK_CALLS[name] == before + 1
+    assert name not in dispatch.supported_functions()  # a fallback is not support
+    if isinstance(expected, (np.ndarray, np.generic)):
+        assert_like_numpy(result, expected)
+    else:
+        assert type(result) is type(expected)
+
+
+def _not_implemented(*names):
+    implemented = set(names) & set(dispatch.supported_functions())
+    if implemented:
+        pytest.skip(f"implemented out of core now: {sorted(implemented)}")
+
+
+def test_fallback_wraps_tuples_and_leaves_python_values():
+    _not_implemented("numpy.histogram", "numpy.array2string")
+    x = np.array([[2.0, 1.0], [1.0, 3.0]])
+    a = oa.asarray(x)
+    with pytest.warns(InMemoryFallbackWarning):
+        counts, edges = np.histogram(a, bins=3)
+    expected_counts, expected_edges = np.histogram(x, bins=3)
+    assert_like_numpy(counts, expected_counts)
+    assert_like_numpy(edges, expected_edges)
+    with pytest.warns(InMemoryFallbackWarning):
+        text = np.array2string(a)
+    assert text == np.array2string(x)
+
+
+def test_fallback_refuses_an_estimated_result_too_large_for_the_budget():
+    _not_implemented("numpy.kron")
+    small, large = oa.asarray(np.ones(3)), oa.asarray(np.ones(100))
+    with oa.config.set(memory_limit="64KB"):
+        with pytest.warns(InMemoryFallbackWarning):
+            assert_like_numpy(np.kron(small, small), np.kron(np.ones(3), np.ones(3)))
+        # The inputs are 1.6 KiB; kron's result would be 78 KiB: refused before computing.
+        with pytest.raises(TypeError, match=r"numpy[.]kron .*estimated result"):
+            np.kron(large, large)
+
+
+def test_fallback_never_writes_into_an_ooarray():
+    _not_implemented("numpy.copyto", "numpy.put", "numpy.putmask", "numpy.fix")
+    a = oa.asarray(np.arange(6.0))
+    for call in (lambda: np.copyto(a, 1.0), lambda: np.put(a, [0], 5.0),
+                 lambda: np.putmask(a, np.arange(6) > 2, 0.0),
+                 lambda: np.fix(np.arange(6.0), out=a)):
+        with pytest.raises(TypeError, match="in place|out="):
+            call()
+    assert a.compute().tolist() == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
 
 
 def test_the_message_points_to_a_function_that_exists():
     a = oa.asarray(np.arange(6.0))
-    with pytest.raises(TypeError) as raised:
+    with oa.config.set(memory_limit=TINY), pytest.raises(TypeError) as raised:
         np.unwrap(a)
-    assert "ooarray.supported_functions()" in str(raised.value)
+    message = str(raised.value)
+    assert "ooarray.supported_functions()" in message and "memory_limit=200 B" in message
     assert oa.supported_functions() == dispatch.supported_functions()
     names = dispatch.supported_functions()
     assert {"numpy.sum", "numpy.nanargmax", "numpy.zeros_like"} <= set(names)
@@ -42,20 +107,36 @@ def test_the_message_points_to_a_function_that_exists():
 
 def test_unsupported_function_with_ndarray_and_ooarray_mixed():
     a = oa.asarray(np.arange(6.0))
-    with pytest.raises(TypeError, match="numpy.polyval"):
+    with oa.config.set(memory_limit=TINY), pytest.raises(TypeError, match="numpy.polyval"):
         np.polyval(np.arange(3.0), a)
+    with pytest.warns(InMemoryFallbackWarning):
+        assert_like_numpy(np.polyval(np.arange(3.0), a), np.polyval(np.arange(3.0),
+                                                                    np.arange(6.0)))
 
 
-@pytest.mark.parametrize("method, call", [
+UFUNC_METHODS = [
     ("accumulate", lambda a: np.add.accumulate(a)),
     ("outer", lambda a: np.multiply.outer(a, a)),
     ("reduceat", lambda a: np.add.reduceat(a, [0, 2])),
-    ("at", lambda a: np.add.at(a, [0, 1], 1)),
-])
+]
+
+
+@pytest.mark.parametrize("method, call", UFUNC_METHODS, ids=[m for m, _ in UFUNC_METHODS])
 def test_unsupported_ufunc_methods_raise_type_error_naming_them(method, call):
+    if method in dispatch.UFUNC_METHODS:
+        pytest.skip(f"ufunc.{method} is implemented out of core now")
     a = oa.asarray(np.arange(6.0), chunks=4)
-    with pytest.raises(TypeError, match=rf"numpy[.](add|multiply)[.]{method} is not supported"):
+    with oa.config.set(memory_limit=TINY), \
+            pytest.raises(TypeError, match=rf"numpy[.](add|multiply)[.]{method} is not supported"):
         call(a)
+    with pytest.warns(InMemoryFallbackWarning):
+        assert_like_numpy(call(a), call(np.arange(6.0)))
+
+
+def test_ufunc_at_never_falls_back():
+    a = oa.asarray(np.arange(6.0), chunks=4)
+    with pytest.raises(TypeError, match=r"numpy[.]add[.]at is not supported .*in place"):
+        np.add.at(a, [0, 1], 1)
 
 
 def test_foreign_array_types_get_numpys_type_error():
@@ -81,6 +162,6 @@ def test_supported_functions_return_ooarrays_for_ooarray_inputs():
 
 
 def test_registries_are_consistent():
-    assert set(dispatch.UFUNC_METHODS) == {"__call__", "reduce"}
+    assert {"__call__", "reduce"} <= set(dispatch.UFUNC_METHODS)
     for func, implementation in dispatch.HANDLED_FUNCTIONS.items():
         assert callable(func) and callable(implementation)

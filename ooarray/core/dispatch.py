@@ -4,6 +4,11 @@
 ``__array_function__``; ``@implements_ufunc_method("reduce")`` registers the handler of a ufunc
 method for ``__array_ufunc__``. This module imports no ``ops`` module: ``ooarray/__init__.py``
 imports them all, and their decorators fill the tables.
+
+A function (or ufunc method) with no registration falls back to NumPy in memory when its
+OOArray inputs and an estimate of its result fit ``memory_limit``
+(:mod:`ooarray.interop.fallback`, with an ``InMemoryFallbackWarning``); otherwise it raises a
+TypeError naming it, the sizes and what to do. ``ufunc.at`` (in place) never falls back.
 """
 
 from __future__ import annotations
@@ -44,10 +49,9 @@ def supported_functions() -> list[str]:
 
 
 def _name(func: Callable[..., Any]) -> str:
-    module = getattr(func, "__module__", None) or "numpy"
-    # NumPy sets public modules (numpy, numpy.linalg, numpy.fft); private ones collapse.
-    module = "numpy" if module.startswith("numpy") and "._" in module else module
-    return f"{module}.{getattr(func, '__name__', func)}"
+    from ooarray.interop.fallback import function_name
+
+    return function_name(func)
 
 
 def array_function(func: Callable[..., Any], types: tuple[type, ...], args: tuple,
@@ -59,11 +63,9 @@ def array_function(func: Callable[..., Any], types: tuple[type, ...], args: tupl
         return NotImplemented
     implementation = HANDLED_FUNCTIONS.get(func)
     if implementation is None:
-        raise TypeError(
-            f"{_name(func)} is not supported by ooarray out of core yet; "
-            f"see ooarray.supported_functions() for what is, or call it on "
-            f"np.asarray(x) if the data fits in memory"
-        )
+        from ooarray.interop.fallback import call_in_memory
+
+        return call_in_memory(func, _name(func), args, kwargs)
     return implementation(*args, **kwargs)
 
 
@@ -71,8 +73,11 @@ def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict[str, A
     """``__array_ufunc__``: run the handler of ``ufunc.method`` or say it has none."""
     handler = UFUNC_METHODS.get(method)
     if handler is None:
-        raise TypeError(
-            f"numpy.{ufunc.__name__}.{method} is not supported by ooarray out of core yet; "
-            f"supported ufunc methods: {sorted(UFUNC_METHODS)}"
-        )
+        name = f"numpy.{ufunc.__name__}.{method}"
+        if method == "at":  # in place: an OOArray is never modified
+            raise TypeError(f"{name} is not supported by ooarray (OOArrays are not modified "
+                            f"in place); supported ufunc methods: {sorted(UFUNC_METHODS)}")
+        from ooarray.interop.fallback import call_in_memory
+
+        return call_in_memory(getattr(ufunc, method), name, inputs, kwargs)
     return handler(ufunc, *inputs, **kwargs)

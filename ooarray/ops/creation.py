@@ -1,7 +1,13 @@
 """Creation functions: asarray, zeros, ones, full, empty, *_like, arange, linspace, eye.
 
-Filled arrays are a zero-strided view of one value (no memory at all); arange, linspace and
-eye generate each chunk when a task needs it. Nothing is ever made whole in memory.
+Filled arrays are a zero-strided view of one value (no memory at all); arange, linspace,
+eye and tri generate each chunk when a task needs it. Nothing is ever made whole in memory.
+
+NEP 35: ``np.zeros(n, like=a)`` with an OOArray ``a`` (and ``ones``, ``full``, ``empty``,
+``arange``, ``array``, ``asarray``, ``asanyarray``, ``ascontiguousarray``, ``asfortranarray``,
+``require``, ``identity``, ``eye``, ``tri``, ``fromfunction``) returns an OOArray: NumPy passes
+the call to ``__array_function__`` and the registrations below answer it. The readers that
+take ``like=`` (``fromfile``, ``frombuffer``, ...) are in :mod:`ooarray.ops.creation_io`.
 """
 
 from __future__ import annotations
@@ -21,8 +27,30 @@ from ooarray.ops._operands import constant_node
 from ooarray.plan.graph import SourceNode
 from ooarray.store.generated import GeneratedStore
 
-__all__ = ["asarray", "array", "zeros", "ones", "full", "empty", "zeros_like", "ones_like",
-           "full_like", "empty_like", "arange", "linspace", "eye"]
+__all__ = ["asarray", "array", "asanyarray", "ascontiguousarray", "asfortranarray", "require",
+           "zeros", "ones", "full", "empty", "zeros_like", "ones_like", "full_like",
+           "empty_like", "arange", "linspace", "eye", "identity", "tri", "indices_along",
+           "fromfunction"]
+
+#: ``require``'s flags: NumPy's letters and names (OOArrays have no memory layout to force).
+_REQUIREMENTS = {"C": "C", "C_CONTIGUOUS": "C", "CONTIGUOUS": "C", "F": "F",
+                 "F_CONTIGUOUS": "F", "FORTRAN": "F", "A": "A", "ALIGNED": "A", "W": "W",
+                 "WRITEABLE": "W", "O": "O", "OWNDATA": "O", "E": "E", "ENSUREARRAY": "E"}
+
+
+def _check_order(order: Any, allowed: str = "CFAK") -> None:
+    """Validate ``order`` as NumPy does; an OOArray has no memory layout, so it changes nothing."""
+    if order is None and "A" in allowed:
+        return
+    if not isinstance(order, str) or order.upper() not in "CFAK" or len(order) != 1:
+        raise ValueError(f"order must be one of 'C', 'F', 'A', or 'K' (got {order!r})")
+    if order.upper() not in allowed:
+        raise ValueError("only 'C' or 'F' order is permitted")
+
+
+def _check_device(device: Any) -> None:
+    if device not in (None, "cpu"):
+        raise ValueError(f'Device not understood. Only "cpu" is allowed, but received: {device}')
 
 
 def _grid(shape: tuple[int, ...], dtype: np.dtype, chunks: Any):
@@ -42,8 +70,12 @@ def _shape(shape: Any) -> tuple[int, ...]:
     return shape
 
 
-def asarray(data: Any, dtype: Any = None, *, chunks: Any = None) -> OOArray:
+@implements(np.asarray, np.asanyarray)
+def asarray(data: Any, dtype: Any = None, order: str | None = None, *, device: Any = None,
+            copy: bool | None = None, like: Any = None, chunks: Any = None) -> OOArray:
     """Return ``data`` as an OOArray, without copying what is already on disk or in memory.
+
+    Also answers ``np.asarray(data, like=a)`` and ``np.asanyarray`` for an OOArray ``a``.
 
     Parameters
     ----------
@@ -53,6 +85,14 @@ def asarray(data: Any, dtype: Any = None, *, chunks: Any = None) -> OOArray:
         used in place.
     dtype : dtype, optional
         Cast to this dtype (lazily).
+    order : {'C', 'F', 'A', 'K'}, optional
+        Validated as NumPy does; an OOArray has no memory layout.
+    device : None or 'cpu'
+    copy : bool, optional
+        ``True`` copies an in-memory ndarray (as ``np.array``); ``False`` raises ValueError
+        when a copy cannot be avoided (a list or scalar), as NumPy does.
+    like : array_like, optional
+        NEP 35's reference object; ignored here (the result is an OOArray).
     chunks : chunks argument, optional
         ``'auto'`` (default), an int, or a tuple per axis (int, -1, 'auto' or lengths).
 
@@ -65,14 +105,23 @@ def asarray(data: Any, dtype: Any = None, *, chunks: Any = None) -> OOArray:
     TypeError
         For object, string, datetime or structured data.
     ValueError
-        For a malformed ``chunks``.
+        For a malformed ``chunks``, ``order`` or ``device``, or ``copy=False`` on a list.
 
     Examples
     --------
     >>> import ooarray as oa
     >>> oa.asarray([[1, 2, 3], [4, 5, 6]], chunks=(1, -1)).chunks
     ((1, 1), (3,))
+    >>> import numpy as np
+    >>> np.asarray([1, 2], like=oa.zeros(1))
+    OOArray<shape=(2,), dtype=int64, chunks=(2,), 1 chunk, 16 B, in-memory>
     """
+    _check_order(order)
+    _check_device(device)
+    if copy is False and not isinstance(data, (OOArray, np.ndarray)) and not _is_zarr(data):
+        raise ValueError("Unable to avoid copy while creating an array as requested.")
+    if copy and isinstance(data, np.ndarray) and not isinstance(data, np.memmap):
+        data = data.copy()
     result: OOArray
     if isinstance(data, OOArray):
         result = data
@@ -101,15 +150,70 @@ def asarray(data: Any, dtype: Any = None, *, chunks: Any = None) -> OOArray:
     return result
 
 
-def array(data: Any, dtype: Any = None, *, chunks: Any = None) -> OOArray:
+@implements(np.array)
+def array(data: Any, dtype: Any = None, *, copy: bool | None = True, order: str = "K",
+          subok: bool = False, ndmin: int = 0, like: Any = None,
+          chunks: Any = None) -> OOArray:
     """As :func:`asarray`, but an in-memory ndarray is copied, as ``np.array`` does.
 
     The copy keeps the result's values from changing when the caller later writes to the
-    ndarray; files (memmaps, Zarr) are still read in place, chunk by chunk.
+    ndarray; files (memmaps, Zarr) are still read in place, chunk by chunk. ``ndmin``
+    prepends length-1 axes; also answers ``np.array(data, like=a)``.
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> np.array([1, 2], ndmin=3, like=oa.zeros(1)).shape
+    (1, 1, 2)
     """
-    if isinstance(data, np.ndarray) and not isinstance(data, np.memmap):
-        data = data.copy()
-    return asarray(data, dtype, chunks=chunks)
+    result = asarray(data, dtype, order, copy=copy, chunks=chunks)
+    ndmin = operator.index(ndmin)
+    if ndmin > result.ndim:
+        result = result[(None,) * (ndmin - result.ndim) + (Ellipsis,)]
+    return result
+
+
+@implements(np.ascontiguousarray, np.asfortranarray)
+def ascontiguousarray(a: Any, dtype: Any = None, *, like: Any = None,
+                      chunks: Any = None) -> OOArray:
+    """Return ``a`` as an OOArray of at least one dimension (``np.ascontiguousarray``).
+
+    OOArrays have no memory layout, so ``np.asfortranarray`` answers the same way.
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> np.ascontiguousarray(5, like=oa.zeros(1)).shape
+    (1,)
+    """
+    return array(a, dtype, copy=None, ndmin=1, chunks=chunks)
+
+
+asfortranarray = ascontiguousarray
+
+
+@implements(np.require)
+def require(a: Any, dtype: Any = None, requirements: Any = None, *, like: Any = None,
+            chunks: Any = None) -> OOArray:
+    """Return ``a`` as an OOArray; ``requirements`` are checked as NumPy's flags.
+
+    An OOArray is never written in place, and has no memory layout: the layout flags
+    (``'C'``, ``'F'``, ``'A'``, ``'O'``, ``'E'``) are met by any OOArray, and ``'W'``
+    (writeable) is accepted as NumPy accepts it, the array being a new value.
+    """
+    if requirements is not None:
+        flags = [requirements] if isinstance(requirements, str) else list(requirements)
+        for flag in flags:
+            _REQUIREMENTS[flag.upper()]  # KeyError for an unknown flag, as NumPy
+        if {"C", "F"} <= {_REQUIREMENTS[f.upper()] for f in flags}:
+            raise ValueError("Cannot specify both C and Fortran contiguous.")
+    return asarray(a, dtype, chunks=chunks)
+
+
+def _is_zarr(data: Any) -> bool:
+    import zarr
+
+    return isinstance(data, zarr.Array)
 
 
 def _memmap_file_region(data: np.memmap) -> tuple[str, int] | None:
@@ -133,8 +237,12 @@ def _memmap_store(data: np.memmap, chunks: Any):
                     _grid(data.shape, data.dtype, chunks))
 
 
-def full(shape: Any, fill_value: Any, dtype: Any = None, *, chunks: Any = None) -> OOArray:
+@implements(np.full)
+def full(shape: Any, fill_value: Any, dtype: Any = None, order: str = "C", *,
+         device: Any = None, like: Any = None, chunks: Any = None) -> OOArray:
     """Return an array of ``shape`` filled with ``fill_value`` (takes no memory).
+
+    Also answers ``np.full(shape, fill_value, like=a)`` for an OOArray ``a``.
 
     Examples
     --------
@@ -142,6 +250,8 @@ def full(shape: Any, fill_value: Any, dtype: Any = None, *, chunks: Any = None) 
     >>> oa.full((2, 3), 7, chunks=1).sum().item()
     42
     """
+    _check_order(order, "CF")
+    _check_device(device)
     shape = _shape(shape)
     dtype = check_dtype(np.array(fill_value).dtype if dtype is None else dtype)
     # As np.full: unsafe casting (2.7 -> 2, complex -> its real part), yet a Python int out
@@ -151,19 +261,25 @@ def full(shape: Any, fill_value: Any, dtype: Any = None, *, chunks: Any = None) 
     return OOArray(constant_node(np.broadcast_to(value, shape), chunks))
 
 
-def zeros(shape: Any, dtype: Any = float, *, chunks: Any = None) -> OOArray:
-    """Return an array of zeros (takes no memory)."""
-    return full(shape, 0, dtype=np.dtype(dtype), chunks=chunks)
+@implements(np.zeros)
+def zeros(shape: Any, dtype: Any = float, order: str = "C", *, device: Any = None,
+          like: Any = None, chunks: Any = None) -> OOArray:
+    """Return an array of zeros (takes no memory); also answers ``np.zeros(shape, like=a)``."""
+    return full(shape, 0, np.dtype(dtype), order, device=device, chunks=chunks)
 
 
-def ones(shape: Any, dtype: Any = float, *, chunks: Any = None) -> OOArray:
-    """Return an array of ones (takes no memory)."""
-    return full(shape, 1, dtype=np.dtype(dtype), chunks=chunks)
+@implements(np.ones)
+def ones(shape: Any, dtype: Any = float, order: str = "C", *, device: Any = None,
+          like: Any = None, chunks: Any = None) -> OOArray:
+    """Return an array of ones (takes no memory); also answers ``np.ones(shape, like=a)``."""
+    return full(shape, 1, np.dtype(dtype), order, device=device, chunks=chunks)
 
 
-def empty(shape: Any, dtype: Any = float, *, chunks: Any = None) -> OOArray:
+@implements(np.empty)
+def empty(shape: Any, dtype: Any = float, order: str = "C", *, device: Any = None,
+          like: Any = None, chunks: Any = None) -> OOArray:
     """Return an array of ``shape``: zeros, as an OOArray has no uninitialised memory."""
-    return zeros(shape, dtype, chunks=chunks)
+    return zeros(shape, dtype, order, device=device, chunks=chunks)
 
 
 def _like(prototype: Any, dtype: Any, shape: Any, chunks: Any) -> tuple[tuple, np.dtype, Any]:
@@ -211,16 +327,23 @@ def _generated(shape: tuple[int, ...], dtype: np.dtype, chunks: Any, fill, name:
     return OOArray(SourceNode(store))
 
 
+@implements(np.arange)
 def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None, *,
-           chunks: Any = None) -> OOArray:
+           device: Any = None, like: Any = None, chunks: Any = None) -> OOArray:
     """Return evenly spaced values in ``[start, stop)``, generated chunk by chunk.
+
+    Also answers ``np.arange(..., like=a)`` for an OOArray ``a``.
 
     Examples
     --------
-    >>> import ooarray as oa
+    >>> import numpy as np, ooarray as oa
     >>> oa.arange(2, 11, 3, chunks=2).tolist()
     [2, 5, 8]
+    >>> np.arange(3, like=oa.zeros(1)).tolist()
+    [0, 1, 2]
     """
+    _check_device(device)
+    step = 1 if step is None else step
     if stop is None:
         start, stop = 0, start
     if step == 0:
@@ -293,10 +416,23 @@ def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True,
     return (result, step) if retstep else result
 
 
-def eye(N: int, M: int | None = None, k: int = 0, dtype: Any = float, *,
-        chunks: Any = None) -> OOArray:
-    """Return a 2-D array with ones on the ``k``-th diagonal, generated chunk by chunk."""
+@implements(np.eye)
+def eye(N: int, M: int | None = None, k: int = 0, dtype: Any = float, order: str = "C", *,
+        device: Any = None, like: Any = None, chunks: Any = None) -> OOArray:
+    """Return a 2-D array with ones on the ``k``-th diagonal, generated chunk by chunk.
+
+    Also answers ``np.eye(N, like=a)`` for an OOArray ``a``.
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> np.eye(2, 3, k=1, like=oa.zeros(1)).tolist()
+    [[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
+    """
+    _check_order(order, "CF")
+    _check_device(device)
     M = N if M is None else M
+    k = operator.index(k)
     out_dtype = check_dtype(dtype)
 
     def fill(index, region, out):
@@ -306,3 +442,81 @@ def eye(N: int, M: int | None = None, k: int = 0, dtype: Any = float, *,
         out[i - rows.start, i + k - cols.start] = 1
 
     return _generated((operator.index(N), operator.index(M)), out_dtype, chunks, fill, "eye")
+
+
+@implements(np.identity)
+def identity(n: int, dtype: Any = None, *, like: Any = None, chunks: Any = None) -> OOArray:
+    """Return the ``n`` x ``n`` identity matrix, generated chunk by chunk (``np.identity``).
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> np.identity(2, dtype=int, like=oa.zeros(1)).tolist()
+    [[1, 0], [0, 1]]
+    """
+    return eye(n, dtype=float if dtype is None else dtype, chunks=chunks)
+
+
+@implements(np.tri)
+def tri(N: int, M: int | None = None, k: int = 0, dtype: Any = float, *, like: Any = None,
+        chunks: Any = None) -> OOArray:
+    """Return ones at and below the ``k``-th diagonal, generated chunk by chunk (``np.tri``).
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> np.tri(2, 3, like=oa.zeros(1), dtype=int).tolist()
+    [[1, 0, 0], [1, 1, 0]]
+    """
+    M = N if M is None else M
+    k = operator.index(k)
+    out_dtype = check_dtype(dtype)
+
+    def fill(index, region, out):
+        rows, cols = region
+        below = np.arange(cols.start, cols.stop) <= np.arange(rows.start, rows.stop)[:, None] + k
+        np.copyto(out, below, casting="unsafe")
+
+    return _generated((operator.index(N), operator.index(M)), out_dtype, chunks, fill, "tri",
+                      np.dtype(bool).itemsize)
+
+
+def indices_along(shape: tuple[int, ...], axis: int, dtype: Any = int, *,
+                  chunks: Any = None) -> OOArray:
+    """Return the index along ``axis`` of every element of ``shape`` (one of ``np.indices``),
+    generated chunk by chunk."""
+    out_dtype = check_dtype(dtype)
+
+    def fill(index, region, out):
+        along = np.arange(region[axis].start, region[axis].stop)
+        view = [None] * len(shape)
+        view[axis] = slice(None)
+        np.copyto(out, along[tuple(view)], casting="unsafe")
+
+    return _generated(shape, out_dtype, chunks, fill, "indices", 8)
+
+
+@implements(np.fromfunction)
+def fromfunction(function: Any, shape: Any, *, dtype: Any = float, like: Any = None,
+                 chunks: Any = None, **kwargs: Any) -> Any:
+    """Call ``function`` on OOArrays of the coordinates of ``shape`` (``np.fromfunction``).
+
+    The coordinate arrays are generated chunk by chunk, so a vectorised ``function`` (NumPy
+    ufuncs, operators) builds a lazy result without holding any whole array.
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> np.fromfunction(lambda i, j: i * 10 + j, (2, 3), dtype=int, like=oa.zeros(1)).tolist()
+    [[0, 1, 2], [10, 11, 12]]
+    """
+    shape = _shape(shape)
+    grid = _grid(shape, check_dtype(dtype), chunks)
+    coordinates = [indices_along(shape, axis, dtype, chunks=grid) for axis in range(len(shape))]
+    return function(*coordinates, **kwargs)
+
+
+# The readers and the metadata functions register on import. (They belong in
+# ooarray/__init__.py's list of registering modules; imported here until that file has them.)
+from ooarray.interop import metadata as _metadata  # noqa: E402,F401 (registers)
+from ooarray.ops import creation_io as _creation_io  # noqa: E402,F401 (registers)
