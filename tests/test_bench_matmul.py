@@ -12,7 +12,7 @@ from ooarray.bench.plots import FIGURE_NAMES
 
 #: Four chunks of 64 per side; the budget holds a few tiles, so ooarray evicts and k-steps.
 TINY_N = "256"
-TINY_MEMORY = "1MB"
+TINY_MEMORY = "512KB"
 
 HAS_DASK = importlib.util.find_spec("dask") is not None
 HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
