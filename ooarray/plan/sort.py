@@ -1,0 +1,365 @@
+"""Sort plans: lanes sorted in one task, and a count-first sample sort for lanes too long.
+
+**Lanes that fit** (:class:`LaneNode`): a region node whose tasks read whole lanes along the
+sorted axis and run a NumPy function on them (sort, argsort, partition, quantile), returning
+the requested part of the lane result.
+
+**A 1-D array too long for one task** is sorted by a *sample sort* with exact, known sizes:
+
+1. samples (:class:`BlockMapNode`, small): each input chunk is sorted and every ``stride``-th
+   element is kept with its global index;
+2. splitters: every ``q``-th sample in (value, index) order. Keys are (value, index) pairs, so
+   every element is distinct and equal values (ties) never make a bucket overflow;
+3. counts (:class:`BlockMapNode`, small): per input chunk, how many elements fall in each
+   bucket. The bucket sizes are then known exactly before the result node is built;
+4. :class:`PieceNode`: one chunk per (input chunk, bucket) with elements in that bucket, in
+   index order. Its tasks for one input chunk run one after the other, so the chunk is read
+   once; pieces are intermediates the pool spills if they must leave memory;
+5. :class:`BucketNode`: one chunk per bucket; its task streams the bucket's pieces into one
+   buffer and sorts it stably, which orders it by (value, index): NumPy's stable order.
+
+Regular sampling bounds every bucket by ``(q + m) * stride`` elements for ``m`` input chunks
+(Shi and Schaeffer's PSRS argument), so the plan sizes ``q`` and ``stride`` from the budget.
+Steps 1 and 3 are computed when the sort is planned (``run`` callbacks); the result is lazy.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from ooarray.core.chunks import Chunks, Region, block_region, offsets, region_shape
+from ooarray.plan.graph import EvaluationContext, MaterializedNode, Node, RegionNode
+
+__all__ = ["LaneNode", "BlockMapNode", "PieceNode", "BucketNode", "order_keys", "key_less",
+           "sample_sort", "SORT_SCRATCH_FACTOR"]
+
+_INDEX = np.dtype(np.intp)
+#: A NumPy sort of a lane allocates at most about this many lane-sized copies (the argsort
+#: permutation, the merge buffer of a stable sort, the result).
+SORT_SCRATCH_FACTOR = 3
+
+
+class LaneNode(RegionNode):
+    """A function applied to whole lanes along ``axis``: ``func(block)`` sees every element of
+    the lane and returns ``length`` elements along ``axis`` (sorted values, indices, quantiles).
+
+    Parameters
+    ----------
+    source : Node
+    axis : int
+        The lane axis (non-negative).
+    func : callable
+        ``func(block) -> ndarray`` with ``block`` holding whole lanes along ``axis``.
+    length : int
+        Length of the result along ``axis``.
+    dtype : numpy.dtype
+        The result dtype.
+    chunks : chunk grid
+        The result's grid; one chunk along ``axis``.
+    name : str
+        For plan displays.
+    """
+
+    def __init__(self, source: Node, axis: int, func: Callable[[np.ndarray], np.ndarray],
+                 length: int, dtype: np.dtype, chunks: Chunks, name: str = "lanes") -> None:
+        shape = list(source.shape)
+        shape[axis] = length
+        super().__init__(shape, dtype, chunks, [source])
+        self.axis, self.func, self.name = axis, func, name
+
+    @property
+    def label(self) -> str:
+        return self.name
+
+    def _lanes(self, region: Region) -> Region:
+        region = list(region)
+        region[self.axis] = slice(0, self.inputs[0].shape[self.axis])
+        return tuple(region)
+
+    def input_regions(self, region: Region) -> list[tuple[Node, Region]]:
+        return [(self.inputs[0], self._lanes(region))]
+
+    def compute(self, arrays: list[np.ndarray], region: Region,
+                ctx: EvaluationContext) -> np.ndarray:
+        with ctx.charge(self._library_bytes(region)):
+            whole = self.func(arrays[0])
+            pick = [slice(None)] * len(self.shape)
+            pick[self.axis] = region[self.axis]
+            out = ctx.allocate(region_shape(region), self.dtype)
+            np.copyto(out, whole[tuple(pick)], casting="unsafe")
+        return out
+
+    def _library_bytes(self, region: Region) -> int:
+        lanes = math.prod(region_shape(self._lanes(region)))
+        return SORT_SCRATCH_FACTOR * lanes * max(_INDEX.itemsize, self.inputs[0].dtype.itemsize)
+
+    def scratch_bytes(self, region: Region) -> int:
+        return super().scratch_bytes(region) + self._library_bytes(region)
+
+
+# -- the order NumPy sorts in -------------------------------------------------------------
+def order_keys(values: np.ndarray) -> list[np.ndarray]:
+    """Return arrays whose lexicographic order (with ``<`` and ``==``) is NumPy's sort order.
+
+    NaN sorts last; complex numbers sort by real then imaginary part, with NaN parts after:
+    ``R + Rj``, ``R + nanj``, ``nan + Rj``, ``nan + nanj``. ``-0.0`` equals ``0.0``.
+
+    Examples
+    --------
+    >>> [k.tolist() for k in order_keys(np.array([1.0, np.nan]))]
+    [[0, 1], [1.0, 0.0]]
+    """
+    values = np.asarray(values)
+    if values.dtype.kind == "f":
+        nan = np.isnan(values)
+        return [nan.view(np.int8), np.where(nan, 0, values)]
+    if values.dtype.kind == "c":
+        re_nan, im_nan = np.isnan(values.real), np.isnan(values.imag)
+        group = re_nan.astype(np.int8) * 2 + im_nan
+        return [group, np.where(re_nan, 0, values.real), np.where(im_nan, 0, values.imag)]
+    return [values]
+
+
+def key_less(keys: Sequence[np.ndarray], index: np.ndarray, split_keys: Sequence,
+             split_index: int) -> np.ndarray:
+    """Whether each (value, index) pair is below the splitter (lexicographic, index last)."""
+    below = np.zeros(np.shape(index), bool)
+    tied = np.ones(np.shape(index), bool)
+    for mine, theirs in zip(keys, split_keys):
+        below |= tied & (mine < theirs)
+        tied &= mine == theirs
+    if tied.any():
+        below |= tied & (index < split_index)
+    return below
+
+
+# -- small per-chunk passes ---------------------------------------------------------------
+class BlockMapNode(MaterializedNode):
+    """``func(block, offset)`` per chunk of a 1-D source, each giving a known number of items.
+
+    Used for the samples and the bucket counts of a sample sort: small arrays that are
+    computed before the sort's result node is built.
+    """
+
+    def __init__(self, source: Node, func: Callable[[np.ndarray, int], np.ndarray],
+                 lengths: Sequence[int], dtype: np.dtype, name: str) -> None:
+        lengths = tuple(int(n) for n in lengths)
+        super().__init__((sum(lengths),), dtype, (lengths,), [source])
+        self.func, self.name = func, name
+
+    @property
+    def label(self) -> str:
+        return self.name
+
+    def task_inputs(self, index: tuple[int, ...]) -> list[tuple[Node, Region]]:
+        source = self.inputs[0]
+        return [(source, block_region(source.chunks, index))]
+
+    def chunk_scratch_bytes(self, index: tuple[int, ...]) -> int:
+        source = self.inputs[0]
+        items = source.chunks[0][index[0]]
+        return SORT_SCRATCH_FACTOR * items * max(_INDEX.itemsize, source.dtype.itemsize)
+
+    def compute_chunk(self, index: tuple[int, ...], arrays: list[np.ndarray],
+                      ctx: EvaluationContext) -> np.ndarray:
+        start = offsets(self.inputs[0].chunks[0])[index[0]]
+        with ctx.charge(self.chunk_scratch_bytes(index)):
+            result = self.func(arrays[0], start)
+        out = ctx.allocate(region_shape(self.chunk_region(index)), self.dtype)
+        out[...] = result
+        return out
+
+
+def sample_block(stride: int, dtype: np.dtype) -> Callable[[np.ndarray, int], np.ndarray]:
+    """Return the sampler: every ``stride``-th element of the sorted block, with its index."""
+    record = np.dtype([("v", dtype), ("i", _INDEX)])
+
+    def sample(block: np.ndarray, start: int) -> np.ndarray:
+        order = np.argsort(block, kind="stable")[::stride]
+        out = np.empty(len(order), record)
+        out["v"], out["i"] = block[order], order + start
+        return out
+    return sample
+
+
+def count_block(splitters: np.ndarray) -> Callable[[np.ndarray, int], np.ndarray]:
+    """Return the counter: how many elements of a block fall in each bucket.
+
+    The block is sorted stably, so equal values sit in index order: a splitter ``(v, i)``
+    lands after the values below ``v`` and after the copies of ``v`` whose index is below
+    ``i``, both found by binary search in NumPy's own order.
+    """
+    def count(block: np.ndarray, start: int) -> np.ndarray:
+        order = np.argsort(block, kind="stable")
+        ordered = block[order]
+        low = np.searchsorted(ordered, splitters["v"], side="left")
+        high = np.searchsorted(ordered, splitters["v"], side="right")
+        below = np.empty(len(splitters), _INDEX)
+        for b, (lo, hi) in enumerate(zip(low, high)):
+            below[b] = lo + np.searchsorted(order[lo:hi] + start, splitters["i"][b])
+        return np.diff(np.concatenate([[0], below, [len(block)]]))
+    return count
+
+
+class PieceNode(MaterializedNode):
+    """The elements of each input chunk that fall in each bucket, in index order.
+
+    Chunk ``j`` is piece ``pieces[j] = (chunk, bucket, length)``; pieces are ordered by input
+    chunk, so the tasks that read one input chunk run one after the other.
+    """
+
+    def __init__(self, source: Node, splitters: np.ndarray,
+                 pieces: Sequence[tuple[int, int, int]], with_index: bool) -> None:
+        self.pieces = list(pieces)
+        self.splitters = splitters
+        self._split_keys = order_keys(splitters["v"])
+        self.with_index = with_index
+        dtype = np.dtype([("v", source.dtype), ("i", _INDEX)]) if with_index else source.dtype
+        lengths = tuple(p[2] for p in self.pieces)
+        super().__init__((sum(lengths),), dtype, (lengths,), [source])
+
+    @property
+    def label(self) -> str:
+        return "sort-pieces"
+
+    def task_inputs(self, index: tuple[int, ...]) -> list[tuple[Node, Region]]:
+        source = self.inputs[0]
+        return [(source, block_region(source.chunks, (self.pieces[index[0]][0],)))]
+
+    def chunk_scratch_bytes(self, index: tuple[int, ...]) -> int:
+        items = self.inputs[0].chunks[0][self.pieces[index[0]][0]]
+        keys = 3 * items * max(8, self.inputs[0].dtype.itemsize)
+        return keys + 3 * items  # order keys, and the masks
+
+    def _below(self, keys, index, bucket: int) -> np.ndarray | bool:
+        if bucket < 0:
+            return False
+        if bucket >= len(self.splitters):
+            return True
+        return key_less(keys, index, [k[bucket] for k in self._split_keys],
+                        self.splitters["i"][bucket])
+
+    def compute_chunk(self, index: tuple[int, ...], arrays: list[np.ndarray],
+                      ctx: EvaluationContext) -> np.ndarray:
+        block_number, bucket, length = self.pieces[index[0]]
+        block = arrays[0]
+        start = offsets(self.inputs[0].chunks[0])[block_number]
+        with ctx.charge(self.chunk_scratch_bytes(index)):
+            keys = order_keys(block)
+            positions = np.arange(start, start + len(block))
+            inside = np.logical_and(self._below(keys, positions, bucket),
+                                    np.logical_not(self._below(keys, positions, bucket - 1)))
+            out = ctx.allocate((length,), self.dtype)
+            if self.with_index:
+                out["v"] = block[inside]
+                out["i"] = positions[inside]
+            else:
+                out[...] = block[inside]
+        return out
+
+
+class BucketNode(MaterializedNode):
+    """One chunk per bucket: its pieces gathered and sorted stably (values or indices)."""
+
+    def __init__(self, pieces: PieceNode, buckets: Sequence[Sequence[int]],
+                 kind: str) -> None:
+        self.members = [tuple(b) for b in buckets]  # piece numbers of each bucket
+        self.kind = kind  # "sort" or "argsort"
+        starts = offsets(pieces.chunks[0])
+        self._starts = starts
+        lengths = tuple(sum(pieces.chunks[0][p] for p in b) for b in self.members)
+        dtype = _INDEX if kind == "argsort" else pieces.dtype
+        super().__init__((sum(lengths),), dtype, (lengths,), [pieces])
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind}-buckets"
+
+    def task_inputs(self, index: tuple[int, ...]) -> list[tuple[Node, Region]]:
+        return []
+
+    def streamed_inputs(self, index: tuple[int, ...]) -> list[tuple[Node, Region]]:
+        pieces = self.inputs[0]
+        return [(pieces, (slice(self._starts[p], self._starts[p + 1]),))
+                for p in self.members[index[0]]]
+
+    def _value_dtype(self) -> np.dtype:
+        pieces = self.inputs[0]
+        return pieces.dtype["v"] if self.kind == "argsort" else pieces.dtype
+
+    def chunk_scratch_bytes(self, index: tuple[int, ...]) -> int:
+        items = self.chunks[0][index[0]]
+        largest = max((self.inputs[0].chunks[0][p] for p in self.members[index[0]]), default=0)
+        piece = largest * self.inputs[0].dtype.itemsize
+        if self.kind == "argsort":
+            return piece + items * (self._value_dtype().itemsize + 2 * _INDEX.itemsize)
+        return piece + items * self.dtype.itemsize  # the stable sort's merge buffer
+
+    def compute_chunk(self, index: tuple[int, ...], arrays: list[np.ndarray],
+                      ctx: EvaluationContext) -> np.ndarray:
+        items = self.chunks[0][index[0]]
+        out = ctx.allocate((items,), self.dtype)
+        if self.kind == "argsort":
+            values = ctx.allocate((items,), self._value_dtype())
+            positions = ctx.allocate((items,), _INDEX)
+        filled = 0
+        for node, region in self.streamed_inputs(index):
+            with ctx.scope():
+                piece = ctx.evaluate(node, region)
+                step = slice(filled, filled + len(piece))
+                if self.kind == "argsort":
+                    values[step], positions[step] = piece["v"], piece["i"]
+                else:
+                    out[step] = piece
+                filled += len(piece)
+        with ctx.charge(items * max(self.dtype.itemsize, _INDEX.itemsize)):
+            if self.kind == "argsort":
+                np.take(positions, np.argsort(values, kind="stable"), out=out)
+            else:
+                out.sort(kind="stable")
+        return out
+
+
+def sample_sort(source: Node, kind: str, bucket_items: int,
+                run: Callable[[Node], np.ndarray]) -> BucketNode:
+    """Plan the sample sort of 1-D ``source`` into buckets of at most ``bucket_items``.
+
+    Parameters
+    ----------
+    source : Node
+        A 1-D node.
+    kind : {"sort", "argsort"}
+    bucket_items : int
+        The largest bucket the budget holds.
+    run : callable
+        Computes a small node now and returns its values (samples, then counts).
+
+    Returns
+    -------
+    BucketNode
+        The sorted values or the stable argsort, lazily.
+    """
+    lengths = source.chunks[0]
+    blocks = len(lengths)
+    stride = max(1, bucket_items // (4 * blocks))
+    per_block = [-(-n // stride) for n in lengths]
+    samples = run(BlockMapNode(source, sample_block(stride, source.dtype), per_block,
+                               np.dtype([("v", source.dtype), ("i", _INDEX)]), "sort-samples"))
+    keys = order_keys(samples["v"])
+    samples = samples[np.lexsort([samples["i"], *reversed(keys)])]
+    every = max(1, (bucket_items - blocks * stride) // stride)
+    splitters = samples[every::every]
+    buckets = len(splitters) + 1
+    counts = run(BlockMapNode(source, count_block(splitters), [buckets] * blocks,
+                              _INDEX, "sort-counts")).reshape(blocks, buckets)
+    pieces = [(block, bucket, int(counts[block, bucket]))
+              for block in range(blocks) for bucket in range(buckets)
+              if counts[block, bucket]]
+    piece_node = PieceNode(source, splitters, pieces, with_index=kind == "argsort")
+    members: list[list[int]] = [[] for _ in range(buckets)]
+    for number, (_, bucket, _) in enumerate(pieces):
+        members[bucket].append(number)
+    return BucketNode(piece_node, [m for m in members if m], kind)
