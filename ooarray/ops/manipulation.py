@@ -1,8 +1,12 @@
-"""Array manipulation: reshape and ravel.
+"""Array manipulation: shapes, axes, broadcasting, reordering, repeating, triangles, grids.
 
-A reshape is a :class:`~ooarray.plan.reshape.ReshapeNode`, a region node: nothing is copied
-unless a task's input region cannot be viewed flat. ``order='F'`` is the C-order reshape of
-the reversed axes, transposed back.
+Everything here is a region node or a composition of them, so nothing is copied beyond the
+region a task writes: a reshape is a :class:`~ooarray.plan.reshape.ReshapeNode` (``order='F'``
+is the C-order reshape of the reversed axes, transposed back); transposes, squeezes, new
+axes and flips are views (:class:`~ooarray.plan.regions.SliceNode`,
+:class:`~ooarray.plan.regions.TransposeNode`); ``roll`` joins two slices; ``tile`` is a
+broadcast merged by a reshape; ``repeat`` is a :class:`~ooarray.plan.repeat.RepeatNode` and
+``triu``/``tril`` a :class:`~ooarray.plan.triangle.TriangleNode`.
 """
 
 from __future__ import annotations
@@ -13,12 +17,23 @@ from typing import Any
 
 import numpy as np
 
-from ooarray.core.array import OOArray
-from ooarray.core.dispatch import implements
-from ooarray.ops.creation import asarray
-from ooarray.plan.reshape import ReshapeNode
+from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
-__all__ = ["reshape", "ravel", "normalize_shape"]
+from ooarray import config as _config
+from ooarray.core.array import OOArray
+from ooarray.core.chunks import target_chunk_bytes
+from ooarray.core.dispatch import implements
+from ooarray.errors import BudgetError, format_bytes
+from ooarray.ops.creation import asarray
+from ooarray.plan.regions import BroadcastNode
+from ooarray.plan.repeat import RepeatNode
+from ooarray.plan.reshape import ReshapeNode
+from ooarray.plan.triangle import TriangleNode
+
+__all__ = ["reshape", "ravel", "normalize_shape", "stand_in", "transpose", "swapaxes",
+           "moveaxis", "squeeze", "expand_dims", "broadcast_to", "broadcast_arrays",
+           "atleast_1d", "atleast_2d", "atleast_3d", "copy", "flip", "fliplr", "flipud",
+           "rot90", "roll", "repeat", "tile", "triu", "tril", "meshgrid", "indices"]
 
 _ORDERS = ("C", "F", "A", "K")
 
@@ -119,3 +134,558 @@ def ravel(a: Any, order: str = "C") -> OOArray:
     if order not in _ORDERS:
         raise ValueError(f"order must be one of 'C', 'F', 'A', 'K' (got {order!r})")
     return reshape(a, -1, order="F" if order == "F" else "C")
+
+
+# -- helpers ------------------------------------------------------------------------------
+def _budget_target() -> int:
+    return target_chunk_bytes(_config.get().memory_limit)
+
+
+def stand_in(array: OOArray) -> np.ndarray:
+    """A one-element, zero-strided ndarray of ``array``'s shape and dtype: NumPy checks the
+    arguments of shape-only functions on it and raises its own errors, at no cost."""
+    return np.broadcast_to(np.empty((), array.dtype), array.shape)
+
+
+def _index_along(ndim: int, axis: int, item: Any) -> tuple:
+    return tuple(item if a == axis else slice(None) for a in range(ndim))
+
+
+def _tuple_result(results: list[OOArray]) -> Any:
+    return results[0] if len(results) == 1 else tuple(results)
+
+
+# -- axes -----------------------------------------------------------------------------------
+@implements(np.transpose)
+def transpose(a: Any, axes: Any = None) -> OOArray:
+    """Permute the axes (reverse them by default), as ``np.transpose``; no data is copied.
+
+    Raises
+    ------
+    ValueError
+        If ``axes`` is not a permutation of the array's axes (``AxisError`` for one out of
+        range).
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> np.transpose(oa.ones((2, 3, 4)), (1, 0, 2)).shape
+    (3, 2, 4)
+    """
+    array = asarray(a)
+    return array.transpose() if axes is None else array.transpose(axes)
+
+
+@implements(np.swapaxes)
+def swapaxes(a: Any, axis1: int, axis2: int) -> OOArray:
+    """Interchange two axes, as ``np.swapaxes``; no data is copied.
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> np.swapaxes(oa.ones((2, 3, 4)), 0, 2).shape
+    (4, 3, 2)
+    """
+    array = asarray(a)
+    first = normalize_axis_index(axis1, array.ndim, "axis1")
+    second = normalize_axis_index(axis2, array.ndim, "axis2")
+    axes = list(range(array.ndim))
+    axes[first], axes[second] = axes[second], axes[first]
+    return array.transpose(axes)
+
+
+@implements(np.moveaxis)
+def moveaxis(a: Any, source: Any, destination: Any) -> OOArray:
+    """Move axes to new positions, the others keeping their order, as ``np.moveaxis``.
+
+    Raises
+    ------
+    ValueError
+        If ``source`` and ``destination`` differ in length or repeat an axis.
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> np.moveaxis(oa.ones((2, 3, 4)), 0, -1).shape
+    (3, 4, 2)
+    """
+    array = asarray(a)
+    source = normalize_axis_tuple(source, array.ndim, "source")
+    destination = normalize_axis_tuple(destination, array.ndim, "destination")
+    if len(source) != len(destination):
+        raise ValueError("`source` and `destination` arguments must have the same number of "
+                         "elements")
+    order = [n for n in range(array.ndim) if n not in source]
+    for dest, src in sorted(zip(destination, source)):
+        order.insert(dest, src)
+    return array.transpose(order)
+
+
+@implements(np.squeeze)
+def squeeze(a: Any, axis: Any = None) -> OOArray:
+    """Remove axes of length one (all of them, or those in ``axis``), as ``np.squeeze``.
+
+    Raises
+    ------
+    ValueError
+        If an axis in ``axis`` does not have length one.
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> np.squeeze(oa.ones((1, 3, 1))).shape
+    (3,)
+    """
+    array = asarray(a)
+    np.squeeze(stand_in(array), axis)  # NumPy's errors
+    if axis is None:
+        axes = tuple(i for i, n in enumerate(array.shape) if n == 1)
+    else:
+        axes = normalize_axis_tuple(axis, array.ndim)
+    if not axes:
+        return array
+    return array[tuple(0 if i in axes else slice(None) for i in range(array.ndim))]
+
+
+@implements(np.expand_dims)
+def expand_dims(a: Any, axis: Any) -> OOArray:
+    """Insert axes of length one at the positions ``axis`` of the result, as
+    ``np.expand_dims``.
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> np.expand_dims(oa.ones((2, 3)), (0, -1)).shape
+    (1, 2, 3, 1)
+    """
+    array = asarray(a)
+    ndim = np.expand_dims(stand_in(array), axis).ndim  # NumPy's errors
+    axes = normalize_axis_tuple(axis, ndim)
+    return array[tuple(None if i in axes else slice(None) for i in range(ndim))]
+
+
+# -- broadcasting and dimensions ------------------------------------------------------------
+@implements(np.broadcast_to)
+def broadcast_to(array: Any, shape: Any, subok: bool = False) -> OOArray:
+    """Broadcast to ``shape``, as ``np.broadcast_to``: a view, no memory of its own.
+
+    Raises
+    ------
+    ValueError
+        If the array does not broadcast to ``shape``.
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> np.broadcast_to(oa.arange(3), (2, 3)).compute()
+    array([[0, 1, 2],
+           [0, 1, 2]])
+    """
+    source = asarray(array)
+    shape = np.broadcast_to(stand_in(source), shape).shape  # NumPy's errors
+    if shape == source.shape:
+        return source
+    return OOArray(BroadcastNode(source.node, shape, _budget_target()))
+
+
+@implements(np.broadcast_arrays)
+def broadcast_arrays(*args: Any, subok: bool = False) -> tuple[OOArray, ...]:
+    """Broadcast arrays against each other, as ``np.broadcast_arrays``.
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> [x.shape for x in np.broadcast_arrays(oa.ones((2, 1)), [1, 2, 3])]
+    [(2, 3), (2, 3)]
+    """
+    arrays = [asarray(x) for x in args]
+    shape = np.broadcast_shapes(*[x.shape for x in arrays])
+    return tuple(broadcast_to(x, shape) for x in arrays)
+
+
+def _atleast(arys: tuple, ndim: int) -> Any:
+    results = []
+    for ary in arys:
+        array = asarray(ary)
+        if array.ndim >= ndim:
+            results.append(array)
+        elif ndim == 3 and array.ndim == 2:
+            results.append(array[:, :, None])
+        elif ndim == 3 and array.ndim == 1:
+            results.append(array[None, :, None])
+        else:
+            results.append(array[(None,) * (ndim - array.ndim) + (Ellipsis,)])
+    return _tuple_result(results)
+
+
+@implements(np.atleast_1d)
+def atleast_1d(*arys: Any) -> Any:
+    """View inputs as arrays of at least one axis, as ``np.atleast_1d``.
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> np.atleast_1d(oa.asarray(5.0)).shape
+    (1,)
+    """
+    return _atleast(arys, 1)
+
+
+@implements(np.atleast_2d)
+def atleast_2d(*arys: Any) -> Any:
+    """View inputs as arrays of at least two axes, as ``np.atleast_2d`` ((N,) -> (1, N)).
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> np.atleast_2d(oa.arange(3)).shape
+    (1, 3)
+    """
+    return _atleast(arys, 2)
+
+
+@implements(np.atleast_3d)
+def atleast_3d(*arys: Any) -> Any:
+    """View inputs as arrays of at least three axes, as ``np.atleast_3d`` ((N,) -> (1, N, 1),
+    (M, N) -> (M, N, 1)).
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> np.atleast_3d(oa.ones((2, 3))).shape
+    (2, 3, 1)
+    """
+    return _atleast(arys, 3)
+
+
+@implements(np.copy)
+def copy(a: Any, order: str = "K", subok: bool = False) -> OOArray:
+    """Return a copy, as ``np.copy``: OOArrays are never modified, so it shares the plan.
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> np.copy(oa.arange(3)).compute()
+    array([0, 1, 2])
+    """
+    return OOArray(asarray(a).node)
+
+
+# -- reordering -----------------------------------------------------------------------------
+@implements(np.flip)
+def flip(m: Any, axis: Any = None) -> OOArray:
+    """Reverse the order of elements along ``axis`` (all axes by default), as ``np.flip``.
+
+    A reversed slice: an output region reads the mirrored region of the input, as a view.
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> np.flip(oa.arange(4)).compute()
+    array([3, 2, 1, 0])
+    """
+    array = asarray(m)
+    axes = tuple(range(array.ndim)) if axis is None else normalize_axis_tuple(axis, array.ndim)
+    if not axes:
+        return array
+    return array[tuple(slice(None, None, -1) if i in axes else slice(None)
+                       for i in range(array.ndim))]
+
+
+@implements(np.fliplr)
+def fliplr(m: Any) -> OOArray:
+    """Reverse the columns (axis 1), as ``np.fliplr``.
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> np.fliplr(oa.asarray([[1, 2], [3, 4]])).compute()
+    array([[2, 1],
+           [4, 3]])
+    """
+    array = asarray(m)
+    if array.ndim < 2:
+        raise ValueError("Input must be >= 2-d.")
+    return flip(array, 1)
+
+
+@implements(np.flipud)
+def flipud(m: Any) -> OOArray:
+    """Reverse the rows (axis 0), as ``np.flipud``.
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> np.flipud(oa.arange(3)).compute()
+    array([2, 1, 0])
+    """
+    array = asarray(m)
+    if array.ndim < 1:
+        raise ValueError("Input must be >= 1-d.")
+    return flip(array, 0)
+
+
+@implements(np.rot90)
+def rot90(m: Any, k: int = 1, axes: Any = (0, 1)) -> OOArray:
+    """Rotate by 90 degrees ``k`` times in the plane of ``axes``, as ``np.rot90``.
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> np.rot90(oa.asarray([[1, 2], [3, 4]])).compute()
+    array([[2, 4],
+           [1, 3]])
+    """
+    array = asarray(m)
+    axes = tuple(axes)
+    if len(axes) != 2:
+        raise ValueError("len(axes) must be 2.")
+    if axes[0] == axes[1] or abs(axes[0] - axes[1]) == array.ndim:
+        raise ValueError("Axes must be different.")
+    if not (-array.ndim <= axes[0] < array.ndim and -array.ndim <= axes[1] < array.ndim):
+        raise ValueError(f"Axes={axes} out of range for array of ndim={array.ndim}.")
+    k = operator.index(k) % 4
+    if k == 0:
+        return array
+    if k == 2:
+        return flip(flip(array, axes[0]), axes[1])
+    order = list(range(array.ndim))
+    order[axes[0]], order[axes[1]] = order[axes[1]], order[axes[0]]
+    if k == 1:
+        return transpose(flip(array, axes[1]), order)
+    return flip(transpose(array, order), axes[1])
+
+
+@implements(np.roll)
+def roll(a: Any, shift: Any, axis: Any = None) -> OOArray:
+    """Roll elements along axes (the flattened array by default), as ``np.roll``.
+
+    A roll is the concatenation of two slices of the input: nothing is copied beyond the
+    chunk a task writes.
+
+    Raises
+    ------
+    ValueError
+        If ``shift`` and ``axis`` do not broadcast together.
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> np.roll(oa.arange(5), 2).compute()
+    array([3, 4, 0, 1, 2])
+    """
+    array = asarray(a)
+    if axis is None:
+        return reshape(roll(ravel(array), shift, 0), array.shape)
+    axes = normalize_axis_tuple(axis, array.ndim, allow_duplicate=True)
+    pairs = np.broadcast(shift, axes)
+    if pairs.ndim > 1:
+        raise ValueError("'shift' and 'axis' should be scalars or 1D sequences")
+    shifts = dict.fromkeys(range(array.ndim), 0)
+    for sh, ax in pairs:
+        shifts[int(ax)] += operator.index(sh)
+    from ooarray.ops.joining import concatenate
+
+    result = array
+    for ax, sh in shifts.items():
+        n = array.shape[ax]
+        if not n or not sh % n:
+            continue
+        cut = n - sh % n
+        result = concatenate([result[_index_along(array.ndim, ax, slice(cut, None))],
+                              result[_index_along(array.ndim, ax, slice(None, cut))]], axis=ax)
+    return result
+
+
+# -- repeating ------------------------------------------------------------------------------
+@implements(np.repeat)
+def repeat(a: Any, repeats: Any, axis: Any = None) -> OOArray:
+    """Repeat each element ``repeats`` times along ``axis`` (of the flattened array by
+    default), as ``np.repeat``.
+
+    A scalar count needs no memory; per-element counts are summed first (the "count" pass:
+    one int64 per element along ``axis`` held in memory), then each output region gathers
+    the input range it comes from.
+
+    Raises
+    ------
+    ValueError
+        For negative counts or counts that do not broadcast to the axis length.
+    TypeError
+        For counts that do not cast safely to integers.
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> np.repeat(oa.asarray([1, 2, 3]), [0, 1, 2]).compute()
+    array([2, 3, 3])
+    """
+    array = asarray(a)
+    if axis is None:
+        array, axis = ravel(array), 0
+    axis = normalize_axis_index(operator.index(axis), array.ndim)
+    n = array.shape[axis]
+    if isinstance(repeats, OOArray):
+        _check_count_bytes(repeats.size)
+        repeats = repeats.compute()
+    counts = np.asarray(repeats).astype(np.intp, casting="safe")
+    if counts.ndim > 1 or (counts.ndim == 1 and counts.size not in (1, n)):
+        raise ValueError(f"operands could not be broadcast together with shape ({n},) "
+                         f"{counts.shape}")
+    if (counts < 0).any():
+        raise ValueError("repeats may not contain negative values.")
+    if counts.ndim == 0 or counts.size == 1:
+        count = int(counts.reshape(-1)[0])
+        if count == 1:
+            return array
+        return OOArray(RepeatNode(array.node, axis, count, _budget_target()))
+    _check_count_bytes(n)
+    return OOArray(RepeatNode(array.node, axis, counts.astype(np.int64), _budget_target()))
+
+
+def _check_count_bytes(n: int) -> None:
+    limit = _config.get().memory_limit
+    if 8 * n > limit // 4:
+        raise BudgetError(
+            f"np.repeat with per-element counts holds one int64 per element along the axis "
+            f"({format_bytes(8 * n)}), over a quarter of memory_limit={format_bytes(limit)}; "
+            f"raise memory_limit or repeat by a scalar count", needed=8 * n, limit=limit)
+
+
+@implements(np.tile)
+def tile(A: Any, reps: Any) -> OOArray:
+    """Repeat the whole array ``reps`` times along each axis, as ``np.tile``.
+
+    Each tiled axis is the input broadcast along a new axis in front of it, merged with it
+    by a reshape: a region reads the input range it covers, however many repetitions.
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> np.tile(oa.asarray([1, 2]), (2, 2)).compute()
+    array([[1, 2, 1, 2],
+           [1, 2, 1, 2]])
+    """
+    array = asarray(A)
+    try:
+        tup = tuple(operator.index(r) for r in reps)
+    except TypeError:
+        tup = (operator.index(reps),)
+    if any(r < 0 for r in tup):
+        raise ValueError("negative dimensions are not allowed")
+    ndim = max(len(tup), array.ndim)
+    tup = (1,) * (ndim - len(tup)) + tup
+    if array.ndim < ndim:
+        array = array[(None,) * (ndim - array.ndim) + (Ellipsis,)]
+    for axis, count in enumerate(tup):
+        if count == 1:
+            continue
+        shape = array.shape
+        spread = broadcast_to(array[(slice(None),) * axis + (None, Ellipsis)],
+                              shape[:axis] + (count,) + shape[axis:])
+        array = reshape(spread, shape[:axis] + (count * shape[axis],) + shape[axis + 1:])
+    return array
+
+
+# -- triangles and grids --------------------------------------------------------------------
+def _triangle(m: Any, k: Any, upper: bool) -> OOArray:
+    array = asarray(m)
+    if array.ndim == 0:
+        raise TypeError("tri() missing 1 required positional argument: 'N'")
+    if array.ndim == 1:
+        array = broadcast_to(array, (array.shape[0],) * 2)
+    return OOArray(TriangleNode(array.node, operator.index(k), upper))
+
+
+@implements(np.triu)
+def triu(m: Any, k: int = 0) -> OOArray:
+    """Upper triangle of the last two axes (elements below diagonal ``k`` zeroed), as
+    ``np.triu``; a 1-D input is first broadcast to a square matrix.
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> np.triu(oa.ones((3, 3), dtype=int)).compute()
+    array([[1, 1, 1],
+           [0, 1, 1],
+           [0, 0, 1]])
+    """
+    return _triangle(m, k, True)
+
+
+@implements(np.tril)
+def tril(m: Any, k: int = 0) -> OOArray:
+    """Lower triangle of the last two axes (elements above diagonal ``k`` zeroed), as
+    ``np.tril``.
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> np.tril(oa.ones((2, 3), dtype=int), 1).compute()
+    array([[1, 1, 0],
+           [1, 1, 1]])
+    """
+    return _triangle(m, k, False)
+
+
+@implements(np.meshgrid)
+def meshgrid(*xi: Any, copy: bool = True, sparse: bool = False,
+             indexing: str = "xy") -> tuple[OOArray, ...]:
+    """Coordinate arrays from coordinate vectors, as ``np.meshgrid``: broadcasts, no copies.
+
+    Raises
+    ------
+    ValueError
+        If ``indexing`` is not 'xy' or 'ij'.
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> [g.shape for g in np.meshgrid(oa.arange(3), oa.arange(2))]
+    [(2, 3), (2, 3)]
+    """
+    if indexing not in ("xy", "ij"):
+        raise ValueError("Valid values for `indexing` are 'xy' and 'ij'.")
+    ndim = len(xi)
+    base = (1,) * ndim
+    grids = []
+    for i, x in enumerate(xi):
+        shape = list(base)
+        shape[i] = -1
+        if indexing == "xy" and ndim > 1 and i < 2:
+            shape[i], shape[1 - i] = 1, -1
+        grids.append(reshape(asarray(x), tuple(shape)))
+    if not sparse:
+        return tuple(broadcast_arrays(*grids))
+    return tuple(grids)
+
+
+@implements(np.indices)
+def indices(dimensions: Any, dtype: Any = int, sparse: bool = False) -> Any:
+    """The index grid of an array of shape ``dimensions``, as ``np.indices``.
+
+    NumPy does not dispatch ``np.indices`` (it takes no array), so call it as
+    ``ooarray.ops.manipulation.indices``.
+
+    Examples
+    --------
+    >>> from ooarray.ops.manipulation import indices
+    >>> indices((2, 3)).compute()[1]
+    array([[0, 1, 2],
+           [0, 1, 2]])
+    """
+    from ooarray.ops.creation import arange
+    from ooarray.ops.joining import stack
+
+    dimensions = tuple(operator.index(n) for n in dimensions)
+    dtype = np.dtype(dtype)
+    ndim = len(dimensions)
+    grids = []
+    for i, n in enumerate(dimensions):
+        shape = (1,) * i + (n,) + (1,) * (ndim - i - 1)
+        grids.append(reshape(arange(n, dtype=dtype), shape))
+    if sparse:
+        return tuple(grids)
+    if not ndim:
+        return asarray(np.empty((0,), dtype=dtype))
+    return stack([broadcast_to(g, dimensions) for g in grids])
