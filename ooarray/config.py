@@ -75,6 +75,11 @@ def parse_bytes(value: int | float | str) -> int:
     return int(nbytes)
 
 
+def _env_chunk_bytes() -> int | None:
+    value = os.environ.get("OOARRAY_CHUNK_BYTES")
+    return parse_bytes(value) if value else None
+
+
 def _default_memory_limit() -> int:
     return int(psutil.virtual_memory().available * DEFAULT_MEMORY_FRACTION)
 
@@ -97,6 +102,10 @@ class Config:
         Where intermediates that must leave memory are written; removed after each computation.
     progress : bool
         Show a progress bar (tqdm) for computations with many tasks.
+    chunk_bytes : int or None
+        Size that ``ooarray.array_api`` creation functions aim for with automatic chunks;
+        ``None`` derives it from ``memory_limit``. Tiny values (tests) make many chunks.
+        Defaults to the environment variable ``OOARRAY_CHUNK_BYTES`` when it is set.
     """
 
     memory_limit: int = dataclasses.field(default_factory=_default_memory_limit)
@@ -105,6 +114,7 @@ class Config:
     num_threads: int = dataclasses.field(default_factory=lambda: os.cpu_count() or 1)
     spill_dir: str = dataclasses.field(default_factory=tempfile.gettempdir)
     progress: bool = False
+    chunk_bytes: int | None = dataclasses.field(default_factory=_env_chunk_bytes)
 
     def validated(self, **changes: Any) -> "Config":
         """Return a copy with ``changes`` applied, after checking each value."""
@@ -128,6 +138,8 @@ class Config:
             changes["spill_dir"] = os.fspath(changes["spill_dir"])
         if "progress" in changes:
             changes["progress"] = bool(changes["progress"])
+        if changes.get("chunk_bytes") is not None:
+            changes["chunk_bytes"] = parse_bytes(changes["chunk_bytes"])
         return dataclasses.replace(self, **changes)
 
 
@@ -151,7 +163,7 @@ class set:  # noqa: A001 - mirrors dask.config.set
     ----------
     **settings
         Any of ``memory_limit``, ``policy``, ``executor``, ``num_threads``, ``spill_dir``,
-        ``progress`` (see :class:`Config`).
+        ``progress``, ``chunk_bytes`` (see :class:`Config`).
 
     Raises
     ------
