@@ -269,7 +269,7 @@ def block(arrays: Any) -> OOArray:
     Examples
     --------
     >>> import numpy as np, ooarray as oa
-    >>> np.block([[oa.ones((1, 2), int), [[0]]], [np.zeros((1, 3), int)]]).compute()
+    >>> np.block([[oa.ones((1, 2), int), np.zeros((1, 1), int)], [np.zeros((1, 3), int)]]).compute()
     array([[1, 1, 0],
            [0, 0, 0]])
     """

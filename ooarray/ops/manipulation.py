@@ -528,7 +528,9 @@ def repeat(a: Any, repeats: Any, axis: Any = None) -> OOArray:
     if isinstance(repeats, OOArray):
         _check_count_bytes(repeats.size)
         repeats = repeats.compute()
-    counts = np.asarray(repeats).astype(np.intp, casting="safe")
+    # NumPy casts an array of counts safely, but truncates Python numbers and lists.
+    counts = repeats.astype(np.intp, casting="safe") if isinstance(repeats, np.ndarray) \
+        else np.array(repeats, dtype=np.intp)
     if counts.ndim > 1 or (counts.ndim == 1 and counts.size not in (1, n)):
         raise ValueError(f"operands could not be broadcast together with shape ({n},) "
                          f"{counts.shape}")
