@@ -341,15 +341,12 @@ class OOArray(NDArrayOperatorsMixin):
 
     # -- structural operations ------------------------------------------------------------
     def __getitem__(self, index: Any) -> "OOArray":
+        """``a[index]`` as NumPy: basic indexing is a lazy view; integer and boolean arrays
+        (lists, ndarrays, OOArrays) go to :func:`ooarray.ops.indexing.getitem`."""
         if isinstance(index, OOArray) or not is_basic_index(index):
-            items = index if isinstance(index, tuple) else (index,)
-            if not all(is_valid_index_item(item) for item in items):
-                raise IndexError("only integers, slices (`:`), ellipsis (`...`), numpy.newaxis "
-                                 "(`None`) and integer or boolean arrays are valid indices")
-            raise TypeError(
-                f"ooarray supports basic indexing (slices, integers, ..., None) so far; "
-                f"got an index of type {type(index).__name__}"
-            )
+            from ooarray.ops.indexing import getitem
+
+            return getitem(self, index)
         normalized = normalize_basic_index(index, self.shape)
         if all(isinstance(e, tuple) and e[1] == 1 and e[0] == 0 and e[2] == n
                for e, n in zip(normalized, self.shape)) and len(normalized) == self.ndim:

@@ -7,7 +7,12 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["normalize_basic_index", "is_basic_index", "is_valid_index_item"]
+__all__ = ["normalize_basic_index", "is_basic_index", "is_valid_index_item",
+           "INVALID_INDEX_MESSAGE"]
+
+#: NumPy's message for an index item of no valid kind (a float, a string, ...).
+INVALID_INDEX_MESSAGE = ("only integers, slices (`:`), ellipsis (`...`), numpy.newaxis "
+                         "(`None`) and integer or boolean arrays are valid indices")
 
 
 def is_basic_index(index: Any) -> bool:
