@@ -346,3 +346,61 @@ def test_linear_algebra(rng):
     assert math.isclose(float(xp.linalg.det(xp.asarray(spd))), np.linalg.det(spd))
     with pytest.raises(TypeError, match="floating-point"):
         xp.linalg.inv(xp.asarray([[1, 0], [0, 1]]))
+
+
+# -- fft -------------------------------------------------------------------------------
+@pytest.mark.parametrize("norm", ["backward", "ortho", "forward"])
+def test_fft_one_axis_against_numpy(norm, rng):
+    a = rng.standard_normal((5, 6))
+    z = a + 1j * rng.standard_normal((5, 6))
+    xa, xz = xp.asarray(a), xp.asarray(z)
+    for n in (None, 4, 9):
+        assert_like_numpy(xp.fft.fft(xz, n=n, axis=0, norm=norm),
+                          np.fft.fft(z, n=n, axis=0, norm=norm))
+        assert_like_numpy(xp.fft.ifft(xz, n=n, norm=norm), np.fft.ifft(z, n=n, norm=norm))
+        assert_like_numpy(xp.fft.rfft(xa, n=n, axis=0, norm=norm),
+                          np.fft.rfft(a, n=n, axis=0, norm=norm))
+        assert_like_numpy(xp.fft.irfft(xz, n=n, norm=norm), np.fft.irfft(z, n=n, norm=norm))
+        assert_like_numpy(xp.fft.hfft(xz, n=n, axis=0, norm=norm),
+                          np.fft.hfft(z, n=n, axis=0, norm=norm))
+        assert_like_numpy(xp.fft.ihfft(xa, n=n, norm=norm), np.fft.ihfft(a, n=n, norm=norm))
+    assert_like_numpy(xp.fft.fft(xp.asarray(a.astype(np.float32))),
+                      np.fft.fft(a.astype(np.float32)))
+
+
+def test_fft_n_dimensional_and_helpers(rng):
+    a = rng.standard_normal((4, 3, 6))
+    z = np.fft.fftn(a)
+    xa, xz = xp.asarray(a), xp.asarray(z)
+    assert_like_numpy(xp.fft.fftn(xa), np.fft.fftn(a))
+    assert_like_numpy(xp.fft.ifftn(xz, axes=(0, 2)), np.fft.ifftn(z, axes=(0, 2)))
+    assert_like_numpy(xp.fft.rfftn(xa, s=(5, 4), axes=(1, 2)),
+                      np.fft.rfftn(a, s=(5, 4), axes=(1, 2)))
+    half = np.fft.rfftn(a)
+    assert_like_numpy(xp.fft.irfftn(xp.asarray(half), s=(4, 3, 6), axes=(0, 1, 2)),
+                      np.fft.irfftn(half, s=(4, 3, 6), axes=(0, 1, 2)))
+    assert_like_numpy(xp.fft.fftfreq(7, d=0.3), np.fft.fftfreq(7, d=0.3))
+    assert_like_numpy(xp.fft.rfftfreq(8), np.fft.rfftfreq(8))
+    assert xp.fft.rfftfreq(8, dtype=xp.float32).dtype == xp.float32
+    assert_like_numpy(xp.fft.fftshift(xa), np.fft.fftshift(a))
+    assert_like_numpy(xp.fft.ifftshift(xa, axes=(1,)), np.fft.ifftshift(a, axes=(1,)))
+    with pytest.raises(ValueError, match="FFT data points"):
+        xp.fft.fft(xa, n=0)
+    with pytest.raises(ValueError, match="norm"):
+        xp.fft.fft(xa, norm="half")
+    with pytest.raises(TypeError, match="floating-point"):
+        xp.fft.fft(xp.asarray([1, 2]))
+
+
+def test_fft_streams_strips_within_a_small_budget(rng):
+    """A transform along axis 0 of an array 8x a tiny budget reads strips, not the array."""
+    a = rng.standard_normal((64, 256))
+    with oa.config.set(memory_limit=64 * 256 * 16, chunk_bytes=None):
+        x = oa.asarray(a, chunks=(64, 8))  # each chunk is one strip of 8 columns
+        result = xp.fft.fft(x, axis=0)
+        assert result.nbytes > oa.config.get().memory_limit // 2
+        with oa.collect_stats() as stats:
+            total = xp.sum(xp.abs(result))
+            assert math.isclose(float(total), float(np.abs(np.fft.fft(a, axis=0)).sum()),
+                                rel_tol=1e-12)
+        assert stats.peak_bytes <= oa.config.get().memory_limit

@@ -12,7 +12,7 @@ registrations (``np.func`` on OOArrays) or onto plan nodes directly, adapting si
 Data types are ``numpy.dtype`` instances. See ``docs/array_api.md``.
 """
 
-from ooarray.array_api import linalg
+from ooarray.array_api import fft, linalg
 from ooarray.array_api._constants import *  # noqa: F401,F403
 from ooarray.array_api._constants import __all__ as _constants
 from ooarray.array_api._creation_functions import *  # noqa: F401,F403
@@ -60,7 +60,7 @@ __array_api_version__ = "2024.12"
 SUPPORTED_VERSIONS = ("2023.12", "2024.12")
 
 __all__ = [
-    "__array_api_version__", "__array_namespace_info__", "linalg",
+    "__array_api_version__", "__array_namespace_info__", "fft", "linalg",
     "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
     "float32", "float64", "complex64", "complex128",
     *_constants, *_creation, *_data_type, *_elementwise, *_indexing, *_linear_algebra,

@@ -123,8 +123,6 @@ def clip(x: OOArray, /, min: Any = None, max: Any = None) -> OOArray:  # noqa: A
         return x
     result = np.clip(x, as_operand(min, "min") if min is not None else None,
                      as_operand(max, "max") if max is not None else None)
-    if result.shape != x.shape:
-        raise ValueError(f"clip bounds must broadcast to x's shape {x.shape}")
     return result if result.dtype == x.dtype else result.astype(x.dtype)
 
 
