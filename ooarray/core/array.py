@@ -354,8 +354,11 @@ class OOArray(NDArrayOperatorsMixin):
         return OOArray(SliceNode(self._node, normalized))
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        raise TypeError("item assignment on an OOArray is not supported yet; build the new "
-                        "array with np.where(mask, value, a) instead")
+        """``a[index] = value``, lazily: ``a`` is rebound to the new values and arrays built
+        from it before keep the old ones (see :func:`ooarray.ops.assignment.setitem`)."""
+        from ooarray.ops.assignment import setitem
+
+        setitem(self, index, value)
 
     def transpose(self, *axes: Any) -> "OOArray":
         """Return the array with axes permuted (reversed by default), without copying."""

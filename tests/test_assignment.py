@@ -1,0 +1,529 @@
+"""Assignment: ``a[idx] = value``, ufunc ``out=``, copyto, putmask, place, against NumPy.
+
+Each test builds the same array in NumPy and in ooarray, assigns in both, and compares with
+``assert_like_numpy``; error cases assert NumPy's exception type (and, where we write the
+message ourselves, its text). Assignment is copy-on-write: arrays built from the old array
+keep the old values.
+"""
+
+import json
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import numpy as np
+import pytest
+import zarr
+from helpers import CASES, DTYPES, assert_like_numpy, chunked_arrays, numpy_result, quiet, \
+    sample
+from hypothesis import given
+from hypothesis import strategies as st
+
+import ooarray as oa
+from ooarray.core.chunks import block_region, iter_blocks
+from ooarray.plan.lower import Plan
+from ooarray.plan.scatter import ScatterNode, slice_overlap
+
+
+def _both(x, chunks):
+    return x.copy(), oa.asarray(x, chunks=chunks)
+
+
+def _assign_both(x, chunks, index, value, oo_value=None, oo_index=None):
+    """Assign in NumPy and in ooarray; return (ndarray, OOArray) or raise NumPy's error type."""
+    expected, error = numpy_result(_numpy_setitem, x.copy(), index, value)
+    a = oa.asarray(x, chunks=chunks)
+    if error is not None:
+        with pytest.raises(type(error)), quiet():
+            a[index if oo_index is None else oo_index] = value if oo_value is None else oo_value
+        return None, None
+    with quiet():
+        a[index if oo_index is None else oo_index] = value if oo_value is None else oo_value
+    return expected, a
+
+
+def _numpy_setitem(x, index, value):
+    x[index] = value
+    return x
+
+
+def _basic_indices(shape):
+    """A few basic indices for ``shape``: steps, negative steps, ints, ..., None."""
+    if not shape:
+        return [(), ..., (None,)]
+    out = [..., slice(None, None, -1), (slice(1, None, 2),), (None, slice(-2, None))]
+    out.append(0 if shape[0] else slice(0, 0))
+    if len(shape) > 1:
+        out.append((..., slice(None, None, -2)))
+        out.append((slice(None, 1), None, -1) if shape[-1] else (slice(None, 1), None))
+    return out
+
+
+# -- basic indices ------------------------------------------------------------------------------
+@pytest.mark.usefixtures("sync_executor")
+def test_basic_index_assignment_matches_numpy(case, dtype, rng):
+    shape, chunks = case
+    x = sample(shape, dtype, rng)
+    for index in _basic_indices(shape):
+        target = x[index].shape
+        for value in (sample((), dtype, rng), sample(target, dtype, rng),
+                      sample(target[-1:], dtype, rng)):
+            expected, a = _assign_both(x, chunks, index, value)
+            if a is not None:
+                assert_like_numpy(a, expected)
+
+
+@given(chunked_arrays(min_dims=1, max_dims=3, min_side=1), st.data())
+def test_basic_index_with_an_ooarray_value_of_another_dtype(drawn, data):
+    x, chunks = drawn
+    index = tuple(slice(data.draw(st.integers(-n, n)), data.draw(st.integers(-n, n)),
+                        data.draw(st.sampled_from([1, 2, -1, -3]))) for n in x.shape)
+    target = x[index].shape
+    values = np.arange(int(np.prod(target)), dtype=np.int16).reshape(target)
+    expected, a = _assign_both(x, chunks, index, values,
+                               oo_value=oa.asarray(values, chunks=2) if values.ndim else None)
+    assert_like_numpy(a, expected)
+
+
+def test_assignment_is_copy_on_write():
+    x = np.arange(12.0).reshape(3, 4)
+    a = oa.asarray(x, chunks=2)
+    tail, plus, strided, flipped = a[1:], a + 1, a[::2], a.T
+    a[1:, 1] = -5
+    a[[0, 2], [3, 0]] = 99
+    a[a > 6] = 0
+    y = x.copy()
+    y[1:, 1] = -5
+    y[[0, 2], [3, 0]] = 99
+    y[y > 6] = 0
+    assert_like_numpy(a, y)
+    assert_like_numpy(tail, x[1:])
+    assert_like_numpy(plus, x + 1)
+    assert_like_numpy(strided, x[::2])
+    assert_like_numpy(flipped, x.T)
+
+
+@pytest.mark.parametrize("statement", [
+    "a[1:] = a[:-1]", "a[:-1] = a[1:]", "a[::-1] = a", "a[..., 1:] = a[..., :-1] * 2",
+    "a[[0, 2]] = a[2:4]", "a[[4, 0, 1], 1:] = a[:3, :2] + a[0, 0]", "a[a > 4] = -a[0, 0]",
+    "a[a > 4] = a.T[0, :1]"])
+def test_self_referencing_values_give_numpys_result(statement):
+    x = np.arange(15).reshape(5, 3)
+    expected = {"a": x.copy()}
+    exec(statement, {}, expected)
+    a = oa.asarray(x, chunks=(2, 2))
+    exec(statement, {}, {"a": a})
+    assert_like_numpy(a, expected["a"])
+
+
+# -- value casting and broadcasting errors -------------------------------------------------------
+@pytest.mark.parametrize("dtype, index, value", [
+    (np.int8, 0, 300), (np.int64, 0, np.nan), (np.float64, slice(None), "x"),
+    (np.int64, slice(0, 2), np.ones(3)), (np.int64, slice(0, 2), np.ones((2, 2))),
+    (np.uint8, [0, 1], -1), (np.int64, [0, 1], np.ones(3)), (np.int64, [5], 1),
+    (np.int64, [1.0], 1), (np.int64, ([0], [0]), 1), (np.int64, [0, -4], 1),
+    (np.float64, (0, 0), 1),
+])
+def test_value_and_index_errors_are_numpys(dtype, index, value):
+    x = np.zeros(3, dtype)
+    expected, error = numpy_result(_numpy_setitem, x.copy(), index, value)
+    assert error is not None
+    a = oa.asarray(np.zeros(3, dtype))
+    with pytest.raises(type(error)) as caught:
+        a[index] = value
+    assert str(caught.value) == str(error)
+
+
+def test_complex_value_into_real_array_warns_as_numpy():
+    a = oa.asarray(np.zeros(3))
+    with pytest.warns(np.exceptions.ComplexWarning):
+        a[:] = oa.asarray(np.array([1 + 1j, 2, 3]))
+    assert_like_numpy(a, np.array([1.0, 2, 3]))
+
+
+# -- integer-array indices ----------------------------------------------------------------------
+@pytest.mark.usefixtures("sync_executor")
+@pytest.mark.parametrize("index_kind", ["list", "ndarray", "ooarray"])
+def test_integer_array_index_with_duplicates_last_wins(index_kind):
+    x = np.arange(10)
+    index = [3, -1, 3, 0, 9, 3]
+    values = np.array([10, 20, 30, 40, 50, 60])
+    expected = x.copy()
+    expected[index] = values
+    a = oa.asarray(x, chunks=3)
+    a[{"list": index, "ndarray": np.array(index),
+       "ooarray": oa.asarray(np.array(index), chunks=4)}[index_kind]] = values
+    assert_like_numpy(a, expected)
+
+
+@pytest.mark.usefixtures("sync_executor")
+@pytest.mark.parametrize("index", [
+    lambda: ([1, 0, 3], slice(None)),
+    lambda: (slice(None), [4, 0, 0]),
+    lambda: (slice(1, None, 2), [[1, 2], [0, 0]]),
+    lambda: ([1, 2], [3, 3]),
+    lambda: (np.array([[0], [3]]), np.array([1, 2, 5])),
+    lambda: ([2, 0], slice(None, None, -2)),
+    lambda: (1, [0, 5, 5]),
+    lambda: ([3, 1], None, slice(1, 3)),
+    lambda: (..., [5, 1]),
+    lambda: (np.array([True, False, True, True]), slice(2, 5)),
+])
+def test_integer_arrays_mixed_with_slices(index, rng):
+    x = np.arange(24).reshape(4, 6)
+    index = index()
+    target = x[index].shape
+    for value in (7, sample(target, np.int64, rng), sample(target[-1:], np.int64, rng),
+                  sample(target[:1] + (1,) * (len(target) - 1), np.int64, rng)):
+        expected, a = _assign_both(x, (3, 4), index, value)
+        assert_like_numpy(a, expected)
+
+
+def test_non_adjacent_index_arrays_put_the_index_axes_first(rng):
+    x = np.zeros((3, 4, 5), np.float32)
+    index = ([0, 2], slice(None), [4, 1])
+    value = sample(x[index].shape, np.float32, rng)
+    assert x[index].shape == (2, 4)
+    expected, a = _assign_both(x, (2, 3, 2), index, value)
+    assert_like_numpy(a, expected)
+    expected, a = _assign_both(x, (2, 3, 2), index, value[:, :1],
+                               oo_value=oa.asarray(value[:, :1]))
+    assert_like_numpy(a, expected)
+
+
+@given(chunked_arrays(min_dims=1, max_dims=3, min_side=1, dtypes=[np.dtype(np.int64),
+                                                                   np.dtype(np.float64)]),
+       st.data())
+def test_integer_array_assignment_hypothesis(drawn, data):
+    x, chunks = drawn
+    axis = data.draw(st.integers(0, x.ndim - 1))
+    n = x.shape[axis]
+    index = np.array(data.draw(st.lists(st.integers(-n, n - 1), max_size=12)), np.intp)
+    full = tuple(index if i == axis else slice(None) for i in range(x.ndim))
+    shape = x[full].shape
+    values = np.arange(int(np.prod(shape)), dtype=x.dtype).reshape(shape) + 100
+    oo_index = oa.asarray(index, chunks=data.draw(st.integers(1, 5))) if index.size else index
+    oo_full = tuple(oo_index if i == axis else slice(None) for i in range(x.ndim))
+    expected, a = _assign_both(x, chunks, full, values, oo_index=oo_full)
+    assert_like_numpy(a, expected)
+
+
+def test_each_scatter_task_reads_only_the_entries_of_its_chunk():
+    rng = np.random.default_rng(3)
+    x = np.zeros((40, 6))
+    rows = rng.integers(0, 40, 30000)
+    with oa.config.set(memory_limit="1MB"):  # many blocks of index entries
+        a = oa.asarray(x, chunks=(7, 4))
+        a[oa.asarray(rows, chunks=5000), 1:] = oa.asarray(np.arange(30000.0)[:, None])
+        plan = Plan(a.node, a.chunks)
+        expected = x.copy()
+        expected[rows, 1:] = np.arange(30000.0)[:, None]
+        assert_like_numpy(a, expected)
+    node = a.node
+    assert isinstance(node, ScatterNode)
+    assert len(node.inputs[1].chunks[0]) > 2
+    tasks = [t for t in plan.tasks if t.node is node]
+    assert len(tasks) == len(list(iter_blocks(node.chunks)))
+    for index in iter_blocks(node.chunks):
+        region = block_region(node.chunks, index)
+        streamed = node.streamed_inputs(index)
+        landing = int(((rows >= region[0].start) & (rows < region[0].stop)).sum())
+        assert sum(r[0].stop - r[0].start for _, r in streamed) == landing
+
+
+@pytest.mark.parametrize("index", [[40], [-41], [0, 3, 55]])
+def test_out_of_bounds_ooarray_index_raises_index_error(index):
+    a = oa.asarray(np.zeros(40), chunks=7)
+    with pytest.raises(IndexError, match="out of bounds for axis 0 with size 40"):
+        a[oa.asarray(np.array(index))] = 1
+    with pytest.raises(IndexError):
+        a[oa.asarray(np.array([1.5]))] = 1
+
+
+# -- boolean masks ------------------------------------------------------------------------------
+@pytest.mark.usefixtures("sync_executor")
+def test_mask_with_a_scalar_is_elementwise(case, dtype, rng):
+    shape, chunks = case
+    x = sample(shape, dtype, rng)
+    value = sample((), dtype, rng)
+    expected = x.copy()
+    with quiet():
+        expected[expected > expected.flat[0] if x.size else expected != expected] = value
+        a = oa.asarray(x, chunks=chunks)
+        a[a > x.flat[0] if x.size else a != a] = value
+    assert_like_numpy(a, expected)
+
+
+@pytest.mark.usefixtures("sync_executor")
+def test_mask_with_values_in_mask_order(case, rng):
+    shape, chunks = case
+    x = sample(shape, np.float64, rng, special=False)
+    mask = x > 0
+    values = np.arange(int(mask.sum()), dtype=np.float64) - 100
+    expected = x.copy()
+    expected[mask] = values
+    for oo_mask in (mask, oa.asarray(mask, chunks=chunks)):
+        a = oa.asarray(x, chunks=chunks)
+        a[oo_mask] = oa.asarray(values, chunks=3) if values.size else values
+        assert_like_numpy(a, expected)
+
+
+@pytest.mark.usefixtures("sync_executor")
+@pytest.mark.parametrize("value", [5, [5], [[5, 6, 7]], [5, 6, 7], "rows", "rows-list"])
+def test_mask_over_leading_axes(value, rng):
+    x = np.arange(24).reshape(4, 2, 3)
+    mask = np.array([[True, False], [True, True], [False, False], [False, True]])
+    if isinstance(value, str):
+        rows = np.arange(12).reshape(4, 3) * -1
+        value = rows.tolist() if value == "rows-list" else rows
+    expected = x.copy()
+    expected[mask] = value
+    a = oa.asarray(x, chunks=(3, 1, 2))
+    a[oa.asarray(mask, chunks=(2, 1))] = value
+    assert_like_numpy(a, expected)
+
+
+@pytest.mark.parametrize("mask", [True, False, np.True_])
+def test_boolean_scalar_index(mask):
+    for value in (3, [4, 5, 6], [[7, 8, 9]]):
+        expected, a = _assign_both(np.zeros(3, int), 2, mask, value)
+        if a is not None:
+            assert_like_numpy(a, expected)
+
+
+@pytest.mark.parametrize("mask, value", [
+    ([True, False, True, True], [1, 2]), ([True, False, True], [1, 2]),
+    ([True, False, True, True], [[1, 2, 3]]), ([True, False, True, False], np.ones((1, 2))),
+    ([False] * 4, [1, 2]),
+])
+def test_mask_errors_are_numpys(mask, value):
+    x = np.zeros(4)
+    mask = np.array(mask)
+    expected, error = numpy_result(_numpy_setitem, x.copy(), mask, value)
+    assert error is not None
+    for oo_mask in (mask, oa.asarray(mask)):
+        a = oa.asarray(x)
+        with pytest.raises(type(error)) as caught:
+            a[oo_mask] = value
+        assert str(caught.value) == str(error)
+
+
+def test_mask_over_leading_axes_with_wrong_rows_raises_numpys_error():
+    x = np.zeros((3, 2))
+    mask = np.array([True, False, True])
+    _, error = numpy_result(_numpy_setitem, x.copy(), mask, np.ones((3, 2)))
+    a = oa.asarray(x)
+    with pytest.raises(ValueError) as caught:
+        a[oa.asarray(mask)] = np.ones((3, 2))
+    assert str(caught.value) == str(error)
+
+
+# -- ufunc out= ---------------------------------------------------------------------------------
+def test_ufunc_out_rebinds_and_keeps_old_values_elsewhere():
+    x = np.arange(6.0).reshape(2, 3)
+    a = oa.asarray(x, chunks=2)
+    old = a + 0
+    assert np.add(a, 1, out=a) is a
+    assert np.multiply(a, 2, out=(a,)) is a
+    a += a
+    a **= 2
+    expected = ((x + 1) * 2 * 2) ** 2
+    assert_like_numpy(a, expected)
+    assert_like_numpy(old, x)
+
+
+def test_ufunc_out_with_another_dtype_and_casting():
+    a = oa.asarray(np.zeros(3, np.float32))
+    np.add(oa.asarray(np.ones(3)), 1, out=a)
+    assert_like_numpy(a, np.full(3, 2, np.float32))
+    b = oa.asarray(np.arange(3))
+    with pytest.raises(TypeError):
+        b += 1.5
+    np.add(b, 1.5, out=b, casting="unsafe")
+    assert_like_numpy(b, np.add(np.arange(3), 1.5, casting="unsafe").astype(np.int64))
+    c = oa.asarray(np.arange(3, dtype=np.int8))
+    with pytest.raises(OverflowError):
+        c += 300
+
+
+def test_ufunc_out_broadcasts_and_fills_ndarrays():
+    a = oa.asarray(np.zeros((2, 3)))
+    np.add(oa.asarray(np.ones(3)), 1, out=a)
+    assert_like_numpy(a, np.full((2, 3), 2.0))
+    with pytest.raises(ValueError):
+        np.add(oa.asarray(np.ones((2, 3))), 1, out=oa.asarray(np.zeros(3)))
+    out = np.zeros(3)
+    assert np.add(oa.asarray(np.ones(3)), 1, out=out) is out
+    np.testing.assert_array_equal(out, [2.0, 2.0, 2.0])
+    q, r = oa.asarray(np.zeros(5, int)), oa.asarray(np.zeros(5, int))
+    assert np.divmod(oa.asarray(np.arange(5)), 2, out=(q, r))[0] is q
+    assert_like_numpy(q, np.arange(5) // 2)
+    assert_like_numpy(r, np.arange(5) % 2)
+
+
+# -- copyto, putmask, place ---------------------------------------------------------------------
+@pytest.mark.usefixtures("sync_executor")
+@pytest.mark.parametrize("src, casting, where", [
+    (7, "same_kind", True), ([1, 2, 3], "same_kind", True), (np.arange(3.0), "unsafe", True),
+    (2.5, "same_kind", [True, False, True]), ("ooarray", "same_kind", "ooarray"),
+    ([[9], [8]], "same_kind", [[True], [False]]), (np.ones((1, 2, 3)), "same_kind", True),
+])
+def test_copyto_matches_numpy(src, casting, where):
+    x = np.arange(6.0).reshape(2, 3)
+    if isinstance(src, str):
+        src, where = np.arange(6.0).reshape(2, 3) * -1, x > 2
+        oo_src, oo_where = oa.asarray(src, chunks=1), oa.asarray(where, chunks=2)
+    else:
+        oo_src, oo_where = src, where
+    expected = x.copy()
+    np.copyto(expected, src, casting=casting, where=where)
+    a = oa.asarray(x, chunks=(1, 2))
+    before = a * 1
+    assert np.copyto(a, oo_src, casting=casting, where=oo_where) is None
+    assert_like_numpy(a, expected)
+    assert_like_numpy(before, x)
+    filled = x.copy()
+    np.copyto(filled, oa.asarray(np.asarray(src)), casting=casting,
+              where=oa.asarray(np.asarray(where)))
+    np.testing.assert_array_equal(filled, expected)
+
+
+@pytest.mark.parametrize("dst_dtype, src, kwargs", [
+    (np.int8, 1.5, {}), (np.int8, 300, {}), (np.int8, np.ones(3), {}),
+    (np.int8, np.ones(2), {"casting": "unsafe"}), (np.int8, 1, {"where": [True, False]}),
+    (np.int8, 1, {"casting": "bogus"}), (np.uint8, -1, {"casting": "unsafe"}),
+    (np.int8, np.ones(3, np.int8), {"where": np.ones(3)}),
+])
+def test_copyto_errors_are_numpys(dst_dtype, src, kwargs):
+    _, error = numpy_result(np.copyto, np.zeros(3, dst_dtype), src, **kwargs)
+    assert error is not None
+    a = oa.asarray(np.zeros(3, dst_dtype))
+    with pytest.raises(type(error)):
+        np.copyto(a, src, **kwargs)
+    with pytest.raises(TypeError):
+        np.copyto([0, 0, 0], oa.asarray(np.ones(3)))
+
+
+def test_copyto_into_an_ndarray_refuses_a_source_over_the_budget():
+    with oa.config.set(memory_limit="1MB"), pytest.raises(oa.BudgetError):
+        np.copyto(np.zeros((1000, 1000)), oa.ones((1000, 1000)))
+
+
+@pytest.mark.usefixtures("sync_executor")
+@pytest.mark.parametrize("values", [[-1, -2], -3, [], np.arange(12.0), [1.5], "ooarray-full",
+                                    "ooarray-short"])
+def test_putmask_repeats_values_over_flat_positions(values, rng):
+    x = np.arange(12).reshape(3, 4)
+    mask = sample((12,), bool, rng).reshape(4, 3)
+    if isinstance(values, str) and values == "ooarray-full":
+        values, oo_values = np.arange(12) * 10, oa.asarray(np.arange(12) * 10, chunks=5)
+    elif isinstance(values, str):
+        values, oo_values = np.array([7, 8, 9]), oa.asarray(np.array([7, 8, 9]))
+    else:
+        oo_values = values
+    expected, error = numpy_result(lambda: (np.putmask(y := x.copy(), mask, values), y)[1])
+    a = oa.asarray(x, chunks=(2, 3))
+    if error is not None:
+        with pytest.raises(type(error)):
+            np.putmask(a, mask, oo_values)
+        return
+    np.putmask(a, oa.asarray(mask), oo_values)
+    assert_like_numpy(a, expected)
+
+
+@pytest.mark.parametrize("a_dtype, mask, values", [
+    (np.int8, [True, False, True], np.array([300])), (np.int8, [True, False, True], 300),
+    (np.int8, [True, False], [1]), (np.int8, [True, False, True], np.nan),
+])
+def test_putmask_errors_are_numpys(a_dtype, mask, values):
+    _, error = numpy_result(np.putmask, np.zeros(3, a_dtype), mask, values)
+    assert error is not None
+    with pytest.raises(type(error)):
+        np.putmask(oa.asarray(np.zeros(3, a_dtype)), mask, values)
+    with pytest.raises(TypeError):
+        np.putmask([0, 0], oa.asarray(np.array([True, False])), 1)
+
+
+@pytest.mark.usefixtures("sync_executor")
+@pytest.mark.parametrize("vals", [[44, 55], [1], np.arange(100), "ooarray-long",
+                                  "ooarray-short"])
+def test_place_cycles_values_over_true_positions(case, vals, rng):
+    shape, chunks = case
+    x = sample(shape, np.int64, rng)
+    mask = x > 0
+    if isinstance(vals, str) and vals == "ooarray-long":
+        vals, oo_vals = np.arange(100) * -1, oa.asarray(np.arange(100) * -1, chunks=7)
+    elif isinstance(vals, str):
+        vals, oo_vals = np.array([-7, -8]), oa.asarray(np.array([-7, -8]))
+    else:
+        oo_vals = vals
+    expected = x.copy()
+    np.place(expected, mask, vals)
+    a = oa.asarray(x, chunks=chunks)
+    np.place(a, a > 0, oo_vals)
+    assert_like_numpy(a, expected)
+
+
+@pytest.mark.parametrize("mask, vals", [
+    ([True, False, True], []), ([True, False], [1]), ([True, False, True], [300]),
+    ([True, False, True], [np.nan]),
+])
+def test_place_errors_are_numpys(mask, vals):
+    _, error = numpy_result(np.place, np.zeros(3, np.int8), mask, vals)
+    assert error is not None
+    with pytest.raises(type(error)) as caught:
+        np.place(oa.asarray(np.zeros(3, np.int8)), mask, vals)
+    assert str(caught.value) == str(error)
+
+
+def test_slice_overlap_against_a_brute_force_count():
+    for start, step, length, lo, hi in [(1, 3, 4, 3, 9), (9, -2, 5, 0, 4), (0, 1, 0, 0, 4),
+                                       (5, -1, 6, 2, 3), (0, 7, 3, 1, 7), (2, 2, 3, 0, 2)]:
+        positions = [start + k * step for k in range(length)]
+        inside = [k for k, p in enumerate(positions) if lo <= p < hi]
+        found = slice_overlap(start, step, length, lo, hi)
+        if not inside:
+            assert found is None
+            continue
+        first, stop, local = found
+        assert (first, stop) == (inside[0], inside[-1] + 1)
+        assert list(range(hi - lo))[local] == [positions[k] - lo for k in inside]
+
+
+# -- memory -------------------------------------------------------------------------------------
+MiB = 2**20
+ARRAY_BYTES = 256 * MiB
+ROWS, COLUMNS = ARRAY_BYTES // (8 * 4096), 4096
+
+MASKED = textwrap.dedent("""
+    import gc, json, sys
+    import numpy as np
+    import ooarray as oa
+    from ooarray.diagnostics.memory import RSSSampler
+    directory = sys.argv[1]
+    oa.config.set(memory_limit="64MB")
+    a = oa.open(f"{directory}/a.zarr")
+    gc.collect()
+    with RSSSampler(interval=0.005) as rss, oa.collect_stats() as stats:
+        a[a > 0.5] = -1.0
+        a.to_zarr(f"{directory}/out.zarr", overwrite=True)
+    print(json.dumps({"baseline": rss.baseline, "peak": rss.peak,
+                      "pool_peak": stats.peak_bytes, "read": stats.bytes_read}))
+""")
+
+
+@pytest.mark.slow
+def test_masked_assignment_over_4x_the_budget_stays_within_it(tmp_path):
+    with oa.config.set(memory_limit="64MB"):
+        oa.random.default_rng(11).standard_normal((ROWS, COLUMNS)).to_zarr(tmp_path / "a.zarr")
+    run = subprocess.run([sys.executable, "-c", MASKED, str(tmp_path)],
+                         capture_output=True, text=True, check=True)
+    measured = json.loads(run.stdout.strip().splitlines()[-1])
+    a = zarr.open_array(str(tmp_path / "a.zarr"))[...]
+    a[a > 0.5] = -1.0
+    np.testing.assert_array_equal(zarr.open_array(str(tmp_path / "out.zarr"))[...], a)
+    assert measured["read"] >= ARRAY_BYTES  # it really read the data through the pool
+    growth = measured["peak"] - measured["baseline"]
+    assert measured["pool_peak"] <= 64_000_000
+    assert growth < 128 * MiB, f"RSS grew by {growth / MiB:.1f} MiB over a 64 MB budget"
