@@ -7,10 +7,15 @@ separately (docs/array_api.md).
 
 from __future__ import annotations
 
+import json
 import math
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
+import zarr
 from helpers import CASES, assert_like_numpy, quiet, sample
 
 import ooarray as oa
@@ -404,3 +409,42 @@ def test_fft_streams_strips_within_a_small_budget(rng):
             assert math.isclose(float(total), float(np.abs(np.fft.fft(a, axis=0)).sum()),
                                 rel_tol=1e-12)
         assert stats.peak_bytes <= oa.config.get().memory_limit
+
+
+FFT_MEMORY = textwrap.dedent("""
+    import gc, json, sys
+    import ooarray as oa
+    import ooarray.array_api as xp
+    from ooarray.diagnostics.memory import RSSSampler
+    directory, budget = sys.argv[1], sys.argv[2]
+    oa.config.set(memory_limit=budget)
+    x = oa.open(f"{directory}/x.zarr")
+    gc.collect()
+    with RSSSampler(interval=0.005) as rss, oa.collect_stats() as stats:
+        spectrum = xp.fft.rfft(x, axis=0)
+        total = float(xp.sum(xp.abs(spectrum)))
+        column_means = xp.mean(xp.fft.irfft(spectrum, n=x.shape[0], axis=0), axis=0)
+        xp.asarray(column_means).to_zarr(f"{directory}/means.zarr", overwrite=True)
+    print(json.dumps({"total": total, "baseline": rss.baseline, "peak": rss.peak,
+                      "pool_peak": stats.peak_bytes, "read": stats.bytes_read}))
+""")
+
+
+@pytest.mark.slow
+def test_fft_pipeline_over_data_4x_the_budget_stays_within_it(tmp_path):
+    n, budget = 2048, 8 * 2**20  # 32 MiB of float64 in column strips, 4x an 8 MiB budget
+    with oa.config.set(memory_limit="64MB"):
+        oa.random.default_rng(11).standard_normal((n, n), chunks=(n, 16)).to_zarr(
+            tmp_path / "x.zarr")
+    run = subprocess.run([sys.executable, "-c", FFT_MEMORY, str(tmp_path), str(budget)],
+                         capture_output=True, text=True, check=True)
+    measured = json.loads(run.stdout.strip().splitlines()[-1])
+    x = zarr.open_array(str(tmp_path / "x.zarr"))[...]
+    spectrum = np.fft.rfft(x, axis=0)
+    np.testing.assert_allclose(measured["total"], np.abs(spectrum).sum(), rtol=1e-10)
+    np.testing.assert_allclose(zarr.open_array(str(tmp_path / "means.zarr"))[...],
+                               x.mean(axis=0), atol=1e-12)
+    assert measured["read"] >= 2 * x.nbytes  # both transforms streamed the data in
+    assert measured["pool_peak"] <= budget
+    growth = measured["peak"] - measured["baseline"]
+    assert growth < 2 * budget + 16 * 2**20, f"RSS grew by {growth / 2**20:.1f} MiB over 8 MiB"
