@@ -60,3 +60,59 @@ def test_an_empty_scope_does_not_drop_the_process_totals():
         pass  # equal counters to the (empty) totals: it must still remove itself only
     float(oa.ones(10, chunks=5).sum())
     assert oa.stats().tasks > 0
+
+
+# -- writing behind: a store chunk is written while the next task computes ------------------
+
+def _stored_matmul(rng, n=48, chunk=8):
+    from ooarray.plan.graph import SourceNode
+    from ooarray.store.memory import MemoryStore
+
+    x, y = rng.standard_normal((n, n)), rng.standard_normal((n, n))
+    grid = ((chunk,) * (n // chunk),) * 2
+    a, b = (oa.OOArray(SourceNode(MemoryStore(v.shape, v.dtype, grid, v))) for v in (x, y))
+    return x, y, a @ b
+
+
+def test_matmul_tiles_are_written_behind_and_match_numpy(tmp_path, rng):
+    import threading
+
+    from ooarray.store.zarr import ZarrStore
+
+    writers = set()
+    original = ZarrStore.write_chunk
+
+    def recording(self, index, data):
+        writers.add(threading.current_thread().name)
+        return original(self, index, data)
+
+    with oa.config.set(memory_limit="96KB"), oa.collect_stats() as stats, \
+            pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ZarrStore, "write_chunk", recording)
+        x, y, product = _stored_matmul(rng)  # tiles planned for this budget
+        assert product.npartitions > 2  # several C tiles, so several writes overlap tasks
+        result = product.to_zarr(tmp_path / "c.zarr")
+    np.testing.assert_allclose(result.compute(), x @ y, rtol=1e-12)
+    assert all(name.startswith("ooarray-write") for name in writers)
+    assert stats.peak_bytes <= 96_000
+
+
+def test_a_failed_write_behind_stops_the_run_and_leaves_no_store(tmp_path, rng):
+    from ooarray.store.zarr import ZarrStore
+
+    calls = []
+    original = ZarrStore.write_chunk
+
+    def failing(self, index, data):
+        calls.append(index)
+        if len(calls) == 2:
+            raise OSError("disk full")
+        return original(self, index, data)
+
+    with oa.config.set(memory_limit="96KB"), pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ZarrStore, "write_chunk", failing)
+        _, _, product = _stored_matmul(rng)
+        with pytest.raises(OSError, match="disk full"):
+            product.to_zarr(tmp_path / "c.zarr")
+    assert list(tmp_path.iterdir()) == []
+    assert len(calls) < product.npartitions  # it stopped: no tile was written after the failure

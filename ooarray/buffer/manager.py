@@ -151,16 +151,25 @@ class BufferManager:
     @contextlib.contextmanager
     def reserve(self, nbytes: int) -> Iterator[None]:
         """Hold ``nbytes`` of the budget for a task while it runs; wait for room first."""
+        self.admit(nbytes)
+        try:
+            yield
+        finally:
+            self.discharge(nbytes)
+
+    def admit(self, nbytes: int) -> None:
+        """Hold ``nbytes`` of the budget, waiting until other holders leave room (or none is
+        left: a holder alone is always admitted)."""
         with self._room:
             while self._reserved and self._reserved + nbytes > self.limit:
                 self._room.wait()
             self._reserved += nbytes
-        try:
-            yield
-        finally:
-            with self._room:
-                self._reserved -= nbytes
-                self._room.notify_all()
+
+    def discharge(self, nbytes: int) -> None:
+        """Give back ``nbytes`` held by :meth:`admit`."""
+        with self._room:
+            self._reserved -= nbytes
+            self._room.notify_all()
 
     # -- buffers ------------------------------------------------------------------------
     def _record(self, event: str, key: Hashable) -> None:

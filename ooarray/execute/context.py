@@ -137,6 +137,15 @@ class TaskContext:
                 return
         raise AssertionError("keep() takes an array from allocate()")
 
+    def detach(self, array: np.ndarray) -> np.ndarray:
+        """Take scratch ``array`` out of the task: :meth:`close` leaves it allocated, and the
+        caller gives it back with ``pool.release`` (a chunk still being written)."""
+        for position, candidate in enumerate(self._scratch):
+            if candidate is array:
+                del self._scratch[position]
+                return array
+        raise AssertionError("detach() takes an array from allocate()")
+
     def close(self) -> None:
         """Unpin every chunk and give back every scratch buffer."""
         for key, future in self._prefetched.items():

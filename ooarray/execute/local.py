@@ -140,6 +140,10 @@ def _run_stage(plan: Plan, tasks: list[Task], sink: Sink, stats: Stats, threads:
         if bar is not None:
             bar.update(1)
 
+    if threads <= 1 and len(tasks) > 1 and isinstance(sink, StoreSink) \
+            and all(task.direct for task in tasks):
+        _run_writing_behind(plan, tasks, sink, stats, finished)
+        return
     if threads <= 1 or len(tasks) <= 1:
         for task in tasks:
             run(task)
@@ -164,6 +168,69 @@ def _run_stage(plan: Plan, tasks: list[Task], sink: Sink, stats: Stats, threads:
             future.cancel()
         concurrent.futures.wait(pending)  # nothing of this run may outlive it
         raise
+
+
+_writer_pool: concurrent.futures.ThreadPoolExecutor | None = None
+
+
+def _writer() -> concurrent.futures.ThreadPoolExecutor:
+    """The thread that writes finished chunks to the sink while the next task computes."""
+    global _writer_pool
+    if _writer_pool is None:
+        _writer_pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="ooarray-write")
+    return _writer_pool
+
+
+def _write_behind(task: Task, chunk, holding: int, sink: Sink, stats: Stats) -> None:
+    try:
+        _deliver(sink, task, task.node.chunk_region(task.index), chunk, stats)
+    finally:
+        _pool.release(chunk)
+        _pool.discharge(holding)
+
+
+def _run_writing_behind(plan: Plan, tasks: list[Task], sink: Sink, stats: Stats,
+                        finished) -> None:
+    """Run tasks that deliver their chunk to a store one after another, each chunk written
+    on the writer thread while the next task computes (a matmul's C tile is encoded and
+    written while BLAS makes the next one).
+
+    A task holds its working set, less the sink's scratch, while it computes; a chunk in
+    flight holds its own bytes and the sink's scratch until it is written. So a task waits
+    for the previous write only when both do not fit the budget, and at most one write is
+    in flight.
+    """
+    in_flight: concurrent.futures.Future | None = None
+    try:
+        for task in tasks:
+            computing = max(0, task.nbytes - sink.scratch_bytes)
+            _pool.admit(computing)
+            try:
+                ctx = TaskContext(_pool, plan)
+                try:
+                    arrays = [plan.evaluate(node, region, ctx) for node, region in task.inputs]
+                    chunk = ctx.detach(task.node.compute_chunk(task.index, arrays, ctx))
+                finally:
+                    ctx.close()
+                try:
+                    if in_flight is not None:
+                        in_flight, previous = None, in_flight
+                        previous.result()  # a failed write stops the run here
+                except BaseException:
+                    _pool.release(chunk)
+                    raise
+            finally:
+                _pool.discharge(computing)
+            holding = chunk.nbytes + sink.scratch_bytes
+            _pool.admit(holding)
+            in_flight = _writer().submit(contextvars.copy_context().run, _write_behind, task,
+                                         chunk, holding, sink, stats)
+            finished()
+    finally:
+        if in_flight is not None:
+            concurrent.futures.wait([in_flight])  # nothing of this run may outlive it
+    if in_flight is not None:
+        in_flight.result()
 
 
 def check_budget(plan: Plan, limit: int, resident: int = 0) -> None:

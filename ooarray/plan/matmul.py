@@ -28,11 +28,12 @@ __all__ = ["MatmulTiles", "plan_tiles", "MatmulNode"]
 #: Share of the budget one multiplication task plans for; the rest is slack for the pool's
 #: size classes and small allocations.
 TASK_SHARE = 0.9
-#: What a task holds at once, in square tiles: C, two for the sink's encoded copy of C, and a
-#: product buffer where BLAS cannot accumulate in place (see :mod:`ooarray.plan.blas`); and
-#: three steps of A and B tiles: the one in use (its stored chunks pinned, and the tile
-#: assembled from them) and the one being prefetched (chunks pinned).
-C_TILES_HELD = 3
+#: What a task holds at once, in square tiles: its C tile, the previous C tile and the sink's
+#: two copies of it while the writer thread encodes it (so that the write overlaps this
+#: task's BLAS), and a product buffer where BLAS cannot accumulate in place (see
+#: :mod:`ooarray.plan.blas`); and three steps of A and B tiles: the one in use (its stored
+#: chunks pinned, and the tile assembled from them) and the one being prefetched (pinned).
+C_TILES_HELD = 4
 STEP_TILES_HELD = 3
 #: Copies of a C tile the sink may hold while it encodes (zarr's copy and the encoded bytes).
 SINK_TILE_COPIES = 2
