@@ -6,8 +6,14 @@ must be NumPy's exception type.
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+import textwrap
+
 import numpy as np
 import pytest
+import zarr
 from helpers import CASES, DTYPES, assert_like_numpy, chunkings, sample
 from hypothesis import given
 from hypothesis import strategies as st
@@ -366,3 +372,49 @@ def test_results_stay_lazy_ooarrays():
     for result in (a[[1, 2]], a[a > 0], np.take(a, [1]), np.nonzero(a)[0], np.argwhere(a),
                    np.flatnonzero(a), np.compress([1, 1], a, axis=0)):
         assert isinstance(result, oa.OOArray)
+
+
+# -- memory ---------------------------------------------------------------------------------
+MiB = 2**20
+
+MEASURE_MASK = textwrap.dedent("""
+    import gc, json, sys
+    import numpy as np
+    import ooarray as oa
+    from ooarray.diagnostics.memory import RSSSampler
+    directory, budget, threshold = sys.argv[1], sys.argv[2], float(sys.argv[3])
+    oa.config.set(memory_limit=budget)
+    a = oa.open(f"{directory}/a.zarr")
+    gc.collect()
+    with RSSSampler(interval=0.005) as rss, oa.collect_stats() as stats:
+        picked = a[a > threshold]
+        picked.to_zarr(f"{directory}/picked.zarr")
+    print(json.dumps({"baseline": rss.baseline, "peak": rss.peak, "length": picked.shape[0],
+                      "pool_peak": stats.peak_bytes, "read": stats.bytes_read}))
+""")
+
+
+@pytest.mark.slow
+def test_mask_of_an_array_4x_the_budget_stays_within_it(tmp_path):
+    rows, cols, budget = 4096, 4096, 32 * MiB  # 128 MiB of float64, 4x the budget
+    with oa.config.set(memory_limit="64MB"):
+        # Blocks split the trailing axis, so row-major order crosses blocks on every row.
+        oa.random.default_rng(11).standard_normal((rows, cols), chunks=(256, 512)) \
+            .to_zarr(tmp_path / "a.zarr")
+    run = subprocess.run([sys.executable, "-c", MEASURE_MASK, str(tmp_path), str(budget),
+                          "0.3"], capture_output=True, text=True, check=True)
+    measured = json.loads(run.stdout.strip().splitlines()[-1])
+    x = zarr.open_array(str(tmp_path / "a.zarr"))[...]
+    expected = x[x > 0.3]
+    got = zarr.open_array(str(tmp_path / "picked.zarr"))[...]
+    np.testing.assert_array_equal(got, expected)
+    assert measured["length"] == expected.size
+    assert expected.nbytes > budget  # the result alone does not fit
+    assert measured["read"] >= 2 * x.nbytes  # count pass and compaction both read the data
+    assert measured["pool_peak"] <= budget
+    growth = measured["peak"] - measured["baseline"]
+    print(f"a[a > 0.3] of 128 MiB, 32 MiB budget: RSS +{growth / MiB:.1f} MiB, pool peak "
+          f"{measured['pool_peak'] / MiB:.1f} MiB, read {measured['read'] / MiB:.0f} MiB")
+    # The budget, plus what zarr's write path holds outside it (an elementwise a * 2 written
+    # the same way grows RSS by about 46 MiB more than its pool here).
+    assert growth < 2 * budget + 32 * MiB, f"RSS grew by {growth / MiB:.1f} MiB over 32 MiB"

@@ -238,25 +238,44 @@ class CompactNode(MaterializedNode):
 
     def _place(self, ctx: EvaluationContext, out: np.ndarray, region: Region,
                rows: np.ndarray, first: int, last: int, origin: int) -> None:
-        """Put the picked elements of one block piece at their offsets in ``out``."""
+        """Put the picked elements of one block piece at their offsets in ``out``.
+
+        The piece's rows come in increasing flat order, so the rows of this task's segments
+        are one run of them and their elements one range of the picked elements. Picked
+        values and destinations go into pooled buffers (glibc keeps large freed blocks of
+        NumPy temporaries in RSS, unseen by the budget).
+        """
         b = block_of(self.grid[self.axis], region[self.axis].start)
         segments = rows * self.blocks + b
         row_counts = self.counts[rows, b]
         items = int(row_counts.sum())
         if not items:
             return
-        with ctx.charge(items * self._element_bytes()):
-            mask = ctx.evaluate(self.mask, region)
-            if self.coords:
-                picked = np.argwhere(mask)
+        source_start = np.cumsum(row_counts) - row_counts
+        kept = np.flatnonzero((segments >= first) & (segments <= last))
+        lo = int(source_start[kept[0]])
+        hi = int(source_start[kept[-1]] + row_counts[kept[-1]])
+        if lo == hi:
+            return
+        mask = ctx.evaluate(self.mask, region)
+        if self.coords:
+            with ctx.charge(items * self._element_bytes()):
+                picked = np.argwhere(mask)[lo:hi]
                 picked += np.array([s.start for s in region], _INTP)
-            else:
-                picked = ctx.evaluate(self.data, region)[mask]
-            keep = np.repeat((segments >= first) & (segments <= last), row_counts)
-            source_start = np.cumsum(row_counts) - row_counts
-            shift = np.repeat(self.segment_start[segments] - origin - source_start, row_counts)
-            destination = np.arange(items, dtype=_INTP) + shift
-            out[destination[keep]] = picked[keep]
+        else:
+            picked = ctx.allocate((items,), self.dtype)
+            np.compress(mask.reshape(-1), ctx.evaluate(self.data, region).reshape(-1),
+                        out=picked)
+            picked = picked[lo:hi]
+        # destination of element i (from lo): i + shift of its row, built by a cumulative sum
+        rows_kept = kept[row_counts[kept] > 0]
+        shift = self.segment_start[segments[rows_kept]] - origin - source_start[rows_kept] + lo
+        destination = ctx.allocate((hi - lo,), _INTP)
+        destination.fill(1)
+        destination[source_start[rows_kept] - lo] += np.diff(shift, prepend=0)
+        np.cumsum(destination, out=destination)
+        destination -= 1
+        out[destination] = picked
 
 
 def block_of(lengths: Sequence[int], start: int) -> int:
