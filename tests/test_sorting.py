@@ -9,8 +9,7 @@ import textwrap
 
 import numpy as np
 import pytest
-from helpers import CASES, DTYPES, assert_like_numpy, chunked_arrays, numpy_result, quiet, \
-    sample
+from helpers import DTYPES, assert_like_numpy, chunked_arrays, numpy_result, quiet, sample
 from hypothesis import given
 
 import ooarray as oa
@@ -130,7 +129,7 @@ def _check_partition(values, x, kth, axis):
     ordered = np.moveaxis(ordered, axis, -1)
     cuts = sorted({k % x.shape[axis] for k in np.atleast_1d(kth)})
     edges = [0] + [c for k in cuts for c in (k, k + 1)] + [x.shape[axis]]
-    for lo, hi in zip(edges[::2], edges[1::2]):
+    for lo, hi in zip(edges[::2], edges[1::2], strict=True):
         np.testing.assert_array_equal(np.sort(values[..., lo:hi], axis=-1), ordered[..., lo:hi])
     for k in cuts:
         np.testing.assert_array_equal(values[..., k], ordered[..., k])
@@ -223,7 +222,7 @@ def test_unique_over_the_grid(case, dtype, flags, rng, sync_executor):
             assert_like_numpy(got, expected, exact=True)
             continue
         assert isinstance(got, tuple) and len(got) == len(expected)
-        for mine, theirs in zip(got, expected):
+        for mine, theirs in zip(got, expected, strict=True):
             assert_like_numpy(mine, theirs, exact=True)
 
 
@@ -232,7 +231,8 @@ def test_unique_of_a_long_array_and_the_array_api_variants(dtype, rng):
     x = _tied(5000, dtype, rng)
     with oa.config.set(memory_limit=SMALL):
         a = oa.asarray(x, chunks=600)
-        for mine, theirs in zip(np.unique(a, True, True, True), np.unique(x, True, True, True)):
+        for mine, theirs in zip(np.unique(a, True, True, True), np.unique(x, True, True, True),
+                                strict=True):
             assert_like_numpy(mine, theirs, exact=True)
         values = np.sort(np.unique_values(x))  # NumPy's order of unique_values "may vary"
         assert_like_numpy(np.unique_values(a), values, exact=True)
@@ -254,7 +254,7 @@ def test_unique_of_a_long_array_and_the_array_api_variants(dtype, rng):
 def test_unique_with_axis_runs_in_memory_when_small_and_refuses_when_large():
     x = np.array([[1, 2], [1, 2], [3, 4]])
     for mine, theirs in zip(np.unique(oa.asarray(x), axis=0, return_counts=True),
-                            np.unique(x, axis=0, return_counts=True)):
+                            np.unique(x, axis=0, return_counts=True), strict=True):
         assert_like_numpy(mine, theirs)
     with oa.config.set(memory_limit=SMALL), pytest.raises(TypeError, match="unique"):
         np.unique(oa.zeros((400, 100)), axis=0)
@@ -272,7 +272,7 @@ def test_median_over_the_grid(case, dtype, axis, rng, sync_executor):
         for keepdims in (False, True):
             expected, error = numpy_result(func, x, axis=axis, keepdims=keepdims)
             if error is not None:
-                _same_error(lambda: func(a, axis=axis, keepdims=keepdims), error)
+                _same_error(lambda f=func, k=keepdims: f(a, axis=axis, keepdims=k), error)
                 continue
             with quiet():
                 got = func(a, axis=axis, keepdims=keepdims)

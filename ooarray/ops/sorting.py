@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 import math
-import operator
 import warnings
 from typing import Any
 
@@ -31,12 +30,10 @@ from ooarray.core.array import OOArray
 from ooarray.core.chunks import normalize_chunks
 from ooarray.core.dispatch import implements
 from ooarray.errors import BudgetError, format_bytes
-from ooarray.ops._operands import as_node
 from ooarray.ops.creation import asarray
 from ooarray.plan.graph import Node
 from ooarray.plan.regions import ElementwiseNode
-from ooarray.plan.select import CompactNode, GapsNode, OrderStatsNode, RunStartsNode, \
-    SearchNode
+from ooarray.plan.select import CompactNode, GapsNode, OrderStatsNode, RunStartsNode, SearchNode
 from ooarray.plan.sort import BlockMapNode, LaneNode, sample_sort
 
 __all__ = ["sort", "argsort", "partition", "argpartition", "searchsorted", "unique",

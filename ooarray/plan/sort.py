@@ -12,9 +12,9 @@ the requested part of the lane result.
    every element is distinct and equal values (ties) never make a bucket overflow;
 3. counts (:class:`BlockMapNode`, small): per input chunk, how many elements fall in each
    bucket. The bucket sizes are then known exactly before the result node is built;
-4. :class:`PieceNode`: one chunk per (input chunk, bucket) with elements in that bucket, in
-   index order. Its tasks for one input chunk run one after the other, so the chunk is read
-   once; pieces are intermediates the pool spills if they must leave memory;
+4. :class:`PieceNode`, one per input chunk: one chunk per bucket with the input chunk's
+   elements in that bucket, in index order. Its tasks run one after the other, so the input
+   chunk is read once; pieces are intermediates the pool spills if they must leave memory;
 5. :class:`BucketNode`: one chunk per bucket; its task streams the bucket's pieces into one
    buffer and sorts it stably, which orders it by (value, index): NumPy's stable order.
 
@@ -123,16 +123,21 @@ def order_keys(values: np.ndarray) -> list[np.ndarray]:
     return [values]
 
 
-def key_less(keys: Sequence[np.ndarray], index: np.ndarray, split_keys: Sequence,
+def key_less(keys: Sequence[np.ndarray], start: int, split_keys: Sequence,
              split_index: int) -> np.ndarray:
-    """Whether each (value, index) pair is below the splitter (lexicographic, index last)."""
-    below = np.zeros(np.shape(index), bool)
-    tied = np.ones(np.shape(index), bool)
-    for mine, theirs in zip(keys, split_keys):
+    """Whether each (value, index) pair is below the splitter (lexicographic, index last).
+
+    The elements' indices are ``start, start + 1, ...``; they are looked at only for values
+    equal to the splitter's.
+    """
+    below = np.zeros(np.shape(keys[0]), bool)
+    tied = np.ones(np.shape(keys[0]), bool)
+    for mine, theirs in zip(keys, split_keys, strict=True):
         below |= tied & (mine < theirs)
         tied &= mine == theirs
-    if tied.any():
-        below |= tied & (index < split_index)
+    ties = np.flatnonzero(tied)
+    if len(ties):
+        below[ties] = ties + start < split_index
     return below
 
 
@@ -185,40 +190,45 @@ def sample_block(stride: int, dtype: np.dtype) -> Callable[[np.ndarray, int], np
     return sample
 
 
-def count_block(splitters: np.ndarray) -> Callable[[np.ndarray, int], np.ndarray]:
+def count_block(splitters: np.ndarray, total: int) -> Callable[[np.ndarray, int], np.ndarray]:
     """Return the counter: how many elements of a block fall in each bucket.
 
-    The block is sorted stably, so equal values sit in index order: a splitter ``(v, i)``
-    lands after the values below ``v`` and after the copies of ``v`` whose index is below
-    ``i``, both found by binary search in NumPy's own order.
+    An element's bucket is the number of splitters at or below its (value, index) key: a
+    binary search of the splitter values in NumPy's own order, and for values equal to
+    splitters, a second search on (group, index) with ``group * (total + 1) + index``.
     """
+    values = splitters["v"]
+    group = np.searchsorted(values, values, side="left")
+    composite = group * (total + 1) + splitters["i"]
+
     def count(block: np.ndarray, start: int) -> np.ndarray:
-        order = np.argsort(block, kind="stable")
-        ordered = block[order]
-        low = np.searchsorted(ordered, splitters["v"], side="left")
-        high = np.searchsorted(ordered, splitters["v"], side="right")
-        below = np.empty(len(splitters), _INDEX)
-        for b, (lo, hi) in enumerate(zip(low, high)):
-            below[b] = lo + np.searchsorted(order[lo:hi] + start, splitters["i"][b])
-        return np.diff(np.concatenate([[0], below, [len(block)]]))
+        bucket = np.searchsorted(values, block, side="left")
+        above = np.searchsorted(values, block, side="right")
+        ties = np.flatnonzero(above > bucket)
+        if len(ties):
+            bucket[ties] = np.searchsorted(composite, bucket[ties] * (total + 1) + ties + start,
+                                           side="right")
+        return np.bincount(bucket, minlength=len(splitters) + 1)
     return count
 
 
 class PieceNode(MaterializedNode):
-    """The elements of each input chunk that fall in each bucket, in index order.
+    """The elements of one input chunk that fall in each bucket, in index order.
 
-    Chunk ``j`` is piece ``pieces[j] = (chunk, bucket, length)``; pieces are ordered by input
-    chunk, so the tasks that read one input chunk run one after the other.
+    Chunk ``j`` holds bucket ``buckets[j]``; buckets with no element of this input chunk have
+    no chunk. One node per input chunk keeps every node's grid short (the planner's region
+    lookups walk a grid) and its tasks one after the other, so the input chunk is read once.
     """
 
-    def __init__(self, source: Node, splitters: np.ndarray,
-                 pieces: Sequence[tuple[int, int, int]], with_index: bool) -> None:
-        self.pieces = list(pieces)
+    def __init__(self, source: Node, block: int, splitters: np.ndarray,
+                 buckets: Sequence[tuple[int, int]], with_index: bool) -> None:
+        self.block = block
+        self.buckets = [b for b, _ in buckets]
         self.splitters = splitters
         self._split_keys = order_keys(splitters["v"])
         self.with_index = with_index
         dtype = np.dtype([("v", source.dtype), ("i", _INDEX)]) if with_index else source.dtype
-        lengths = tuple(p[2] for p in self.pieces)
+        lengths = tuple(n for _, n in buckets)
         super().__init__((sum(lengths),), dtype, (lengths,), [source])
 
     @property
@@ -227,35 +237,34 @@ class PieceNode(MaterializedNode):
 
     def task_inputs(self, index: tuple[int, ...]) -> list[tuple[Node, Region]]:
         source = self.inputs[0]
-        return [(source, block_region(source.chunks, (self.pieces[index[0]][0],)))]
+        return [(source, block_region(source.chunks, (self.block,)))]
 
     def chunk_scratch_bytes(self, index: tuple[int, ...]) -> int:
-        items = self.inputs[0].chunks[0][self.pieces[index[0]][0]]
+        items = self.inputs[0].chunks[0][self.block]
         keys = 3 * items * max(8, self.inputs[0].dtype.itemsize)
         return keys + 3 * items  # order keys, and the masks
 
-    def _below(self, keys, index, bucket: int) -> np.ndarray | bool:
+    def _below(self, keys, start: int, bucket: int) -> np.ndarray | bool:
         if bucket < 0:
             return False
         if bucket >= len(self.splitters):
             return True
-        return key_less(keys, index, [k[bucket] for k in self._split_keys],
+        return key_less(keys, start, [k[bucket] for k in self._split_keys],
                         self.splitters["i"][bucket])
 
     def compute_chunk(self, index: tuple[int, ...], arrays: list[np.ndarray],
                       ctx: EvaluationContext) -> np.ndarray:
-        block_number, bucket, length = self.pieces[index[0]]
+        bucket, length = self.buckets[index[0]], self.chunks[0][index[0]]
         block = arrays[0]
-        start = offsets(self.inputs[0].chunks[0])[block_number]
+        start = offsets(self.inputs[0].chunks[0])[self.block]
         with ctx.charge(self.chunk_scratch_bytes(index)):
             keys = order_keys(block)
-            positions = np.arange(start, start + len(block))
-            inside = np.logical_and(self._below(keys, positions, bucket),
-                                    np.logical_not(self._below(keys, positions, bucket - 1)))
+            inside = np.logical_and(self._below(keys, start, bucket),
+                                    np.logical_not(self._below(keys, start, bucket - 1)))
             out = ctx.allocate((length,), self.dtype)
             if self.with_index:
                 out["v"] = block[inside]
-                out["i"] = positions[inside]
+                out["i"] = np.flatnonzero(inside) + start
             else:
                 out[...] = block[inside]
         return out
@@ -264,15 +273,15 @@ class PieceNode(MaterializedNode):
 class BucketNode(MaterializedNode):
     """One chunk per bucket: its pieces gathered and sorted stably (values or indices)."""
 
-    def __init__(self, pieces: PieceNode, buckets: Sequence[Sequence[int]],
+    def __init__(self, pieces: Sequence[PieceNode], buckets: Sequence[Sequence[tuple[int, int]]],
                  kind: str) -> None:
-        self.members = [tuple(b) for b in buckets]  # piece numbers of each bucket
+        self.members = [tuple(b) for b in buckets]  # (piece node, chunk) of each bucket
         self.kind = kind  # "sort" or "argsort"
-        starts = offsets(pieces.chunks[0])
-        self._starts = starts
-        lengths = tuple(sum(pieces.chunks[0][p] for p in b) for b in self.members)
-        dtype = _INDEX if kind == "argsort" else pieces.dtype
-        super().__init__((sum(lengths),), dtype, (lengths,), [pieces])
+        self._starts = [offsets(p.chunks[0]) for p in pieces]
+        lengths = tuple(sum(pieces[n].chunks[0][c] for n, c in b) for b in self.members)
+        dtype = _INDEX if kind == "argsort" else pieces[0].dtype
+        self._value_dtype = pieces[0].dtype["v"] if kind == "argsort" else pieces[0].dtype
+        super().__init__((sum(lengths),), dtype, (lengths,), pieces)
 
     @property
     def label(self) -> str:
@@ -282,28 +291,23 @@ class BucketNode(MaterializedNode):
         return []
 
     def streamed_inputs(self, index: tuple[int, ...]) -> list[tuple[Node, Region]]:
-        pieces = self.inputs[0]
-        return [(pieces, (slice(self._starts[p], self._starts[p + 1]),))
-                for p in self.members[index[0]]]
-
-    def _value_dtype(self) -> np.dtype:
-        pieces = self.inputs[0]
-        return pieces.dtype["v"] if self.kind == "argsort" else pieces.dtype
+        return [(self.inputs[n], (slice(self._starts[n][c], self._starts[n][c + 1]),))
+                for n, c in self.members[index[0]]]
 
     def chunk_scratch_bytes(self, index: tuple[int, ...]) -> int:
         items = self.chunks[0][index[0]]
-        largest = max((self.inputs[0].chunks[0][p] for p in self.members[index[0]]), default=0)
-        piece = largest * self.inputs[0].dtype.itemsize
+        largest = max((self.inputs[n].chunks[0][c] * self.inputs[n].dtype.itemsize
+                       for n, c in self.members[index[0]]), default=0)
         if self.kind == "argsort":
-            return piece + items * (self._value_dtype().itemsize + 2 * _INDEX.itemsize)
-        return piece + items * self.dtype.itemsize  # the stable sort's merge buffer
+            return largest + items * (self._value_dtype.itemsize + 2 * _INDEX.itemsize)
+        return largest + items * self.dtype.itemsize  # the stable sort's merge buffer
 
     def compute_chunk(self, index: tuple[int, ...], arrays: list[np.ndarray],
                       ctx: EvaluationContext) -> np.ndarray:
         items = self.chunks[0][index[0]]
         out = ctx.allocate((items,), self.dtype)
         if self.kind == "argsort":
-            values = ctx.allocate((items,), self._value_dtype())
+            values = ctx.allocate((items,), self._value_dtype)
             positions = ctx.allocate((items,), _INDEX)
         filled = 0
         for node, region in self.streamed_inputs(index):
@@ -353,13 +357,16 @@ def sample_sort(source: Node, kind: str, bucket_items: int,
     every = max(1, (bucket_items - blocks * stride) // stride)
     splitters = samples[every::every]
     buckets = len(splitters) + 1
-    counts = run(BlockMapNode(source, count_block(splitters), [buckets] * blocks,
+    counts = run(BlockMapNode(source, count_block(splitters, source.shape[0]),
+                              [buckets] * blocks,
                               _INDEX, "sort-counts")).reshape(blocks, buckets)
-    pieces = [(block, bucket, int(counts[block, bucket]))
-              for block in range(blocks) for bucket in range(buckets)
-              if counts[block, bucket]]
-    piece_node = PieceNode(source, splitters, pieces, with_index=kind == "argsort")
-    members: list[list[int]] = [[] for _ in range(buckets)]
-    for number, (_, bucket, _) in enumerate(pieces):
-        members[bucket].append(number)
-    return BucketNode(piece_node, [m for m in members if m], kind)
+    with_index = kind == "argsort"
+    piece_nodes: list[PieceNode] = []
+    members: list[list[tuple[int, int]]] = [[] for _ in range(buckets)]
+    for block in range(blocks):
+        present = [(bucket, int(counts[block, bucket])) for bucket in range(buckets)
+                   if counts[block, bucket]]
+        for chunk, (bucket, _) in enumerate(present):
+            members[bucket].append((len(piece_nodes), chunk))
+        piece_nodes.append(PieceNode(source, block, splitters, present, with_index))
+    return BucketNode(piece_nodes, [m for m in members if m], kind)
