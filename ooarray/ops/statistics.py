@@ -1,1 +1,934 @@
-"""Statistics: histogram, histogram2d, bincount, cov, corrcoef, average, count_nonzero."""
+"""Statistics: histogram, histogram_bin_edges, histogram2d, histogramdd, bincount, digitize,
+cov, corrcoef, average, count_nonzero, ptp.
+
+Counting functions are tallies (:mod:`ooarray.plan.tally`): every input block adds into one
+small result, in a few parallel groups that are added up at the end. What the data decides
+(a histogram's range, a bin estimator's width, a bincount's length) is computed first, in a
+pass that keeps only a few numbers (count, min, max, sum), so every result has an exact,
+known shape. NumPy's own functions count each block (``np.histogram`` with NumPy's bin edges,
+``np.bincount``), and NumPy raises the argument errors on small stand-ins of the inputs.
+``cov`` is the two-pass formula: the (weighted) mean first, then one out-of-core matrix
+product of the centred variables. ``average`` and ``count_nonzero`` are reductions, ``ptp``
+is one reduction that keeps the minimum and the maximum of each block.
+"""
+
+from __future__ import annotations
+
+import builtins
+import functools
+import math
+import operator
+import warnings
+from typing import Any
+
+import numpy as np
+from numpy.lib.array_utils import normalize_axis_tuple
+
+from ooarray import config as _config
+from ooarray.core.array import OOArray
+from ooarray.core.chunks import normalize_chunks, target_chunk_bytes
+from ooarray.core.dispatch import HANDLED_FUNCTIONS, implements
+from ooarray.errors import BudgetError, format_bytes
+from ooarray.ops._operands import deliver_out
+from ooarray.ops.creation import asarray
+from ooarray.ops.reductions import _empty_result, _numpy_result, reduce
+from ooarray.plan.counting import BincountSpec, BoundsSpec, HistogramDDSpec, HistogramSpec, \
+    MomentSpec, StoneSpec
+from ooarray.plan.mapped import MappedNode
+from ooarray.plan.regions import BroadcastNode
+from ooarray.plan.stacked import StackedNode
+from ooarray.plan.tally import TallyNode, TallyPartialNode
+
+__all__ = ["histogram", "histogram_bin_edges", "histogram2d", "histogramdd", "bincount",
+           "digitize", "cov", "corrcoef", "average", "count_nonzero", "ptp", "tally"]
+
+#: Groups of input blocks a tally adds up in parallel (each keeps one copy of the result).
+TALLY_GROUPS = 8
+#: The groups' copies of a tally's result take at most this share of memory_limit.
+PARTIAL_SHARE = 1 / 4
+#: A histogram's counts (held whole by one task) may take at most this share of memory_limit.
+RESULT_SHARE = 1 / 8
+_NO_VALUE = np._NoValue
+_INDEX = np.dtype(np.intp)
+
+
+# -- tallies ------------------------------------------------------------------------------
+def tally(operands: list[OOArray], spec: Any, chunked: bool = False) -> OOArray:
+    """Return the lazy tally of ``operands`` (one shape) described by ``spec``.
+
+    Parameters
+    ----------
+    operands : list of OOArray
+        Blocks of the first one's chunk grid are read from all of them.
+    spec : TallySpec
+        What a block adds into the result (see :mod:`ooarray.plan.counting`).
+    chunked : bool
+        Cut a large result into chunks (each chunk's task reads the whole input); otherwise
+        one task holds the whole result.
+
+    Returns
+    -------
+    OOArray
+        Of shape ``spec.shape`` and dtype ``spec.dtype``.
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> from ooarray.plan.counting import BincountSpec
+    >>> x = oa.asarray(np.array([0, 1, 1, 3]), chunks=2)
+    >>> tally([x], BincountSpec(4, weighted=False)).compute()
+    array([1, 2, 0, 1])
+    """
+    limit = _config.get().memory_limit
+    itemsize = spec.dtype.itemsize
+    if chunked:
+        out_chunks = normalize_chunks("auto", spec.shape, itemsize, target_chunk_bytes(limit))
+    else:
+        out_chunks = tuple((n,) for n in spec.shape)
+    chunk_bytes = math.prod(max(c) for c in out_chunks) * itemsize
+    pieces = math.prod(len(c) for c in out_chunks)
+    groups = TALLY_GROUPS if pieces == 1 else 1
+    groups = max(1, min(groups, int(limit * PARTIAL_SHARE) // max(1, chunk_bytes)))
+    partial = TallyPartialNode([op.node for op in operands], spec, groups, out_chunks)
+    if len(partial.groups) == 1:
+        return OOArray(partial)[0]
+    return OOArray(TallyNode(partial))
+
+
+def _bounds(operands: list[OOArray], bounds: tuple[Any, Any] | None = None,
+            with_sum: bool = False) -> np.ndarray:
+    """Compute count, min, max (and sum) of each operand, in one pass over all of them."""
+    spec = BoundsSpec(operands[0].dtype, len(operands), bounds, with_sum)
+    return tally(operands, spec).compute()
+
+
+def _check_result_size(what: str, items: int, dtype: Any) -> None:
+    limit = _config.get().memory_limit
+    nbytes = items * np.dtype(dtype).itemsize
+    if nbytes > limit * RESULT_SHARE:
+        raise BudgetError(
+            f"{what} needs {format_bytes(nbytes)} of counts in one task, more than "
+            f"{RESULT_SHARE:.3g} of memory_limit={format_bytes(limit)}; use fewer bins or "
+            f"raise memory_limit", needed=int(nbytes / RESULT_SHARE), limit=limit)
+
+
+def _in_memory(value: Any) -> np.ndarray:
+    """Small arguments (bin edges) as ndarrays: an OOArray is computed."""
+    return value.compute() if isinstance(value, OOArray) else np.asarray(value)
+
+
+def _mapped(func, operands: list[OOArray], dtype: Any, name: str,
+            temporaries: int = 1) -> OOArray:
+    return OOArray(MappedNode(func, [op.node for op in operands], np.dtype(dtype), name,
+                              temporaries))
+
+
+# -- histogram edges ----------------------------------------------------------------------
+def _unsigned_subtract(a: Any, b: Any) -> Any:
+    """``a - b`` without overflow for signed integers (NumPy's helper of the same name)."""
+    dt = np.result_type(a, b)
+    if dt.kind != "i":
+        return np.subtract(a, b, dtype=dt)
+    unsigned = np.dtype(f"u{dt.itemsize}")
+    return np.subtract(np.asarray(a, dtype=dt), np.asarray(b, dtype=dt), casting="unsafe",
+                       dtype=unsigned)
+
+
+def _outer_edges(array: OOArray, range: Any, bounds: np.ndarray | None = None
+                 ) -> tuple[Any, Any]:
+    """NumPy's ``_get_outer_edges``: the range, or the data's min and max (``bounds``, or a
+    pass over ``array``), widened by 0.5 on each side when they are equal."""
+    if range is not None:
+        first_edge, last_edge = range
+        if first_edge > last_edge:
+            raise ValueError("max must be larger than min in range parameter.")
+        if not (np.isfinite(first_edge) and np.isfinite(last_edge)):
+            raise ValueError(f"supplied range of [{first_edge}, {last_edge}] is not finite")
+    elif array.size == 0:
+        first_edge, last_edge = 0, 1
+    else:
+        record = bounds if bounds is not None else _bounds([array])[0]
+        first_edge, last_edge = record["lo"], record["hi"]
+        if not (np.isfinite(first_edge) and np.isfinite(last_edge)):
+            raise ValueError(f"autodetected range of [{first_edge}, {last_edge}] is not finite")
+    if first_edge == last_edge:
+        first_edge = first_edge - 0.5
+        last_edge = last_edge + 0.5
+    return first_edge, last_edge
+
+
+class _InRange:
+    """What the bin estimators need of the data within the range, each computed once."""
+
+    def __init__(self, array: OOArray, range: tuple[Any, Any] | None,
+                 record: np.ndarray) -> None:
+        self.array, self.range = array, range
+        self.size = int(record["n"])
+        self.lo, self.hi, self.total = record["lo"], record["hi"], record["s"]
+        # the dtype NumPy's np.std and np.mean give for this data
+        self.moment_dtype = _numpy_result(np.std, array).dtype
+
+    def ptp(self) -> Any:
+        return _unsigned_subtract(self.hi, self.lo)
+
+    def _moment(self, center: float, scale: float, power: int) -> float:
+        spec = MomentSpec(center, scale, power, self.range)
+        return float(tally([self.array], spec).compute()[0])
+
+    @functools.cached_property
+    def mean(self) -> float:
+        return float(self.total.real) / self.size
+
+    @functools.cached_property
+    def std(self) -> Any:
+        spread = math.sqrt(self._moment(self.mean, 1.0, 2) / self.size)
+        return self.moment_dtype.type(spread)
+
+    def skew(self) -> Any:
+        return self.moment_dtype.type(self._moment(self.mean, float(self.std), 3) / self.size)
+
+    def percentile(self, q: list[float]) -> np.ndarray:
+        name = "percentile" if self.range is None else "nanpercentile"
+        func = getattr(np, name)
+        if func not in HANDLED_FUNCTIONS:
+            raise NotImplementedError(
+                f"this bin estimator needs np.{name} of an OOArray, which ooarray does not "
+                f"implement yet; pass bins as a number, 'sturges', 'sqrt', 'rice', 'scott', "
+                f"'doane' or 'stone' instead")
+        data = self.array
+        if self.range is not None:
+            first, last = self.range
+            dtype = np.result_type(data.dtype, np.float16)
+
+            def masked(x: np.ndarray) -> np.ndarray:
+                return np.where((x >= first) & (x <= last), x, np.nan)
+
+            data = _mapped(masked, [data], dtype, "in-range", temporaries=2)
+        return np.asarray(func(data, q))
+
+
+def _width_sqrt(x: _InRange, range: Any) -> Any:
+    return x.ptp() / np.sqrt(x.size)
+
+
+def _width_sturges(x: _InRange, range: Any) -> Any:
+    return x.ptp() / (np.log2(x.size) + 1.0)
+
+
+def _width_rice(x: _InRange, range: Any) -> Any:
+    return x.ptp() / (2.0 * x.size ** (1.0 / 3))
+
+
+def _width_scott(x: _InRange, range: Any) -> Any:
+    return (24.0 * np.pi ** 0.5 / x.size) ** (1.0 / 3.0) * x.std
+
+
+def _width_doane(x: _InRange, range: Any) -> Any:
+    if x.size > 2:
+        sg1 = np.sqrt(6.0 * (x.size - 2) / ((x.size + 1.0) * (x.size + 3)))
+        if x.std > 0.0:
+            g1 = x.skew()
+            return x.ptp() / (1.0 + np.log2(x.size) + np.log2(1.0 + np.absolute(g1) / sg1))
+    return 0.0
+
+
+def _width_fd(x: _InRange, range: Any) -> Any:
+    iqr = np.subtract(*x.percentile([75, 25]))
+    return 2.0 * iqr * x.size ** (-1.0 / 3.0)
+
+
+def _width_auto(x: _InRange, range: Any) -> Any:
+    fd_bw = _width_fd(x, range)
+    sturges_bw = _width_sturges(x, range)
+    sqrt_bw = _width_sqrt(x, range)
+    return min(max(fd_bw, sqrt_bw / 2), sturges_bw)
+
+
+def _width_stone(x: _InRange, range: Any) -> Any:
+    n, ptp_x = x.size, x.ptp()
+    if n <= 1 or ptp_x == 0:
+        return 0
+    most = max(100, int(np.sqrt(n)))
+    spec = StoneSpec(most, range)
+    _check_result_size(f"bins='stone' over {n} values ({most} histograms)", spec.shape[0],
+                       spec.dtype)
+    counts = tally([x.array], spec).compute()
+
+    def jhat(nbins: int) -> Any:
+        hh = ptp_x / nbins
+        start = StoneSpec.offset(nbins)
+        p_k = counts[start:start + nbins] / n
+        return (2 - (n + 1) * p_k.dot(p_k)) / hh
+
+    nbins = min(builtins.range(1, most + 1), key=jhat)
+    if nbins == most:
+        warnings.warn("The number of bins estimated may be suboptimal.", RuntimeWarning,
+                      stacklevel=4)
+    return ptp_x / nbins
+
+
+#: NumPy's bin estimators, by name.
+ESTIMATORS = {"stone": _width_stone, "auto": _width_auto, "doane": _width_doane,
+              "fd": _width_fd, "rice": _width_rice, "scott": _width_scott,
+              "sqrt": _width_sqrt, "sturges": _width_sturges}
+#: Estimators that need more than the count, min and max (another pass or two).
+_NEED_SUM = {"doane", "scott"}
+
+
+def _estimated_bins(array: OOArray, name: str, range: Any) -> tuple[Any, Any, int]:
+    """NumPy's number of equal bins for estimator ``name``: ``(first, last, n)``."""
+    if array.dtype.kind == "c":
+        raise NotImplementedError(f"bins={name!r} of complex data is not supported by ooarray")
+    if range is not None:
+        first_edge, last_edge = _outer_edges(array, range)
+        record = _bounds([array], (first_edge, last_edge), with_sum=True)[0]
+    else:
+        record = _bounds([array], None, with_sum=True)[0] if array.size else None
+        first_edge, last_edge = _outer_edges(array, None, record)
+    if record is None or int(record["n"]) == 0:
+        return first_edge, last_edge, 1
+    data = _InRange(array, None if range is None else (first_edge, last_edge), record)
+    width = ESTIMATORS[name](data, (first_edge, last_edge))
+    if not width:
+        return first_edge, last_edge, 1
+    if np.issubdtype(array.dtype, np.integer) and width < 1:
+        width = 1
+    delta = _unsigned_subtract(last_edge, first_edge)
+    return first_edge, last_edge, int(np.ceil(delta / width))
+
+
+def _bin_edges(array: OOArray, bins: Any, range: Any, weights: Any
+               ) -> tuple[np.ndarray, tuple[Any, Any, int] | None]:
+    """NumPy's ``_get_bin_edges``: the edges, and (first, last, n) for equal bins."""
+    if isinstance(bins, OOArray):
+        bins = bins.compute()
+    if isinstance(bins, str):
+        if bins not in ESTIMATORS:
+            raise ValueError(f"{bins!r} is not a valid estimator for `bins`")
+        if weights is not None:
+            raise TypeError("Automated estimation of the number of bins is not supported for "
+                            "weighted data")
+        first_edge, last_edge, n = _estimated_bins(array, bins, range)
+    elif np.ndim(bins) == 0:
+        try:
+            n = operator.index(bins)
+        except TypeError as e:
+            raise TypeError("`bins` must be an integer, a string, or an array") from e
+        if n < 1:
+            raise ValueError("`bins` must be positive, when an integer")
+        _check_result_size(f"a histogram of {n} bins", n + 1, np.float64)
+        first_edge, last_edge = _outer_edges(array, range)
+    elif np.ndim(bins) == 1:
+        edges = np.asarray(bins)
+        if np.any(edges[:-1] > edges[1:]):
+            raise ValueError("`bins` must increase monotonically, when an array")
+        return edges, None
+    else:
+        raise ValueError("`bins` must be 1d, when an array")
+    _check_result_size(f"a histogram of {n} bins", n + 1, np.float64)
+    # NumPy makes the edges (and refuses too many bins for the range) on a stand-in.
+    edges = np.histogram_bin_edges(np.zeros(1, array.dtype), n, range=(first_edge, last_edge))
+    return edges, (first_edge, last_edge, n)
+
+
+def _checked(a: Any, weights: Any) -> tuple[OOArray, OOArray | None]:
+    """NumPy's ``_ravel_and_check_weights``, without the ravel (counting ignores order)."""
+    array = asarray(a)
+    if array.dtype == np.bool_:
+        warnings.warn(f"Converting input from {array.dtype} to {np.uint8} for compatibility.",
+                      RuntimeWarning, stacklevel=4)
+        array = array.astype(np.uint8)
+    if weights is None:
+        return array, None
+    w = asarray(weights)
+    if w.shape != array.shape:
+        raise ValueError("weights should have the same shape as a.")
+    return array, w
+
+
+@implements(np.histogram_bin_edges)
+def histogram_bin_edges(a: Any, bins: Any = 10, range: Any = None,
+                        weights: Any = None) -> OOArray:
+    """The bin edges ``np.histogram`` would use, as ``np.histogram_bin_edges``.
+
+    The data's minimum and maximum (and for an estimator its spread) are computed now, in
+    one or two passes that keep a few numbers each.
+
+    Parameters
+    ----------
+    a : array_like
+    bins : int, sequence of scalars or str
+        A number of equal bins, the edges, or one of NumPy's estimators ('auto', 'fd',
+        'doane', 'scott', 'stone', 'rice', 'sturges', 'sqrt').
+    range : (float, float), optional
+    weights : array_like, optional
+        Only checked (estimators refuse weighted data, as NumPy's do).
+
+    Returns
+    -------
+    OOArray
+        The edges.
+
+    Raises
+    ------
+    ValueError
+        Bad bins or range, or a range that is not finite.
+    NotImplementedError
+        'fd' and 'auto' while ``np.percentile`` of OOArrays is not available.
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> np.histogram_bin_edges(oa.asarray(np.arange(5.0)), bins=4).compute()
+    array([0., 1., 2., 3., 4.])
+    """
+    array, w = _checked(a, weights)
+    edges, _ = _bin_edges(array, bins, range, w)
+    return asarray(edges)
+
+
+@implements(np.histogram)
+def histogram(a: Any, bins: Any = 10, range: Any = None, density: Any = None,
+              weights: Any = None) -> tuple[OOArray, OOArray]:
+    """Histogram of an array, as ``np.histogram``; the counts are computed lazily.
+
+    Parameters
+    ----------
+    a : array_like
+        Flattened, as NumPy does (the order does not matter to counting).
+    bins : int, sequence of scalars or str
+        See :func:`histogram_bin_edges`.
+    range : (float, float), optional
+    density : bool, optional
+    weights : array_like, optional
+        Of ``a``'s shape; the counts take their dtype.
+
+    Returns
+    -------
+    hist : OOArray
+        Counts (``intp``, or the weights' dtype), or densities (float64).
+    bin_edges : OOArray
+
+    Raises
+    ------
+    ValueError, TypeError
+        As NumPy, for bad bins, range, weights, or data with no finite range.
+    BudgetError
+        If the counts of all bins do not fit in a share of ``memory_limit``.
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> hist, edges = np.histogram(oa.asarray(np.array([1, 2, 2, 3, 3, 3]), chunks=2), bins=3)
+    >>> hist.compute(), edges.compute()
+    (array([1, 2, 3]), array([1.        , 1.66666667, 2.33333333, 3.        ]))
+    """
+    array, w = _checked(a, weights)
+    edges, uniform = _bin_edges(array, bins, range, w)
+    ntype = _INDEX if w is None else w.dtype
+    if uniform is None:
+        bins_arg, range_arg = edges, None
+    else:
+        bins_arg, range_arg = uniform[2], uniform[:2]
+    nbins = len(edges) - 1
+    _check_result_size(f"a histogram of {nbins} bins", nbins, ntype)
+    # NumPy's errors for these weights (bool weights with explicit edges, say) on a stand-in
+    np.histogram(np.zeros(1, array.dtype), bins_arg, range_arg,
+                 weights=None if w is None else np.ones(1, w.dtype))
+    operands = [array] if w is None else [array, w]
+    itemsize = sum(op.dtype.itemsize for op in operands)
+    hist = tally(operands, HistogramSpec(bins_arg, range_arg, ntype, nbins, itemsize))
+    if density:
+        db = np.array(np.diff(edges), float)
+        return hist / db / hist.sum(), asarray(edges)
+    return hist, asarray(edges)
+
+
+# -- histogramdd, histogram2d -------------------------------------------------------------
+def _coordinates(sample: Any) -> list[OOArray]:
+    """The D coordinate arrays (each of length N) of a sample, as NumPy reads them."""
+    if isinstance(sample, (list, tuple)):
+        if all(np.ndim(item) == 0 and not isinstance(item, OOArray) for item in sample):
+            return [asarray(np.asarray(sample))]
+        coords = [asarray(item) for item in sample]
+        if any(c.ndim != 1 for c in coords) or len({c.shape for c in coords}) > 1:
+            raise ValueError("histogramdd takes a sample of shape (N, D) or a sequence of D "
+                             "arrays of length N; got arrays of shapes "
+                             f"{[c.shape for c in coords]}")
+        dtype = np.result_type(*[c.dtype for c in coords])
+        return [c.astype(dtype, copy=False) for c in coords]
+    array = asarray(sample)
+    if array.ndim == 0:
+        return [array[None]]
+    if array.ndim == 1:
+        return [array]
+    if array.ndim > 2:
+        raise ValueError("too many values to unpack (expected 2)")
+    return [array[:, i] for i in builtins.range(array.shape[1])]
+
+
+@implements(np.histogramdd)
+def histogramdd(sample: Any, bins: Any = 10, range: Any = None, density: Any = None,
+                weights: Any = None) -> tuple[OOArray, list[OOArray]]:
+    """Multidimensional histogram, as ``np.histogramdd``; the counts are computed lazily.
+
+    Parameters
+    ----------
+    sample : (N, D) array_like, or a sequence of D arrays of length N
+    bins : int, sequence of int, or sequence of edge arrays
+    range : sequence of (min, max) or None, one per dimension
+    density : bool, optional
+    weights : (N,) array_like, optional
+
+    Returns
+    -------
+    hist : OOArray
+        float64 counts (or densities) of shape (bins_0, ..., bins_D-1).
+    edges : list of OOArray
+
+    Raises
+    ------
+    ValueError, TypeError, RuntimeError
+        As NumPy.
+    BudgetError
+        If the counts (with NumPy's outlier bins) do not fit in a share of ``memory_limit``.
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> xy = oa.asarray(np.array([[0.0, 0.0], [1.0, 1.0], [1.0, 0.0]]), chunks=2)
+    >>> np.histogramdd(xy, bins=2)[0].compute()
+    array([[1., 0.],
+           [1., 1.]])
+    """
+    coords = _coordinates(sample)
+    dims, count = len(coords), coords[0].shape[0]
+    w = None if weights is None else asarray(weights)
+    if w is not None:
+        if w.ndim != 1:
+            raise ValueError("object too deep for desired array" if w.ndim else
+                             "object of too small depth for desired array")
+        if w.shape[0] != count:
+            raise ValueError("The weights and list don't have the same length.")
+        np.bincount(np.zeros(1, _INDEX), np.zeros(1, w.dtype))  # NumPy's dtype errors
+    try:
+        if len(bins) != dims:
+            raise ValueError("The dimension of bins must be equal to the dimension of the "
+                             "sample x.")
+    except TypeError:
+        bins = dims * [bins]
+    bins = [b.compute() if isinstance(b, OOArray) else b for b in bins]
+    if range is None:
+        range = (None,) * dims
+    elif len(range) != dims:
+        raise ValueError("range argument must have one entry per dimension")
+    # one pass for the min and max of every axis whose edges the data decides
+    measured = [i for i in builtins.range(dims)
+                if np.ndim(bins[i]) == 0 and range[i] is None and count]
+    found = _bounds([coords[i] for i in measured]) if measured else None
+    records = {i: found[n] for n, i in enumerate(measured)}
+    edges: list[np.ndarray] = []
+    for i in builtins.range(dims):
+        if np.ndim(bins[i]) == 0:
+            if bins[i] < 1:
+                raise ValueError(f"`bins[{i}]` must be positive, when an integer")
+            smin, smax = _outer_edges(coords[i], range[i], records.get(i))
+            try:
+                n = operator.index(bins[i])
+            except TypeError as e:
+                raise TypeError(f"`bins[{i}]` must be an integer, when a scalar") from e
+            _check_result_size(f"a histogram of {n} bins", n + 1, np.float64)
+            edges.append(np.linspace(smin, smax, n + 1))
+        elif np.ndim(bins[i]) == 1:
+            edges.append(np.asarray(bins[i]))
+            if np.any(edges[i][:-1] > edges[i][1:]):
+                raise ValueError(f"`bins[{i}]` must be monotonically increasing, when an array")
+        else:
+            raise ValueError(f"`bins[{i}]` must be a scalar or 1d array")
+    spec = HistogramDDSpec(edges, w is not None)
+    _check_result_size(f"a histogram of {spec.shape} bins", math.prod(spec.shape), spec.dtype)
+    hist = tally(coords + ([w] if w is not None else []), spec)
+    hist = hist.astype(np.float64)[(slice(1, -1),) * dims]
+    if density:
+        total = hist.sum()
+        for i in builtins.range(dims):
+            shape = [1] * dims
+            shape[i] = len(edges[i]) - 1
+            hist = hist / np.diff(edges[i]).reshape(shape)
+        hist = hist / total
+    return hist, [asarray(e) for e in edges]
+
+
+@implements(np.histogram2d)
+def histogram2d(x: Any, y: Any, bins: Any = 10, range: Any = None, density: Any = None,
+                weights: Any = None) -> tuple[OOArray, OOArray, OOArray]:
+    """Two-dimensional histogram, as ``np.histogram2d`` (see :func:`histogramdd`).
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> x = oa.asarray(np.array([0.0, 1.0, 1.0]))
+    >>> np.histogram2d(x, x, bins=2)[0].compute()
+    array([[1., 0.],
+           [0., 2.]])
+    """
+    try:
+        n = len(bins)
+    except TypeError:
+        n = 1
+    if n not in (1, 2):
+        xedges = yedges = _in_memory(bins)
+        bins = [xedges, yedges]
+    hist, edges = histogramdd([x, y], bins, range, density, weights)
+    return hist, edges[0], edges[1]
+
+
+# -- bincount, digitize -------------------------------------------------------------------
+@implements(np.bincount)
+def bincount(x: Any, /, weights: Any = None, minlength: Any = 0) -> OOArray:
+    """Count of each non-negative integer, as ``np.bincount``.
+
+    The largest value (and whether any is negative) is computed first, in one pass that keeps
+    two numbers; the counts are then a lazy tally. A result too large for one task is cut
+    into chunks, each of which reads the input once.
+
+    Parameters
+    ----------
+    x : 1-d array_like of non-negative ints
+    weights : array_like, optional
+        Of ``x``'s shape; the result is then float64.
+    minlength : int
+
+    Returns
+    -------
+    OOArray
+        Of length ``max(x.max() + 1, minlength)``.
+
+    Raises
+    ------
+    ValueError
+        Negative values, ``x`` not one-dimensional, weights of another length, negative
+        ``minlength``.
+    TypeError
+        ``x`` not of an integer dtype, complex weights.
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> np.bincount(oa.asarray(np.array([0, 1, 1, 3]), chunks=3), minlength=6).compute()
+    array([1, 2, 0, 1, 0, 0])
+    """
+    array = asarray(x)
+    w = None if weights is None else asarray(weights)
+    # NumPy's errors for dtypes, depth and minlength, on one-element stand-ins
+    np.bincount(np.zeros((1,) * builtins.min(array.ndim, 2) if array.ndim else (), array.dtype),
+                None if w is None else np.zeros((1,) * w.ndim, w.dtype), minlength=minlength)
+    minlength = operator.index(minlength)
+    if array.size == 0:
+        return asarray(np.zeros(minlength, _INDEX))
+    record = _bounds([array])[0]
+    if record["lo"] < 0:
+        raise ValueError("'list' argument must have no negative elements")
+    if w is not None and w.shape != array.shape:
+        raise ValueError("The weights and list don't have the same length.")
+    length = builtins.max(int(record["hi"]) + 1, minlength)
+    spec = BincountSpec(length, w is not None)
+    return tally([array] if w is None else [array, w], spec, chunked=True)
+
+
+
+@implements(np.digitize)
+def digitize(x: Any, bins: Any, right: bool = False) -> OOArray:
+    """Indices of the bins each value falls in, as ``np.digitize`` (lazily, chunk by chunk).
+
+    Parameters
+    ----------
+    x : array_like
+    bins : 1-d array_like, monotonic
+        Held in memory.
+    right : bool
+
+    Returns
+    -------
+    OOArray
+        intp, of ``x``'s shape.
+
+    Raises
+    ------
+    ValueError
+        ``bins`` not one-dimensional or not monotonic.
+    TypeError
+        Complex ``x``.
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> np.digitize(oa.asarray(np.array([0.5, 1.5, 3.0]), chunks=2), [1, 2, 3]).compute()
+    array([0, 1, 3])
+    """
+    array = asarray(x)
+    edges = _in_memory(bins)
+    _check_result_size(f"digitize with {edges.size} bins", edges.size, edges.dtype)
+    dtype = np.asarray(np.digitize(np.zeros((1,) * array.ndim, array.dtype), edges, right)).dtype
+    func = functools.partial(np.digitize, bins=edges, right=right)
+    return _mapped(func, [array], dtype, "digitize", temporaries=2)
+
+
+# -- reductions ---------------------------------------------------------------------------
+@implements(np.count_nonzero)
+def count_nonzero(a: Any, axis: Any = None, *, keepdims: bool = False) -> OOArray:
+    """Number of non-zero values, as ``np.count_nonzero`` (a 0-d OOArray for ``axis=None``).
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> np.count_nonzero(oa.asarray(np.array([[0, 1], [2, 0]])), axis=0).compute()
+    array([1, 1])
+    """
+    array = asarray(a)
+    if array.dtype != np.bool_:
+        array = array.astype(np.bool_)
+    return np.sum(array, axis=axis, dtype=_INDEX, keepdims=keepdims)
+
+
+class PtpReduction:
+    """Peak to peak: the minimum and maximum of each block, subtracted at the end (in
+    ``dtype``: NumPy subtracts in the dtype of ``out=`` when one is given)."""
+
+    name = "ptp"
+
+    def __init__(self, source: np.dtype, dtype: np.dtype, high: np.dtype) -> None:
+        self.dtype, self.high = np.dtype(dtype), np.dtype(high)
+        self.partial_dtype = np.dtype([("lo", source), ("hi", source)])
+
+    def scratch_bytes(self, items: int, dtype: np.dtype) -> int:
+        return 0
+
+    def _record(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        out = np.empty(lo.shape, self.partial_dtype)
+        out["lo"], out["hi"] = lo, hi
+        return out
+
+    def partial(self, block, axes, region, shape, allocate=np.empty):
+        return self._record(np.minimum.reduce(block, axis=axes, keepdims=True),
+                            np.maximum.reduce(block, axis=axes, keepdims=True))
+
+    def combine(self, parts, axes):
+        return self._record(np.minimum.reduce(parts["lo"], axis=axes, keepdims=True),
+                            np.maximum.reduce(parts["hi"], axis=axes, keepdims=True))
+
+    def finalize(self, part):
+        high = part["hi"].astype(self.high, copy=False)
+        return np.subtract(high, part["lo"]).astype(self.dtype, copy=False)
+
+
+@implements(np.ptp)
+def ptp(a: Any, axis: Any = None, out: Any = None, keepdims: Any = _NO_VALUE) -> Any:
+    """Range of values (maximum minus minimum), as ``np.ptp``, in one pass.
+
+    With ``out=``, NumPy puts the maximum into ``out`` and subtracts there, in its dtype;
+    so does this.
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> np.ptp(oa.asarray(np.array([[4, 9], [2, 3]]), chunks=1), axis=1).compute()
+    array([5, 1])
+    """
+    array = asarray(a)
+    keepdims = False if keepdims is _NO_VALUE else bool(keepdims)
+    if array.size == 0:
+        return deliver_out(_empty_result(np.ptp, array, axis=axis, keepdims=keepdims), out)
+    dtype = _numpy_result(np.ptp, array, axis=axis, keepdims=keepdims).dtype
+    high = dtype if out is None else out.dtype
+    if out is not None:
+        dtype = np.subtract(np.empty(0, high), np.empty(0, array.dtype)).dtype
+    axes = tuple(builtins.range(array.ndim)) if axis is None else \
+        normalize_axis_tuple(axis, array.ndim)
+    return deliver_out(reduce(array, PtpReduction(array.dtype, dtype, high), axes, keepdims),
+                       out)
+
+
+@implements(np.average)
+def average(a: Any, axis: Any = None, weights: Any = None, returned: bool = False, *,
+            keepdims: Any = _NO_VALUE) -> Any:
+    """Weighted average, as ``np.average``.
+
+    Whether the weights sum to zero anywhere is computed now (NumPy raises then); the
+    average itself is lazy.
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> a = oa.asarray(np.array([[1.0, 2.0], [3.0, 4.0]]))
+    >>> np.average(a, axis=1, weights=[3, 1]).compute()
+    array([1.25, 3.25])
+    """
+    array = asarray(a)
+    if axis is not None:
+        axis = normalize_axis_tuple(axis, array.ndim, argname="axis")
+    keep = {} if keepdims is _NO_VALUE else {"keepdims": keepdims}
+    if weights is None:
+        avg = np.mean(array, axis=axis, **keep)
+        scl = avg.dtype.type(array.size / avg.size)
+        scl = asarray(np.broadcast_to(np.asarray(scl), avg.shape))
+    else:
+        wgt = asarray(weights)
+        if array.dtype.kind in "biu":
+            result_dtype = np.result_type(array.dtype, wgt.dtype, "f8")
+        else:
+            result_dtype = np.result_type(array.dtype, wgt.dtype)
+        if array.shape != wgt.shape:
+            if axis is None:
+                raise TypeError("Axis must be specified when shapes of a and weights differ.")
+            if wgt.shape != tuple(array.shape[ax] for ax in axis):
+                raise ValueError("Shape of weights must be consistent with shape of a along "
+                                 "specified axis.")
+            wgt = wgt.transpose(tuple(int(i) for i in np.argsort(axis)))
+            wgt = wgt.reshape(tuple(s if ax in axis else 1 for ax, s in enumerate(array.shape)))
+        scl = np.sum(wgt, axis=axis, dtype=result_dtype, **keep)
+        if bool(np.any(scl == 0.0)):
+            raise ZeroDivisionError("Weights sum to zero, can't be normalized")
+        avg = np.sum(np.multiply(array, wgt, dtype=result_dtype), axis=axis, **keep) / scl
+        if scl.shape != avg.shape:
+            limit = _config.get().memory_limit
+            scl = OOArray(BroadcastNode(scl.node, avg.shape, target_chunk_bytes(limit)))
+    return (avg, scl) if returned else avg
+
+
+# -- cov, corrcoef ------------------------------------------------------------------------
+def _variables(m: OOArray, dtype: np.dtype) -> OOArray:
+    """``np.array(m, ndmin=2, dtype=dtype)``, lazily."""
+    if m.dtype != dtype:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", np.exceptions.ComplexWarning)
+            m = m.astype(dtype)
+    while m.ndim < 2:
+        m = m[None]
+    return m
+
+
+def _sample_weights(values: Any, name: str, observations: int) -> OOArray:
+    """fweights / aweights checked as NumPy checks them (each check a pass if large)."""
+    w = asarray(values).astype(np.float64)
+    if name == "fweights" and not bool(np.all(w == np.rint(w))):
+        raise TypeError("fweights must be integer")
+    if w.ndim > 1:
+        raise RuntimeError(f"cannot handle multidimensional {name}")
+    if w.shape[0] != observations:
+        raise RuntimeError(f"incompatible numbers of samples and {name}")
+    if bool(np.any(w < 0)):
+        raise ValueError(f"{name} cannot be negative")
+    return w
+
+
+@implements(np.cov)
+def cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: Any = None,
+        fweights: Any = None, aweights: Any = None, *, dtype: Any = None) -> OOArray:
+    """Covariance matrix, as ``np.cov``, out of core over many observations.
+
+    Two passes: the (weighted) mean of each variable, then one matrix product of the centred
+    variables with their conjugate transpose (tiled within the budget, see
+    :mod:`ooarray.plan.matmul`); the sum of products of deviations keeps the accuracy of
+    NumPy's two-pass formula.
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> x = oa.asarray(np.array([[0.0, 1.0, 2.0], [2.0, 1.0, 0.0]]), chunks=(1, 2))
+    >>> np.cov(x).compute()
+    array([[ 1., -1.],
+           [-1.,  1.]])
+    """
+    if ddof is not None and ddof != int(ddof):
+        raise ValueError("ddof must be integer")
+    m = asarray(m)
+    if m.ndim > 2:
+        raise ValueError("m has more than 2 dimensions")
+    if y is not None:
+        y = asarray(y)
+        if y.ndim > 2:
+            raise ValueError("y has more than 2 dimensions")
+    if dtype is None:
+        dtype = np.result_type(m.dtype, np.float64) if y is None else \
+            np.result_type(m.dtype, y.dtype, np.float64)
+    dtype = np.dtype(dtype)
+    X = _variables(m, dtype)
+    if not rowvar and m.ndim != 1:
+        X = X.T
+    if X.shape[0] == 0:
+        return asarray(np.array([]).reshape(0, 0))
+    if y is not None:
+        Y = _variables(y, dtype)
+        if not rowvar and Y.shape[0] != 1:
+            Y = Y.T
+        if Y.shape[1] != X.shape[1]:
+            raise ValueError(
+                f"all the input array dimensions except for the concatenation axis must "
+                f"match exactly, but along dimension 1, the array at index 0 has size "
+                f"{X.shape[1]} and the array at index 1 has size {Y.shape[1]}")
+        X = OOArray(StackedNode([X.node, Y.node]))
+    if ddof is None:
+        ddof = 1 if bias == 0 else 0
+    w = None
+    if fweights is not None:
+        w = _sample_weights(fweights, "fweights", X.shape[1])
+    if aweights is not None:
+        aweights = _sample_weights(aweights, "aweights", X.shape[1])
+        w = aweights if w is None else w * aweights
+    avg, w_sum = average(X, axis=1, weights=w, returned=True)
+    if w is None:
+        fact = X.shape[1] - ddof
+    else:
+        w_sum = w_sum[0].compute()[()]
+        if ddof == 0:
+            fact = w_sum
+        elif aweights is None:
+            fact = w_sum - ddof
+        else:
+            fact = w_sum - ddof * np.sum(w * aweights).compute()[()] / w_sum
+    if fact <= 0:
+        warnings.warn("Degrees of freedom <= 0 for slice", RuntimeWarning, stacklevel=4)
+        fact = 0.0
+    centred = X - avg[:, None]
+    if centred.dtype != X.dtype:  # NumPy subtracts in place, keeping X's dtype
+        centred = centred.astype(X.dtype)
+    X_T = centred.T if w is None else (centred * w).T
+    if X_T.dtype.kind == "c":
+        X_T = np.conjugate(X_T)
+    with np.errstate(divide="ignore"):
+        factor = np.true_divide(1, fact)
+    c = np.dot(centred, X_T)
+    c = (c * factor).astype(c.dtype, copy=False)
+    return c[0, 0] if c.shape == (1, 1) else c
+
+
+def _clip_unit(c: np.ndarray) -> np.ndarray:
+    out = c.copy()
+    np.clip(out.real, -1, 1, out=out.real)
+    if np.iscomplexobj(out):
+        np.clip(out.imag, -1, 1, out=out.imag)
+    return out
+
+
+@implements(np.corrcoef)
+def corrcoef(x: Any, y: Any = None, rowvar: bool = True, *, dtype: Any = None) -> OOArray:
+    """Pearson correlation coefficients, as ``np.corrcoef`` (from :func:`cov`).
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> x = oa.asarray(np.array([[0.0, 1.0, 2.0], [2.0, 1.0, 0.0]]))
+    >>> np.corrcoef(x).compute()
+    array([[ 1., -1.],
+           [-1.,  1.]])
+    """
+    c = cov(x, y, rowvar, dtype=dtype)
+    if c.ndim != 2:
+        return c / c
+    d = np.diagonal(c)
+    real = np.empty(0, c.dtype).real.dtype
+    stddev = _mapped(lambda v: np.sqrt(v.real), [d], real, "sqrt-real")
+    c = c / stddev[:, None]
+    c = c / stddev[None, :]
+    return _mapped(_clip_unit, [c], c.dtype, "clip")
