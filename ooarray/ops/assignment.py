@@ -39,6 +39,8 @@ _NOTHING = np.dtype([])
 #: most this share of ``memory_limit``.
 IN_MEMORY_SHARE = 1 / 4
 _SCALARS = (bool, int, float, complex, np.generic)
+#: Index arrays up to this many entries are checked by NumPy on a stand-in of their values.
+SMALL_INDEX = 2**16
 
 
 # -- small helpers ---------------------------------------------------------------------------
@@ -278,11 +280,8 @@ def _flat_mask(mask: Any) -> Node:
 def _array_assign(array: OOArray, items: list[Any], value: Any) -> Node:
     """``array[index] = value`` with integer arrays (and slices, integers, new axes)."""
     items = _expand(items, array)
-    stand_in = _stand_in(array.shape)
-    checked = tuple(_index_stand_in(item) for item in items)
-    shape = stand_in[checked].shape  # NumPy's IndexErrors
     converted = _value(value, array.dtype)
-    stand_in[checked] = _stand_in(converted.shape)  # NumPy's broadcast error
+    shape = _indexed_shape(array.shape, items, converted.shape)
     converted = _strip(converted, len(shape))
     if math.prod(shape) == 0:
         return array.node
@@ -348,6 +347,43 @@ def _array_assign(array: OOArray, items: list[Any], value: Any) -> Node:
     partition = EntryPartitionNode(indices, rows, lengths, destinations, array.dtype,
                                    slice_shape)
     return ScatterNode(array.node, partition, counted[:, :buckets], axes, slices, uniform)
+
+
+def _indexed_shape(shape: tuple[int, ...], items: list[Any],
+                   value_shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The shape ``items`` select, checked as NumPy checks it (IndexError, ValueError).
+
+    NumPy itself checks a stand-in of zero-byte elements; for a large or lazy index, the
+    index arrays are stood in for by one entry each (NumPy would copy them all), the
+    broadcast and the value's shape are checked here with NumPy's messages.
+    """
+    stand_in = _stand_in(shape)
+    advanced = [i for i, item in enumerate(items) if item is not None
+                and not isinstance(item, slice)]
+    shapes = [np.shape(_index_stand_in(items[i])) for i in advanced]
+    try:
+        broadcast = np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise IndexError("shape mismatch: indexing arrays could not be broadcast together "
+                         "with shapes " + "".join(_shape_text(s) + " " for s in shapes)
+                         ) from None
+    if math.prod(broadcast) <= SMALL_INDEX:
+        checked = tuple(_index_stand_in(item) for item in items)
+        selected = stand_in[checked].shape  # NumPy's IndexErrors
+        stand_in[checked] = _stand_in(value_shape)  # NumPy's broadcast error
+        return selected
+    one = (1,) * len(broadcast)
+    checked = tuple(np.broadcast_to(np.zeros((), _index_stand_in(item).dtype), one)
+                    if i in advanced else item for i, item in enumerate(items))
+    selected = stand_in[checked].shape  # NumPy's IndexErrors (too many indices, dtypes)
+    adjacent = advanced == list(range(advanced[0], advanced[-1] + 1))
+    first = advanced[0] if adjacent else 0  # only new axes and slices come before it
+    selected = selected[:first] + broadcast + selected[first + len(broadcast):]
+    if not _broadcasts(value_shape, selected):
+        raise ValueError(f"shape mismatch: value array of shape {_shape_text(value_shape)} "
+                         f"could not be broadcast to indexing result of shape "
+                         f"{_shape_text(selected)}")
+    return selected
 
 
 def _expand(items: list[Any], array: OOArray) -> list[Any]:
