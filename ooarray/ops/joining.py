@@ -442,7 +442,8 @@ def _stats(array: OOArray, axis: int, pair: tuple[int, int], lengths: Any,
 
 def _reflect(array: OOArray, axis: int, pair: tuple[int, int], period: int,
              include_edge: bool, odd: bool) -> OOArray:
-    """NumPy's iterative reflection: each round mirrors what is filled so far."""
+    """NumPy's iterative reflection: each round mirrors what is filled so far (odd
+    reflections extrapolate from the new edge, so they are not a fold of the input)."""
     nd = array.ndim
     left, right = pair
     core = array
@@ -473,25 +474,42 @@ def _reflect(array: OOArray, axis: int, pair: tuple[int, int], period: int,
     return core
 
 
-def _wrap(array: OOArray, axis: int, pair: tuple[int, int], period: int) -> OOArray:
-    """NumPy's iterative wrap: each round copies whole periods of what is filled so far."""
+def fold_runs(n: int, before: int, after: int, mode: str) -> list[tuple[int, int, int]]:
+    """The runs of input positions that fill a padded axis: ``(start, stop, step)``.
+
+    Even reflection, symmetric reflection and wrapping map output position ``j`` (from
+    ``-before``) to a fold of ``j`` modulo a period (``2(n-1)``, ``2n``, ``n``), which is
+    what NumPy's iterative padding computes; runs of ascending or descending positions are
+    slices of the input.
+
+    Examples
+    --------
+    >>> fold_runs(3, 2, 1, "reflect")  # [0, 1, 2] -> [2, 1, 0, 1, 2, 1]
+    [(2, 3, 1), (1, 0, -1), (0, 3, 1), (1, 0, -1)]
+    """
+    period = {"reflect": 2 * (n - 1), "symmetric": 2 * n, "wrap": n}[mode]
+    runs = []
+    j, end = -before, n + after
+    while j < end:
+        t = j % period
+        if t < n:
+            count = min(n - t, end - j)
+            runs.append((t, t + count, 1))
+        else:
+            top = period - t if mode == "reflect" else period - 1 - t
+            count = min(period - t, end - j)
+            runs.append((top, top - count, -1))
+        j += count
+    return runs
+
+
+def _folded(array: OOArray, axis: int, pair: tuple[int, int], mode: str) -> OOArray:
     nd = array.ndim
-    left, right = pair
-    core = array
-    while left > 0 or right > 0:
-        length = core.shape[axis]
-        span = length // period * period
-        pieces: list[OOArray | None] = [None, None]
-        if left > 0:
-            count = min(span, left)
-            pieces[0] = core[_at(nd, axis, slice(span - count, span))]
-            left -= count
-        if right > 0:
-            count = min(span, right)
-            pieces[1] = core[_at(nd, axis, slice(length - span, length - span + count))]
-            right -= count
-        core = _join_pad(core, axis, *pieces)
-    return core
+    pieces = []
+    for start, stop, step in fold_runs(array.shape[axis], *pair, mode):
+        stop_index = stop if stop >= 0 else None
+        pieces.append(array[_at(nd, axis, slice(start, stop_index, step))])
+    return concatenate(pieces, axis) if len(pieces) > 1 else array
 
 
 @implements(np.pad)
@@ -560,8 +578,8 @@ def pad(array: Any, pad_width: Any, mode: Any = "constant", **kwargs: Any) -> OO
         elif mode in ("maximum", "minimum", "mean"):
             result = _join_pad(result, axis, *_stats(result, axis, widths, lengths[axis],
                                                      mode))
-        elif mode == "wrap":
-            result = _wrap(result, axis, widths, original[axis])
+        elif mode == "wrap" or kwargs.get("reflect_type", "even") != "odd":
+            result = _folded(result, axis, widths, mode)
         else:
             result = _reflect(result, axis, widths, original[axis], mode == "symmetric",
                               kwargs.get("reflect_type", "even") == "odd")
