@@ -45,7 +45,7 @@ def slice_overlap(start: int, step: int, length: int, lo: int, hi: int
     Examples
     --------
     >>> slice_overlap(1, 3, 4, 3, 9)     # positions 1, 4, 7, 10
-    (1, 3, slice(1, 5, 3))
+    (1, 3, slice(1, 7, 3))
     >>> slice_overlap(9, -2, 5, 0, 4)    # positions 9, 7, 5, 3, 1
     (3, 5, slice(3, None, -2))
     """
