@@ -21,7 +21,8 @@ from ooarray.core.chunks import Chunks, normalize_chunks, regular_chunk_shape, \
     target_chunk_bytes
 from ooarray.core.indexing import is_basic_index, is_valid_index_item, normalize_basic_index
 from ooarray.errors import BudgetError, format_bytes
-from ooarray.plan.graph import Node, RegionNode
+from ooarray.plan.graph import Node
+from ooarray.plan.rechunk import RechunkNode, plan_rechunk  # noqa: F401 (RechunkNode moved)
 from ooarray.plan.regions import CastNode, SliceNode, TransposeNode
 
 __all__ = ["OOArray", "SUPPORTED_KINDS", "check_dtype"]
@@ -41,22 +42,6 @@ def check_dtype(dtype: Any, what: str = "ooarray") -> np.dtype:
             f"(object, string, datetime and structured data cannot be processed out of core)"
         )
     return dtype
-
-
-class RechunkNode(RegionNode):
-    """The same values on another chunk grid (regions read across the old chunks)."""
-
-    def __init__(self, source: Node, chunks: Chunks) -> None:
-        super().__init__(source.shape, source.dtype, chunks, [source])
-
-    def input_regions(self, region):
-        return [(self.inputs[0], region)]
-
-    def compute(self, arrays, region, ctx):
-        return arrays[0]
-
-    def scratch_bytes(self, region) -> int:
-        return 0
 
 
 class OOArray(NDArrayOperatorsMixin):
@@ -385,12 +370,39 @@ class OOArray(NDArrayOperatorsMixin):
         return OOArray(CastNode(self._node, dtype))
 
     def rechunk(self, chunks: Any) -> "OOArray":
-        """Return the same values on another chunk grid (lazily)."""
-        grid = normalize_chunks(chunks, self.shape, self.itemsize,
-                                target_chunk_bytes(_config.get().memory_limit))
+        """Return the same values on another chunk grid (lazily), within the budget.
+
+        Parameters
+        ----------
+        chunks : chunks argument
+            As for :func:`ooarray.asarray`: an int, a tuple per axis (ints, -1, "auto",
+            explicit lengths), "auto" or a dict ``{axis: chunk}``.
+
+        Returns
+        -------
+        OOArray
+            When reading the target chunks directly would pin too much of the array (rows to
+            columns), the plan goes through an intermediate stage on the intersection of
+            the two grids (see :mod:`ooarray.plan.rechunk`).
+
+        Raises
+        ------
+        ValueError
+            If ``chunks`` does not describe a grid of the array's shape.
+
+        Examples
+        --------
+        >>> import numpy as np, ooarray as oa
+        >>> a = oa.asarray(np.arange(12).reshape(3, 4), chunks=(1, 4))
+        >>> b = a.rechunk((3, 1))
+        >>> b.chunks, b.tolist() == a.tolist()
+        (((3,), (1, 1, 1, 1)), True)
+        """
+        limit = _config.get().memory_limit
+        grid = normalize_chunks(chunks, self.shape, self.itemsize, target_chunk_bytes(limit))
         if grid == self.chunks:
             return self
-        return OOArray(RechunkNode(self._node, grid))
+        return OOArray(plan_rechunk(self._node, grid, limit))
 
     def copy(self) -> "OOArray":
         """Return the array itself: OOArrays are never modified in place."""
