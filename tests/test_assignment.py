@@ -232,6 +232,28 @@ def test_each_scatter_task_reads_only_the_entries_of_its_chunk():
         assert sum(r[0].stop - r[0].start for _, r in streamed) == landing
 
 
+@pytest.mark.parametrize("index", [[], np.array([]), ([], slice(None)), [[]],
+                                   (slice(None), np.array([], np.intp))])
+def test_empty_index_arrays(index):
+    expected, a = _assign_both(np.zeros((3, 2)), 2, index, 1)
+    if a is not None:
+        assert_like_numpy(a, expected)
+
+
+def test_lazy_mask_mixed_with_other_indices_is_read_only_when_small():
+    x = np.arange(12).reshape(3, 4)
+    mask = np.array([True, False, False, True])
+    expected = x.copy()
+    expected[1:, mask] = -1
+    a = oa.asarray(x)
+    a[1:, oa.asarray(mask)] = -1
+    assert_like_numpy(a, expected)
+    with oa.config.set(memory_limit="1MB"):
+        big = oa.zeros((2, 10**6))
+        with pytest.raises(TypeError, match="quarter of memory_limit"):
+            big[0:1, oa.ones(10**6, dtype=bool)] = 1
+
+
 @pytest.mark.parametrize("index", [[40], [-41], [0, 3, 55]])
 def test_out_of_bounds_ooarray_index_raises_index_error(index):
     a = oa.asarray(np.zeros(40), chunks=7)

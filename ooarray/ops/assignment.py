@@ -187,11 +187,10 @@ def _whole_mask(items: list[Any], ndim: int) -> Any:
     if mask is None:
         return None
     rest = items[1:]
-    if all(item is Ellipsis or item == slice(None) for item in rest if
-           isinstance(item, slice) or item is Ellipsis) and \
-            all(isinstance(item, slice) or item is Ellipsis for item in rest) and \
-            sum(item is Ellipsis for item in rest) <= 1 and mask.ndim + len(
-                [i for i in rest if i is not Ellipsis]) <= ndim:
+    full = all(item is Ellipsis or (isinstance(item, slice) and item == slice(None))
+               for item in rest)
+    ellipses = sum(item is Ellipsis for item in rest)
+    if full and ellipses <= 1 and mask.ndim + len(rest) - ellipses <= ndim:
         return mask
     return None
 
@@ -399,7 +398,7 @@ def _expand(items: list[Any], array: OOArray) -> list[Any]:
                 continue
         if isinstance(item, (list, np.ndarray)):
             converted = np.asarray(item)
-            if converted.size == 0 and converted.dtype.kind == "f":
+            if isinstance(item, list) and converted.size == 0:  # NumPy: [] indexes nothing
                 converted = converted.astype(np.intp)
             if converted.dtype == np.bool_:
                 out.extend(np.nonzero(converted) if converted.ndim else
