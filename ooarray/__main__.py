@@ -1,4 +1,5 @@
-"""Command line: ``python -m ooarray demo`` and ``python -m ooarray bench elementwise|matmul``."""
+"""Command line: ``python -m ooarray demo``, ``python -m ooarray bench elementwise|matmul`` and
+``python -m ooarray coverage [--markdown docs/coverage.md]``."""
 
 from __future__ import annotations
 
@@ -20,6 +21,10 @@ def main(argv: list[str] | None = None) -> int:
                       help="where to put the Zarr stores (default: a temporary directory)")
     demo.add_argument("--keep", action="store_true", help="keep the stores afterwards")
     _add_bench(commands)
+    coverage = commands.add_parser(
+        "coverage", help="which NumPy functions run out of core, fall back, or raise")
+    coverage.add_argument("--markdown", metavar="PATH", default=None,
+                          help="write the report as Markdown to PATH (e.g. docs/coverage.md)")
     args = parser.parse_args(argv)
     if args.command == "demo":
         from ooarray.diagnostics.demo import run_demo
@@ -27,7 +32,24 @@ def main(argv: list[str] | None = None) -> int:
         return run_demo(args.size, args.memory, args.dir, args.keep)
     if args.command == "bench":
         return _run_bench(args)
+    if args.command == "coverage":
+        return _run_coverage(args.markdown)
     return 2
+
+
+def _run_coverage(markdown: str | None) -> int:
+    from ooarray.diagnostics.coverage import FALLBACK, OUT_OF_CORE, RAISES, coverage, \
+        coverage_markdown
+
+    report = coverage()
+    if markdown is not None:
+        with open(markdown, "w", encoding="utf-8") as file:
+            file.write(coverage_markdown(report))
+    print(f"{len(report.functions)} overridable NumPy functions: "
+          f"{report.count(OUT_OF_CORE)} out of core, {report.count(FALLBACK)} fall back to "
+          f"NumPy in memory when their inputs fit the budget, {report.count(RAISES)} raise"
+          + (f"; written to {markdown}" if markdown else ""))
+    return 0
 
 
 def _add_bench(commands: argparse._SubParsersAction) -> None:
