@@ -122,7 +122,16 @@ def test_fancy_index_forms_over_cases(shape, chunks, sync_executor):
 
 def test_empty_index_lists_and_arrays():
     x, a = _pair((5, 4), 2)
-    for index in ([], np.zeros(0, np.int64), ([], slice(None)), (slice(1, 3), [])):
+    for index in ([], np.zeros(0, np.int64), ([], slice(None)), (slice(1, 3), []),
+                  ([], [9]), (np.zeros((0, 2), int), [[7, 7]])):  # picks nothing: no check
+        assert_like_numpy(a[index], x[index])
+    _same_error(lambda: x[9, []], lambda: a[9, []])  # an integer is always checked
+
+
+def test_an_ellipsis_of_no_axis_still_separates_advanced_indices():
+    x, a = _pair((3, 4), 2)
+    for index in [([0, 1], ..., [1, 2]), ([0, 2], [1, 3], ...), (True, ..., [1, 0], 2),
+                  (slice(None), True, ..., 1)]:
         assert_like_numpy(a[index], x[index])
 
 

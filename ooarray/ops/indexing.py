@@ -43,6 +43,8 @@ __all__ = ["getitem", "take", "take_along_axis", "compress", "nonzero", "argwher
 
 _INTP = np.dtype(np.intp)
 _ARRAY_DTYPE_MESSAGE = "arrays used as indices must be of integer (or boolean) type"
+#: Stands for an ``...`` that covers no axis: it takes no axis but separates advanced indices.
+_SEPARATOR = object()
 
 
 def _target_bytes() -> int:
@@ -242,8 +244,9 @@ def _expand(index: Any, ndim: int) -> list[Any]:
                          f"{used} were indexed")
     fill = [slice(None)] * (ndim - used)
     if ellipses:
+        # An ellipsis that stands for no axis still separates advanced indices (NumPy's rule).
         position = next(i for i, item in enumerate(items) if item is Ellipsis)
-        items[position:position + 1] = fill
+        items[position:position + 1] = fill or [_SEPARATOR]
     else:
         items += fill
     return items
@@ -257,14 +260,27 @@ def _in_memory_nonzero(mask: np.ndarray) -> tuple[Any, ...]:
 
 
 def _parse(items: list[Any], shape: tuple[int, ...]) -> tuple[list[Any], list[_Advanced],
-                                                              list[int]]:
+                                                              list[int], bool]:
     """Return the basic index (advanced items as full slices), the advanced indices on the
-    axes of the sliced array, and each advanced index's axis in the original array."""
+    axes of the sliced array, each advanced index's axis in the original array, and whether
+    the advanced indices are adjacent (nothing separates them)."""
     basic: list[Any] = []
     advanced: list[_Advanced] = []
     origin: list[int] = []
+    places: list[int] = []  # position of each advanced index among the index items
     axis = 0
+
+    def add(value: Any, consumes: bool) -> None:
+        advanced.append(_Advanced(value, len(basic)))
+        origin.append(axis)
+        places.append(len(basic) + separators)
+        basic.append(slice(None) if consumes else None)
+
+    separators = 0
     for item in items:
+        if item is _SEPARATOR:
+            separators += 1
+            continue
         if item is None or isinstance(item, slice):
             basic.append(item)
             axis += item is not None
@@ -274,31 +290,24 @@ def _parse(items: list[Any], shape: tuple[int, ...]) -> tuple[list[Any], list[_A
             if not -length <= item < length:
                 raise IndexError(f"index {item} is out of bounds for axis {axis} with size "
                                  f"{length}")
-            advanced.append(_Advanced(np.asarray(item, _INTP), len(basic)))
-            origin.append(axis)
-            basic.append(slice(None))
+            add(np.asarray(item, _INTP), True)
             axis += 1
             continue
         if item.dtype.kind == "b":
             if item.ndim == 0:  # True / False: a new axis of length 1, picked 1 or 0 times
-                advanced.append(_Advanced(np.zeros(int(bool(item)), _INTP), len(basic)))
-                origin.append(axis)
-                basic.append(None)
+                add(np.zeros(int(bool(item)), _INTP), False)
                 continue
             _check_mask_shape(item.shape, shape, axis)
             columns = _in_memory_nonzero(item) if isinstance(item, np.ndarray) \
                 else nonzero(item)
             for column in columns:
-                advanced.append(_Advanced(column, len(basic)))
-                origin.append(axis)
-                basic.append(slice(None))
+                add(column, True)
                 axis += 1
             continue
-        advanced.append(_Advanced(item, len(basic)))
-        origin.append(axis)
-        basic.append(slice(None))
+        add(item, True)
         axis += 1
-    return basic, advanced, origin
+    adjacent = places == list(range(places[0], places[0] + len(places))) if places else True
+    return basic, advanced, origin, adjacent
 
 
 def _index_shape(advanced: list[_Advanced]) -> tuple[int, ...]:
@@ -350,27 +359,32 @@ def getitem(array: OOArray, index: Any) -> OOArray:
     items = _expand(index, array.ndim)
     masks = [i for i, item in enumerate(items) if isinstance(item, (np.ndarray, OOArray))
              and item.dtype.kind == "b" and item.ndim]
-    others = [item for item in items if not (isinstance(item, slice) and item == slice(None))]
+    others = [item for item in items if item is not _SEPARATOR and
+              not (isinstance(item, slice) and item == slice(None))]
     if len(masks) == 1 and len(others) == 1 and items[masks[0]].ndim == array.ndim:
         return boolean_mask(array, items[masks[0]])
-    basic, advanced, origin = _parse(items, array.shape)
+    basic, advanced, origin, adjacent = _parse(items, array.shape)
     sliced = array[tuple(basic)]
-    return _gather(sliced, advanced, origin)
+    return _gather(sliced, advanced, origin, adjacent)
 
 
-def _gather(sliced: OOArray, advanced: list[_Advanced], origin: list[int]) -> OOArray:
+def _gather(sliced: OOArray, advanced: list[_Advanced], origin: list[int],
+            adjacent: bool = True) -> OOArray:
     """Index ``sliced`` with integer arrays on the axes of ``advanced``, NumPy's layout."""
     index_shape = _index_shape(advanced)
     axes = [entry.axis for entry in advanced]
     lengths = [sliced.shape[axis] for axis in axes]
     in_memory = all(not isinstance(entry.value, OOArray) for entry in advanced)
+    kept = [a for a in range(sliced.ndim) if a not in axes]
+    out_shape = index_shape + tuple(sliced.shape[a] for a in kept)
+    if not math.prod(index_shape):  # NumPy checks no array index that picks nothing
+        return _arrange(_empty(out_shape, sliced.dtype), axes, len(index_shape), adjacent)
     if in_memory:
         for entry, length, axis in zip(advanced, lengths, origin):
             if entry.value.size:
                 _check_bounds(int(entry.value.min()), int(entry.value.max()), length, axis)
     nodes = [entry.value.node if isinstance(entry.value, OOArray)
              else constant_node(np.asarray(entry.value)) for entry in advanced]
-    kept = [a for a in range(sliced.ndim) if a not in axes]
     kept_items = math.prod(max(sliced.chunks[a]) if sliced.chunks[a] else 1 for a in kept)
     per_position = kept_items * sliced.itemsize + _INTP.itemsize * (3 * len(axes) + 1)
     # The index grid follows OOArray indices first: their chunks are what tasks read.
@@ -396,17 +410,20 @@ def _gather(sliced: OOArray, advanced: list[_Advanced], origin: list[int]) -> OO
             if low <= high:
                 _check_bounds(int(low), int(high), length, axis)
         touched = touched_map(grid, table, pass_node.blocks)
-    out_shape = index_shape + tuple(sliced.shape[a] for a in kept)
     if math.prod(out_shape) == 0:
         result = _empty(out_shape, sliced.dtype)
     else:
         result = OOArray(GatherNode(sliced.node, axes, nodes, index_shape, grid, touched))
-    if axes == list(range(axes[0], axes[0] + len(axes))) and axes[0] > 0:
-        # Adjacent advanced indices: their axes stay where they were (NumPy's rule).
-        nb = len(index_shape)
+    return _arrange(result, axes, len(index_shape), adjacent)
+
+
+def _arrange(result: OOArray, axes: list[int], nb: int, adjacent: bool) -> OOArray:
+    """Move the index axes (first in a gather's output) where NumPy puts them: in place of
+    the indexed axes when the advanced indices are adjacent."""
+    if adjacent and axes[0] > 0:
         before = list(range(nb, nb + axes[0]))
-        order = before + list(range(nb)) + list(range(nb + axes[0], len(out_shape)))
-        result = OOArray(TransposeNode(result.node, order))
+        order = before + list(range(nb)) + list(range(nb + axes[0], result.ndim))
+        return OOArray(TransposeNode(result.node, order))
     return result
 
 
