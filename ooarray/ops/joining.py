@@ -440,10 +440,64 @@ def _stats(array: OOArray, axis: int, pair: tuple[int, int], lengths: Any,
             for value, width in zip((left, right), pair)]
 
 
-def _reflect(array: OOArray, axis: int, pair: tuple[int, int], period: int,
-             include_edge: bool, odd: bool) -> OOArray:
-    """NumPy's iterative reflection: each round mirrors what is filled so far (odd
-    reflections extrapolate from the new edge, so they are not a fold of the input)."""
+def fold_runs(n: int, before: int, after: int, mode: str
+              ) -> list[tuple[int, int, int, int]]:
+    """The runs of input positions that fill a padded axis: ``(start, stop, step, round)``.
+
+    Even reflection, symmetric reflection and wrapping map output position ``j`` (from
+    ``-before``) to a fold of ``j`` modulo a period (``2(n-1)``, ``2n``, ``n``), which is
+    what NumPy's repeated padding computes; runs of ascending or descending positions are
+    slices of the input. ``round`` is ``j // period``: odd reflections add ``round`` times
+    twice the difference of the last and first values.
+
+    Examples
+    --------
+    >>> fold_runs(3, 2, 1, "reflect")  # [0, 1, 2] -> [2, 1, 0, 1, 2, 1]
+    [(2, 3, 1, -1), (1, 0, -1, -1), (0, 3, 1, 0), (1, 0, -1, 0)]
+    """
+    period = {"reflect": 2 * (n - 1), "symmetric": 2 * n, "wrap": n}[mode]
+    runs = []
+    j, end = -before, n + after
+    while j < end:
+        turn, t = divmod(j, period)
+        if t < n:
+            count = min(n - t, end - j)
+            runs.append((t, t + count, 1, turn))
+        else:
+            top = period - t if mode == "reflect" else period - 1 - t
+            count = min(period - t, end - j)
+            runs.append((top, top - count, -1, turn))
+        j += count
+    return runs
+
+
+def _folded(array: OOArray, axis: int, pair: tuple[int, int], mode: str,
+            odd: bool = False) -> OOArray:
+    """The padded axis as one join of folded slices; odd reflections (the point reflection
+    of the input about each end, extended) add ``2 * last - slice`` on descending runs and
+    ``round * 2 * (last - first)``, in the array's dtype as NumPy's rounds compute them."""
+    n, nd = array.shape[axis], array.ndim
+    if odd:
+        first = array[_at(nd, axis, slice(0, 1))]
+        last = array[_at(nd, axis, slice(n - 1, n))]
+        drift = 2 * (last - first)
+    pieces = []
+    for start, stop, step, turn in fold_runs(n, *pair, mode):
+        piece = array[_at(nd, axis, slice(start, stop if stop >= 0 else None, step))]
+        if odd:
+            if step < 0:
+                piece = 2 * last - piece
+            if turn:
+                piece = piece + drift * np.array(turn).astype(array.dtype)
+            piece = piece.astype(array.dtype, copy=False)
+        pieces.append(piece)
+    return concatenate(pieces, axis) if len(pieces) > 1 else array
+
+
+def _reflect_bool_odd(array: OOArray, axis: int, pair: tuple[int, int], period: int,
+                      include_edge: bool) -> OOArray:
+    """NumPy's rounds of odd reflection, for booleans: each round mirrors ``2 * edge -
+    values`` of what is padded so far and casts back to bool, which no fold reproduces."""
     nd = array.ndim
     left, right = pair
     core = array
@@ -458,58 +512,17 @@ def _reflect(array: OOArray, axis: int, pair: tuple[int, int], period: int,
             count = min(span, left)
             piece = core[_at(nd, axis, slice(1 - offset, count - offset + 1))]
             piece = piece[_at(nd, axis, slice(None, None, -1))]
-            if odd:
-                piece = (2 * core[_at(nd, axis, slice(0, 1))] - piece).astype(core.dtype)
-            pieces[0], left = piece, left - count
+            edge = core[_at(nd, axis, slice(0, 1))]
+            pieces[0], left = (2 * edge - piece).astype(core.dtype), left - count
         if right > 0:
             count = min(span, right)
             stop = length - 1 + offset
             piece = core[_at(nd, axis, slice(stop - count, stop))]
             piece = piece[_at(nd, axis, slice(None, None, -1))]
-            if odd:
-                edge = core[_at(nd, axis, slice(length - 1, length))]
-                piece = (2 * edge - piece).astype(core.dtype)
-            pieces[1], right = piece, right - count
+            edge = core[_at(nd, axis, slice(length - 1, length))]
+            pieces[1], right = (2 * edge - piece).astype(core.dtype), right - count
         core = _join_pad(core, axis, *pieces)
     return core
-
-
-def fold_runs(n: int, before: int, after: int, mode: str) -> list[tuple[int, int, int]]:
-    """The runs of input positions that fill a padded axis: ``(start, stop, step)``.
-
-    Even reflection, symmetric reflection and wrapping map output position ``j`` (from
-    ``-before``) to a fold of ``j`` modulo a period (``2(n-1)``, ``2n``, ``n``), which is
-    what NumPy's iterative padding computes; runs of ascending or descending positions are
-    slices of the input.
-
-    Examples
-    --------
-    >>> fold_runs(3, 2, 1, "reflect")  # [0, 1, 2] -> [2, 1, 0, 1, 2, 1]
-    [(2, 3, 1), (1, 0, -1), (0, 3, 1), (1, 0, -1)]
-    """
-    period = {"reflect": 2 * (n - 1), "symmetric": 2 * n, "wrap": n}[mode]
-    runs = []
-    j, end = -before, n + after
-    while j < end:
-        t = j % period
-        if t < n:
-            count = min(n - t, end - j)
-            runs.append((t, t + count, 1))
-        else:
-            top = period - t if mode == "reflect" else period - 1 - t
-            count = min(period - t, end - j)
-            runs.append((top, top - count, -1))
-        j += count
-    return runs
-
-
-def _folded(array: OOArray, axis: int, pair: tuple[int, int], mode: str) -> OOArray:
-    nd = array.ndim
-    pieces = []
-    for start, stop, step in fold_runs(array.shape[axis], *pair, mode):
-        stop_index = stop if stop >= 0 else None
-        pieces.append(array[_at(nd, axis, slice(start, stop_index, step))])
-    return concatenate(pieces, axis) if len(pieces) > 1 else array
 
 
 @implements(np.pad)
@@ -568,6 +581,7 @@ def pad(array: Any, pad_width: Any, mode: Any = "constant", **kwargs: Any) -> OO
         ends = _as_pairs(kwargs.get("end_values", 0), result.ndim)
     elif mode in ("maximum", "minimum", "mean"):
         lengths = _as_pairs(kwargs.get("stat_length"), result.ndim, as_index=True)
+    odd = mode != "wrap" and kwargs.get("reflect_type", "even") == "odd"
     for axis, widths in enumerate(pairs):
         if not any(widths):
             continue
@@ -578,9 +592,9 @@ def pad(array: Any, pad_width: Any, mode: Any = "constant", **kwargs: Any) -> OO
         elif mode in ("maximum", "minimum", "mean"):
             result = _join_pad(result, axis, *_stats(result, axis, widths, lengths[axis],
                                                      mode))
-        elif mode == "wrap" or kwargs.get("reflect_type", "even") != "odd":
-            result = _folded(result, axis, widths, mode)
+        elif not odd or result.dtype != np.bool_:
+            result = _folded(result, axis, widths, mode, odd)
         else:
-            result = _reflect(result, axis, widths, original[axis], mode == "symmetric",
-                              kwargs.get("reflect_type", "even") == "odd")
+            result = _reflect_bool_odd(result, axis, widths, original[axis],
+                                       mode == "symmetric")
     return result
