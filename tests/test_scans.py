@@ -1,7 +1,13 @@
 """Scans (cumsum, cumprod, nan-variants, cumulative_sum/prod) and diff against NumPy."""
 
+import json
+import subprocess
+import sys
+import textwrap
+
 import numpy as np
 import pytest
+import zarr
 from helpers import FLOAT_DTYPES, assert_like_numpy, chunked_arrays, numpy_result, quiet, sample
 from hypothesis import given
 from hypothesis import strategies as st
@@ -172,3 +178,38 @@ def test_diff_errors_are_numpys():
 def test_diff_hypothesis(pair, n, axis):
     values, chunks = pair
     _check(np.diff, oa.asarray(values, chunks=chunks), values, n=n, axis=axis)
+
+
+# -- memory ------------------------------------------------------------------------------------
+MiB = 2**20
+MEASURE = textwrap.dedent("""
+    import gc, json, sys
+    import numpy as np
+    import ooarray as oa
+    from ooarray.diagnostics.memory import RSSSampler
+    directory, budget = sys.argv[1], sys.argv[2]
+    oa.config.set(memory_limit=budget)
+    a = oa.open(f"{directory}/a.zarr")
+    gc.collect()
+    with RSSSampler(interval=0.005) as rss, oa.collect_stats() as stats:
+        np.cumsum(a, axis=0).to_zarr(f"{directory}/c.zarr", overwrite=True, compressor=None)
+    print(json.dumps({"baseline": rss.baseline, "peak": rss.peak, "pool_peak": stats.peak_bytes,
+                      "read": stats.bytes_read}))
+""")
+
+
+@pytest.mark.slow
+def test_cumsum_of_an_array_4x_the_budget_stays_within_it(tmp_path):
+    rows, columns, budget = 2048, 2048, 8 * MiB  # 32 MiB of float64 in 32 row blocks
+    with oa.config.set(memory_limit="64MB"):
+        rng = oa.random.default_rng(13)
+        rng.standard_normal((rows, columns), chunks=(64, columns)).to_zarr(tmp_path / "a.zarr")
+    run = subprocess.run([sys.executable, "-c", MEASURE, str(tmp_path), str(budget)],
+                         capture_output=True, text=True, check=True)
+    measured = json.loads(run.stdout.strip().splitlines()[-1])
+    a, c = (zarr.open_array(str(tmp_path / f"{name}.zarr"))[...] for name in "ac")
+    np.testing.assert_allclose(c, np.cumsum(a, axis=0), rtol=1e-10, atol=1e-9)
+    assert measured["read"] >= rows * columns * 8  # the input went through the pool (twice)
+    assert measured["pool_peak"] <= budget
+    growth = measured["peak"] - measured["baseline"]
+    assert growth < 2 * budget + 16 * MiB, f"RSS grew by {growth / MiB:.1f} MiB over 8 MiB"
