@@ -301,6 +301,34 @@ def test_a_region_inside_one_input_is_a_view_of_it():
     assert a.node.scratch_bytes((slice(18, 22),)) == 4 * 8
 
 
+def test_joins_are_lazy_and_read_only_the_inputs_a_region_spans():
+    from ooarray.plan.graph import SourceNode
+    from ooarray.store.generated import GeneratedStore
+
+    reads = []
+
+    def counted(name):
+        def fill(index, region, out):
+            reads.append((name, index))
+            out[...] = np.arange(region[0].start, region[0].stop)
+        return oa.OOArray(SourceNode(GeneratedStore((100,), np.int64, ((10,) * 10,), fill,
+                                                    name)))
+
+    a, b = counted("a"), counted("b")
+    joined = np.concatenate([a, b])
+    padded = np.pad(joined, 30, mode="reflect")
+    parts = np.split(joined, 4)
+    assert reads == []
+    assert_like_numpy(joined[105:110], np.arange(5, 10))
+    assert reads == [("b", (0,))]
+    reads.clear()
+    assert_like_numpy(padded[:3], np.array([30, 29, 28]))  # reflected from a[28:31]
+    assert sorted(reads) == [("a", (2,)), ("a", (3,))]
+    reads.clear()
+    assert_like_numpy(parts[3][-1:], np.array([99]))
+    assert reads == [("b", (9,))]
+
+
 # -- memory ----------------------------------------------------------------------------------
 MiB = 2**20
 BUDGET = 16 * MiB
