@@ -17,11 +17,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import ooarray as oa
-from ooarray.core.dispatch import HANDLED_FUNCTIONS
 
 REAL_DTYPES = [d for d in DTYPES if d.kind != "c"]
 ESTIMATORS = ["auto", "fd", "doane", "scott", "stone", "rice", "sturges", "sqrt"]
-NEEDS_PERCENTILE = {"auto", "fd"}
 
 
 def case_id(case) -> str:
@@ -105,10 +103,6 @@ def test_histogram_bin_estimators(estimator, dtype, rng, sync_executor):
     else:
         x = sample((500,), dtype, rng, low=0, high=60)
     a = oa.asarray(x, chunks=37)
-    if estimator in NEEDS_PERCENTILE and np.percentile not in HANDLED_FUNCTIONS:
-        with pytest.raises(NotImplementedError, match="percentile"), quiet():
-            np.histogram(a, bins=estimator)
-        return
     check_histogram(x, 37, bins=estimator)
     check_histogram(x, 37, bins=estimator, range=(1, 40))
     edges, _ = numpy_result(np.histogram_bin_edges, x, bins=estimator)
@@ -116,7 +110,7 @@ def test_histogram_bin_estimators(estimator, dtype, rng, sync_executor):
         assert_like_numpy(np.histogram_bin_edges(a, bins=estimator), edges)
 
 
-@pytest.mark.parametrize("estimator", [e for e in ESTIMATORS if e not in NEEDS_PERCENTILE])
+@pytest.mark.parametrize("estimator", ESTIMATORS)
 def test_histogram_estimators_on_empty_single_and_constant_data(estimator, sync_executor):
     for x in (np.array([]), np.array([2.0]), np.full(7, 4.0), np.array([1.0, 1.0, 5.0])):
         check_histogram(x, 3, bins=estimator)
@@ -306,8 +300,9 @@ def test_digitize_errors():
 
 # -- count_nonzero, ptp -------------------------------------------------------------------
 def axes_for(ndim: int) -> list:
-    return [None, *range(-ndim, ndim), tuple(range(ndim))] + ([(0, ndim - 1)] if ndim > 1
-                                                              else [])
+    """None, the first and last axis, all axes, and two apart."""
+    axes = [None, tuple(range(ndim))] + ([0, -1] if ndim else [])
+    return axes + ([(0, ndim - 1)] if ndim > 2 else [])
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)
@@ -353,7 +348,7 @@ def test_ptp_wraps_like_numpy_and_fills_out():
 # -- average ------------------------------------------------------------------------------
 @pytest.mark.parametrize("case", CASES, ids=case_id)
 @pytest.mark.parametrize("dtype", [np.dtype(t) for t in (np.bool_, np.int32, np.float32,
-                                                         np.float64, np.complex128)], ids=str)
+                                                         np.complex128)], ids=str)
 def test_average_like_numpy(case, dtype, rng, sync_executor):
     shape, chunks = case
     x = sample(shape, dtype, rng, special=False)
@@ -362,7 +357,7 @@ def test_average_like_numpy(case, dtype, rng, sync_executor):
     calls = [({}, {}), ({"returned": True}, {"returned": True}),
              ({"weights": full_weights, "returned": True},
               {"weights": oa.asarray(full_weights, chunks=chunks), "returned": True})]
-    for axis in range(len(shape)):
+    for axis in sorted({0, len(shape) - 1}) if shape else ():
         w = rng.uniform(0.5, 2, shape[axis])
         calls += [({"axis": axis}, {"axis": axis}),
                   ({"axis": axis, "keepdims": True}, {"axis": axis, "keepdims": True}),
@@ -407,7 +402,7 @@ COV_INPUTS = [((4, 50), (3, 7)), ((2, 9), (1, 1)), ((30,), (7,)), ((1, 12), (1, 
 
 
 @pytest.mark.parametrize("shape,chunks", COV_INPUTS)
-@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.complex128], ids=str)
+@pytest.mark.parametrize("dtype", [np.float64, np.int64, np.complex128], ids=str)
 def test_cov_and_corrcoef_like_numpy(shape, chunks, dtype, rng, sync_executor):
     x = sample(shape, dtype, rng, special=False)
     a = oa.asarray(x, chunks=chunks)

@@ -36,7 +36,6 @@ from ooarray.plan.counting import BincountSpec, BoundsSpec, HistogramDDSpec, His
     MomentSpec, StoneSpec
 from ooarray.plan.mapped import MappedNode
 from ooarray.plan.regions import BroadcastNode
-from ooarray.plan.stacked import StackedNode
 from ooarray.plan.tally import TallyNode, TallyPartialNode
 
 __all__ = ["histogram", "histogram_bin_edges", "histogram2d", "histogramdd", "bincount",
@@ -188,22 +187,11 @@ class _InRange:
         return self.moment_dtype.type(self._moment(self.mean, float(self.std), 3) / self.size)
 
     def percentile(self, q: list[float]) -> np.ndarray:
-        name = "percentile" if self.range is None else "nanpercentile"
-        func = getattr(np, name)
-        if func not in HANDLED_FUNCTIONS:
-            raise NotImplementedError(
-                f"this bin estimator needs np.{name} of an OOArray, which ooarray does not "
-                f"implement yet; pass bins as a number, 'sturges', 'sqrt', 'rice', 'scott', "
-                f"'doane' or 'stone' instead")
+        func = np.percentile if self.range is None else np.nanpercentile
         data = self.array
-        if self.range is not None:
+        if self.range is not None:  # values out of range become NaN, which nanpercentile skips
             first, last = self.range
-            dtype = np.result_type(data.dtype, np.float16)
-
-            def masked(x: np.ndarray) -> np.ndarray:
-                return np.where((x >= first) & (x <= last), x, np.nan)
-
-            data = _mapped(masked, [data], dtype, "in-range", temporaries=2)
+            data = np.where((data >= first) & (data <= last), data, np.nan)
         return np.asarray(func(data, q))
 
 
@@ -374,7 +362,7 @@ def histogram_bin_edges(a: Any, bins: Any = 10, range: Any = None,
     ValueError
         Bad bins or range, or a range that is not finite.
     NotImplementedError
-        'fd' and 'auto' while ``np.percentile`` of OOArrays is not available.
+        An estimator for complex data.
 
     Examples
     --------
@@ -862,12 +850,7 @@ def cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: An
         Y = _variables(y, dtype)
         if not rowvar and Y.shape[0] != 1:
             Y = Y.T
-        if Y.shape[1] != X.shape[1]:
-            raise ValueError(
-                f"all the input array dimensions except for the concatenation axis must "
-                f"match exactly, but along dimension 1, the array at index 0 has size "
-                f"{X.shape[1]} and the array at index 1 has size {Y.shape[1]}")
-        X = OOArray(StackedNode([X.node, Y.node]))
+        X = np.concatenate((X, Y), axis=0)
     if ddof is None:
         ddof = 1 if bias == 0 else 0
     w = None
