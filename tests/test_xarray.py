@@ -122,6 +122,16 @@ def test_open_zarr_with_chunked_array_type_ooarray_and_write_back(tmp_path, rng)
     np.testing.assert_array_equal(written.w.values, np.arange(9) * 3)
 
 
+def test_a_lazily_indexed_variable_is_read_region_by_region(tmp_path, rng):
+    x = sample((9, 4), np.float64, rng)
+    xr.Dataset({"v": (("a", "b"), x)}).to_zarr(tmp_path / "in.zarr", consolidated=False)
+    opened = xr.open_dataset(tmp_path / "in.zarr", engine="zarr", consolidated=False)
+    part = opened.isel(a=slice(1, 7)).chunk({"a": 4}, chunked_array_type="ooarray")
+    assert "read by region" in repr(part.v.data)  # a pending selection: read through xarray
+    assert part.v.data.chunks == ((4, 2), (4,))
+    _same(part.v + 1, xr.DataArray(x[1:7] + 1, dims=("a", "b")))
+
+
 def test_chunk_manager_refuses_what_it_cannot_run(pair):
     _, wrapped = pair
     manager = OOArrayChunkManager()
