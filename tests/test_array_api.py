@@ -171,6 +171,15 @@ def test_asarray_copy():
         xp.asarray(["a"])
 
 
+def test_asarray_of_a_zarr_array_reads_it_in_place(tmp_path):
+    stored = zarr.create_array(str(tmp_path / "z.zarr"), shape=(10,), chunks=(3,),
+                               dtype="f8")
+    stored[:] = np.arange(10.0)
+    x = xp.asarray(stored)
+    assert x.chunks == ((3, 3, 3, 1),)  # the store's chunks: nothing was loaded
+    assert_like_numpy(xp.cumulative_sum(x), np.cumsum(np.arange(10.0)))
+
+
 # -- elementwise -----------------------------------------------------------------------
 @pytest.mark.parametrize(("shape", "_chunks"), CASES[:8], ids=str)
 def test_elementwise_against_numpy(shape, _chunks, rng):

@@ -36,13 +36,22 @@ def _fill_dtype(fill_value: Any) -> np.dtype:
     return check_dtype(np.asarray(fill_value).dtype)
 
 
+def _on_disk(obj: Any) -> bool:
+    if isinstance(obj, np.memmap):
+        return True
+    import zarr
+
+    return isinstance(obj, zarr.Array)
+
+
 def asarray(obj: Any, /, *, dtype: Any = None, device: Any = None,
             copy: bool | None = None) -> OOArray:
     """Return ``obj`` as an OOArray.
 
     Parameters
     ----------
-    obj : OOArray, ndarray, nested sequence, scalar or buffer
+    obj : OOArray, ndarray, zarr.Array, numpy.memmap, nested sequence, scalar or buffer
+        Zarr arrays and memmaps are read chunk by chunk from their files.
     dtype : dtype, optional
         Python ints become int64, floats float64, complex complex128 by default.
     copy : bool, optional
@@ -69,6 +78,8 @@ def asarray(obj: Any, /, *, dtype: Any = None, device: Any = None,
             return obj.astype(dtype)
         # A new wrapper of the same node: item assignment rebinds only the array it names.
         return OOArray(obj.node) if copy else obj
+    if _on_disk(obj):  # read chunk by chunk from its file, never loaded whole
+        return _oc.asarray(obj, dtype)
     if isinstance(obj, np.ndarray):
         if copy is False and dtype is not None and dtype != obj.dtype:
             raise ValueError("asarray(copy=False) cannot change the dtype without a copy")

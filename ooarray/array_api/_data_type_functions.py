@@ -56,8 +56,9 @@ def astype(x: OOArray, dtype: Any, /, *, copy: bool = True, device: Any = None) 
     check_device(device)
     x = as_array(x)
     dtype = check_dtype(dtype)
-    if dtype == x.dtype and not copy:
-        return x
+    if dtype == x.dtype:
+        # OOArrays are values: a copy is a new wrapper that item assignment rebinds alone.
+        return OOArray(x.node) if copy else x
     return x.astype(dtype)
 
 
