@@ -159,6 +159,22 @@ def test_ooarray_index_follows_its_chunks_and_reads_block_by_block(index_chunks)
     assert_like_numpy(a[:, index[:6] % 6], x[:, perm[:6] % 6])
 
 
+def test_gather_reads_are_in_the_schedule_and_stay_in_the_budget():
+    with oa.config.set(memory_limit="8MB"):
+        a = oa.random.default_rng(1).standard_normal((1000, 300), chunks=(100, 100))
+        x = a.compute()
+        perm = np.random.default_rng(2).permutation(1000)
+        with oa.collect_stats() as stats:
+            assert_like_numpy(a[oa.asarray(perm, chunks=250)], x[perm])
+        # The data fits: Belady keeps every block the trace says is read again.
+        assert stats.bytes_read == a.nbytes
+    with oa.config.set(memory_limit="1MB"):  # the data is 2.3x the budget
+        with oa.collect_stats() as stats:
+            assert float(a[oa.asarray(perm, chunks=250)].sum()) == pytest.approx(x.sum())
+        assert 0 < stats.peak_bytes <= 1_000_000
+        assert oa.execute.pool().overshoot_bytes == 0
+
+
 def test_ooarray_index_out_of_bounds_and_dtype_raise_like_numpy():
     x, a = _pair((6,), 2)
     _same_error(lambda: x[np.array([1, 9, 2])], lambda: a[oa.asarray([1, 9, 2], chunks=1)])
