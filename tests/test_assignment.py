@@ -6,6 +6,7 @@ message ourselves, its text). Assignment is copy-on-write: arrays built from the
 keep the old values.
 """
 
+import gc
 import json
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from hypothesis import strategies as st
 
 import ooarray as oa
 from ooarray.core.chunks import block_region, iter_blocks
+from ooarray.plan.graph import SourceNode
 from ooarray.plan.lower import Plan
 from ooarray.plan.scatter import ScatterNode, slice_overlap
 
@@ -252,6 +254,28 @@ def test_lazy_mask_mixed_with_other_indices_is_read_only_when_small():
         big = oa.zeros((2, 10**6))
         with pytest.raises(TypeError, match="quarter of memory_limit"):
             big[0:1, oa.ones(10**6, dtype=bool)] = 1
+
+
+@pytest.mark.parametrize("entries, stored", [(12000, False), (60000, True)])
+def test_scatter_in_the_pool_or_through_a_file_removed_with_the_array(tmp_path, entries,
+                                                                      stored):
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal(5000)
+    rows = rng.integers(-5000, 5000, entries)
+    values = rng.standard_normal(entries)
+    expected = x.copy()
+    expected[rows] = values
+    with oa.config.set(memory_limit="1MB", spill_dir=tmp_path):
+        a = oa.asarray(x, chunks=700)
+        a[oa.asarray(rows, chunks=3000)] = oa.asarray(values, chunks=3000)
+        blocks = a.node.inputs[1]
+        assert isinstance(blocks, SourceNode) is stored
+        assert len(a.node.pieces[0]) > 1  # entries of a chunk come from several blocks
+        assert len(list(tmp_path.iterdir())) == stored
+        assert_like_numpy(a, expected)
+    del a, blocks
+    gc.collect()
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("index", [[40], [-41], [0, 3, 55]])

@@ -14,7 +14,11 @@ from __future__ import annotations
 
 import math
 import operator
+import os
+import shutil
+import tempfile
 import warnings
+import weakref
 from typing import Any
 
 import numpy as np
@@ -25,11 +29,12 @@ from ooarray.core.chunks import target_chunk_bytes
 from ooarray.core.dispatch import implements
 from ooarray.core.indexing import is_basic_index, normalize_basic_index
 from ooarray.ops._operands import constant_node
-from ooarray.plan.graph import Node
+from ooarray.plan.graph import Node, SourceNode
 from ooarray.plan.regions import BroadcastNode, CastNode, SliceNode, TransposeNode
 from ooarray.plan.scatter import BlockCountNode, CyclicNode, EntryCountNode, \
     EntryPartitionNode, MaskedFillNode, MaskedValuesNode, ScatterNode, SetRegionNode, \
-    _Destinations
+    _Destinations, segment_lengths
+from ooarray.store.memmap import NpyStore
 
 __all__ = ["setitem", "copyto", "putmask", "place"]
 
@@ -343,9 +348,33 @@ def _array_assign(array: OOArray, items: list[Any], value: Any) -> Node:
             if bad is not None:
                 raise IndexError(f"index {bad} is out of bounds for axis {axis} with size "
                                  f"{size}")
+    counts = counted[:, :buckets]
     partition = EntryPartitionNode(indices, rows, lengths, destinations, array.dtype,
                                    slice_shape)
-    return ScatterNode(array.node, partition, counted[:, :buckets], axes, slices, uniform)
+    entries = _stored_partition(partition, counts) \
+        if partition.nbytes > _limit() * IN_MEMORY_SHARE else partition
+    return ScatterNode(array.node, entries, counts, lengths, destinations, axes, slices,
+                       uniform)
+
+
+def _stored_partition(partition: EntryPartitionNode, counts: np.ndarray) -> Node:
+    """Write the partitioned entries to a raw file under ``spill_dir`` now, and return them
+    as a source whose chunks are the (block, bucket) segments.
+
+    In the pool, an output chunk's task would pin every partition block for the slice of it
+    that lands in its bucket, and with blocks over the budget the pool would write them out
+    and read them back once per bucket; from the file each task reads exactly its segments,
+    so the entries are written once and read once. The file goes with the last array that
+    uses it.
+    """
+    directory = tempfile.mkdtemp(prefix="ooarray-scatter-", dir=_config.get().spill_dir)
+    path = os.path.join(directory, "entries.npy")
+    written = _oo(partition).to_npy(path).node.store
+    store = NpyStore(path, partition.shape, partition.dtype, written.data_offset,
+                     (segment_lengths(counts),))
+    source = SourceNode(store)
+    weakref.finalize(source, shutil.rmtree, directory, True)
+    return source
 
 
 def _indexed_shape(shape: tuple[int, ...], items: list[Any],

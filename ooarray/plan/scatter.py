@@ -32,6 +32,7 @@ from ooarray.plan.regions import broadcast_region
 __all__ = [
     "slice_overlap", "SetRegionNode", "MaskedFillNode", "CyclicNode", "BlockCountNode",
     "MaskedValuesNode", "EntryCountNode", "EntryPartitionNode", "ScatterNode",
+    "segment_lengths",
 ]
 
 
@@ -382,15 +383,27 @@ class EntryPartitionNode(MaterializedNode):
         return 4 * length * np.dtype(np.intp).itemsize * (len(self.destinations.axes) + 1)
 
 
+def segment_lengths(counts: np.ndarray) -> tuple[int, ...]:
+    """The lengths of the (block, bucket) segments of a partition, in order, empty ones left
+    out: a chunk grid in which each output chunk's entries are whole chunks."""
+    return tuple(int(c) for c in counts.reshape(-1) if c) or (0,)
+
+
 class ScatterNode(MaterializedNode):
     """``old[index] = value`` for integer-array indices, mixed with slices.
 
     Parameters
     ----------
     old : Node
-    partition : EntryPartitionNode
+    entries : Node
+        The partitioned entries: an :class:`EntryPartitionNode`, or the same records read
+        from a store (any chunk grid).
     counts : ndarray
         ``counts[c, b]``: entries of partition block ``c`` in bucket ``b``.
+    block_lengths : tuple of int
+        The partition's blocks of entries (the rows of ``counts``).
+    destinations : _Destinations
+        The buckets.
     axes : tuple of int
         The indexed axes of ``old`` (in order); the others are sliced.
     slices : dict
@@ -400,7 +413,8 @@ class ScatterNode(MaterializedNode):
         axes' lengths (in axis order). None when the rows are in the partition.
     """
 
-    def __init__(self, old: Node, partition: EntryPartitionNode, counts: np.ndarray,
+    def __init__(self, old: Node, entries: Node, counts: np.ndarray,
+                 block_lengths: Sequence[int], destinations: "_Destinations",
                  axes: Sequence[int], slices: dict[int, tuple[int, int, int]],
                  value: Any) -> None:
         self.axes = tuple(axes)
@@ -408,16 +422,16 @@ class ScatterNode(MaterializedNode):
         self.slices = dict(slices)
         self.value = value
         self.slice_shape = tuple(self.slices[a][2] for a in self.sliced)
-        self.destinations = partition.destinations
-        starts = offsets(partition.chunks[0])
+        self.destinations = destinations
+        starts = offsets(block_lengths)
         within = np.concatenate([np.zeros((counts.shape[0], 1), np.int64),
                                  np.cumsum(counts, axis=1)], axis=1)
         self.pieces: dict[int, list[tuple[int, int]]] = {}
         for c, b in zip(*np.nonzero(counts)):
             first = starts[c] + int(within[c, b])
             self.pieces.setdefault(int(b), []).append((first, first + int(counts[c, b])))
-        self.largest_block = max(partition.chunks[0]) * partition.dtype.itemsize
-        inputs = [old, partition] + ([value] if isinstance(value, Node) else [])
+        self.largest_block = max(entries.chunks[0]) * entries.dtype.itemsize
+        inputs = [old, entries] + ([value] if isinstance(value, Node) else [])
         super().__init__(old.shape, old.dtype, old.chunks, inputs)
 
     @property
