@@ -344,6 +344,31 @@ def test_take_like_numpy(mode, sync_executor):
     np.testing.assert_array_equal(out, x[[1, 0]])
 
 
+@given(data=st.data())
+def test_take_and_compress_hypothesis(data):
+    x, chunks = data.draw(hnp.arrays(np.int32, hnp.array_shapes(min_dims=1, max_dims=3,
+                                                                  max_side=5)).flatmap(
+        lambda array: st.tuples(st.just(array), chunkings(array.shape))))
+    a = oa.asarray(x, chunks=chunks)
+    axis = data.draw(st.sampled_from([None, *range(-x.ndim, x.ndim)]))
+    n = x.size if axis is None else x.shape[axis]
+    mode = data.draw(st.sampled_from(["raise", "wrap", "clip"]))
+    span = max(n, 1) * (1 if mode == "raise" else 3)
+    index = data.draw(hnp.arrays(np.int64, hnp.array_shapes(min_dims=0, max_dims=2,
+                                                            max_side=4),
+                                 elements=st.integers(-span, span - 1)))
+    wrapped = oa.asarray(index, chunks=2) if index.ndim and data.draw(st.booleans()) else index
+    try:
+        expected = np.take(x, index, axis=axis, mode=mode)
+    except IndexError:
+        with pytest.raises(IndexError):
+            np.take(a, wrapped, axis=axis, mode=mode)
+    else:
+        assert_like_numpy(np.take(a, wrapped, axis=axis, mode=mode), expected)
+    condition = data.draw(hnp.arrays(np.bool_, (data.draw(st.integers(0, n)),)))
+    assert_like_numpy(np.compress(condition, a, axis=axis), np.compress(condition, x, axis=axis))
+
+
 def test_take_errors_are_numpys():
     x, a = _pair((5,), 2)
     _same_error(lambda: np.take(x, [5]), lambda: np.take(a, [5]))
