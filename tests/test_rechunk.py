@@ -16,11 +16,13 @@ import ooarray as oa
 from ooarray.plan.graph import region_footprint
 from ooarray.plan.lower import Plan
 from ooarray.plan.rechunk import (
+    DIRECT_SHARE,
     RechunkNode,
     RechunkStageNode,
     direct_bytes,
     intersection_chunks,
     plan_rechunk,
+    staged_bytes,
 )
 
 MiB = 2**20
@@ -102,6 +104,20 @@ def test_rows_to_columns_goes_through_a_stage_whose_tasks_fit_the_budget():
     plan = Plan(staged.node, staged.chunks)
     assert plan.max_task_bytes <= budget // 2
     assert plan.max_task_bytes < Plan(direct, target).max_task_bytes // 4
+
+
+@pytest.mark.usefixtures("sync_executor")
+def test_stage_merges_small_intersection_chunks_within_the_budget(rng):
+    data = rng.standard_normal((200, 200))
+    with oa.config.set(memory_limit="500KB"):
+        array = oa.asarray(data, chunks=(1, 200))
+        result = array.rechunk((200, 1))  # the intersection grid has one element per chunk
+    stage = result.node.inputs[0]
+    assert isinstance(stage, RechunkStageNode)
+    blocks = len(stage.chunks[0]) * len(stage.chunks[1])
+    assert 1 < blocks <= 200 * 200 // 100
+    assert staged_bytes(array.node, result.chunks, stage.chunks) <= 500_000 * DIRECT_SHARE
+    assert_like_numpy(result, data)
 
 
 def test_alike_grids_stay_direct_and_rechunks_collapse():

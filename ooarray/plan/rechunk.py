@@ -7,7 +7,9 @@ materialised stage (rechunker's and Cubed's approach) whose grid is the *interse
 two grids: every intermediate chunk lies inside one source chunk and inside one target chunk.
 Writing it pins one source chunk at a time; a target chunk then reads exactly the
 intermediate chunks that tile it, so neither side holds more than about one chunk of either
-grid. Intermediate chunks live in the pool and go to the spill store when it is full.
+grid. Where chunks are small next to the budget, neighbouring intersection chunks are merged
+while both sides stay within a share of the budget (fewer, larger tasks). Intermediate
+chunks live in the pool and go to the spill store when it is full.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from ooarray.core.chunks import Chunks, Region, offsets, region_shape
 from ooarray.plan.graph import EvaluationContext, MaterializedNode, Node, RegionNode
 
 __all__ = ["RechunkNode", "RechunkStageNode", "intersection_chunks", "direct_bytes",
-           "staged_bytes", "plan_rechunk", "DIRECT_SHARE", "STAGE_GAIN"]
+           "staged_bytes", "stage_chunks", "plan_rechunk", "DIRECT_SHARE", "STAGE_GAIN"]
 
 #: A direct rechunk is kept while one target chunk's reads stay under this share of the
 #: budget (so several tasks still run side by side); above it the plan goes through a stage.
@@ -102,20 +104,74 @@ def _chunk_bytes(chunks: Chunks, itemsize: int) -> int:
     return math.prod(max(c) for c in chunks) * itemsize
 
 
+def _reads_bytes(source: Chunks, target: Chunks, itemsize: int) -> int:
+    """Bytes a task making one chunk of ``target`` from chunks of ``source`` holds: the
+    source chunks it overlaps, and its own chunk."""
+    covered = math.prod(_covering_lengths(s, t) for s, t in zip(source, target, strict=True))
+    return covered * itemsize + _chunk_bytes(target, itemsize)
+
+
+def _coarsen(pieces: tuple[int, ...], length: int) -> tuple[int, ...]:
+    """Join consecutive ``pieces`` while a group stays within ``length``."""
+    groups: list[int] = []
+    for piece in pieces:
+        if groups and groups[-1] + piece <= length:
+            groups[-1] += piece
+        else:
+            groups.append(piece)
+    return tuple(groups)
+
+
 def direct_bytes(source: Node, chunks: Chunks) -> int:
     """Bytes one target chunk holds when it reads the source chunks it overlaps directly:
     those chunks, and the assembled target chunk."""
-    covered = math.prod(_covering_lengths(s, t) for s, t in zip(source.chunks, chunks, strict=True))
-    return covered * source.dtype.itemsize + _chunk_bytes(chunks, source.dtype.itemsize)
+    return _reads_bytes(source.chunks, chunks, source.dtype.itemsize)
 
 
-def staged_bytes(source: Node, chunks: Chunks) -> int:
-    """Bytes the larger of the two sides of a staged rechunk holds: one source chunk and an
-    intermediate chunk, or a target chunk's intermediate chunks and the assembled target."""
+def stage_chunks(source: Chunks, target: Chunks, itemsize: int, allowed: int) -> Chunks:
+    """Return the intermediate grid: the intersection of both grids, coarsened while both
+    sides of the stage stay within ``allowed`` bytes.
+
+    Every boundary is one of the two grids', so a merged chunk still lies inside one chunk
+    of a grid along an axis where it was not merged. Merging matters when chunks are small
+    next to the budget: rows of length 1 to columns of width 1 would otherwise make one
+    task per element.
+
+    Examples
+    --------
+    >>> stage_chunks(((1,) * 4, (4,)), ((4,), (1,) * 4), 8, 2**20)
+    ((4,), (4,))
+    >>> stage_chunks(((1,) * 4, (4,)), ((4,), (1,) * 4), 8, 100)
+    ((2, 2), (2, 2))
+    >>> stage_chunks(((1,) * 4, (4,)), ((4,), (1,) * 4), 8, 40)
+    ((1, 1, 1, 1), (1, 1, 1, 1))
+    """
+    middle = intersection_chunks(source, target)
+    grid = list(middle)
+
+    def cost(candidate: list[tuple[int, ...]]) -> int:
+        return max(_reads_bytes(source, tuple(candidate), itemsize),
+                   _reads_bytes(tuple(candidate), target, itemsize))
+
+    improved = True
+    while improved:
+        improved = False
+        for axis in reversed(range(len(grid))):
+            merged = _coarsen(middle[axis], 2 * max(grid[axis]))
+            if len(merged) < len(grid[axis]):
+                trial = grid[:axis] + [merged] + grid[axis + 1:]
+                if cost(trial) <= allowed:
+                    grid, improved = trial, True
+    return tuple(grid)
+
+
+def staged_bytes(source: Node, chunks: Chunks, stage: Chunks | None = None) -> int:
+    """Bytes the larger of the two sides of a staged rechunk holds: source chunks and an
+    intermediate chunk, or a target chunk's intermediate chunks and the target chunk."""
     itemsize = source.dtype.itemsize
-    middle = intersection_chunks(source.chunks, chunks)
-    return max(_chunk_bytes(source.chunks, itemsize) + _chunk_bytes(middle, itemsize),
-               2 * _chunk_bytes(chunks, itemsize))
+    stage = stage if stage is not None else intersection_chunks(source.chunks, chunks)
+    return max(_reads_bytes(source.chunks, stage, itemsize),
+               _reads_bytes(stage, chunks, itemsize))
 
 
 def plan_rechunk(source: Node, chunks: Chunks, memory_limit: int) -> Node:
@@ -123,15 +179,17 @@ def plan_rechunk(source: Node, chunks: Chunks, memory_limit: int) -> Node:
 
     Direct (a region node) while a target chunk's reads stay under ``DIRECT_SHARE`` of
     ``memory_limit``, or when a stage would not at least halve them (``STAGE_GAIN``);
-    otherwise through a :class:`RechunkStageNode` on the intersection grid.
+    otherwise through a :class:`RechunkStageNode` on :func:`stage_chunks`.
     """
     while isinstance(source, RechunkNode):
         source = source.inputs[0]
     if source.chunks == chunks:
         return source
     direct = direct_bytes(source, chunks)
-    if direct <= memory_limit * DIRECT_SHARE or \
-            staged_bytes(source, chunks) > direct * STAGE_GAIN:
+    allowed = int(memory_limit * DIRECT_SHARE)
+    if direct <= allowed:
         return RechunkNode(source, chunks)
-    stage = RechunkStageNode(source, intersection_chunks(source.chunks, chunks))
-    return RechunkNode(stage, chunks)
+    grid = stage_chunks(source.chunks, chunks, source.dtype.itemsize, allowed)
+    if staged_bytes(source, chunks, grid) > direct * STAGE_GAIN:
+        return RechunkNode(source, chunks)
+    return RechunkNode(RechunkStageNode(source, grid), chunks)
