@@ -25,8 +25,14 @@ from ooarray.core.chunks import target_chunk_bytes
 from ooarray.core.dispatch import implements
 from ooarray.ops._operands import deliver_out
 from ooarray.ops.creation import asarray, full
-from ooarray.ops.manipulation import atleast_1d, atleast_2d, atleast_3d, broadcast_to, \
-    expand_dims, ravel
+from ooarray.ops.manipulation import (
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    broadcast_to,
+    expand_dims,
+    ravel,
+)
 from ooarray.plan.concat import ConcatNode, concat_chunks, limit_chunks
 from ooarray.plan.ramp import RampNode
 
@@ -406,18 +412,16 @@ def _edges(array: OOArray, axis: int, pair: tuple[int, int]) -> list[OOArray | N
     n, nd = array.shape[axis], array.ndim
     ends = (slice(0, 1), slice(n - 1, n))
     return [broadcast_to(array[_at(nd, axis, end)], _slab_shape(array, axis, width))
-            if width else None for end, width in zip(ends, pair)]
+            if width else None for end, width in zip(ends, pair, strict=True)]
 
 
 def _ramps(array: OOArray, axis: int, pair: tuple[int, int], ends: Any) -> list:
-    from numpy.lib._arraypad_impl import _as_pairs
-
     n, nd = array.shape[axis], array.ndim
     target = target_chunk_bytes(_config.get().memory_limit)
     edges = (slice(0, 1), slice(n - 1, n))
     return [OOArray(RampNode(array[_at(nd, axis, edge)].node, axis, width, end, reverse,
                              target)) if width else None
-            for edge, width, end, reverse in zip(edges, pair, ends, (False, True))]
+            for edge, width, end, reverse in zip(edges, pair, ends, (False, True), strict=True)]
 
 
 def _stats(array: OOArray, axis: int, pair: tuple[int, int], lengths: Any,
@@ -437,7 +441,7 @@ def _stats(array: OOArray, axis: int, pair: tuple[int, int], lengths: Any,
     left = stat(slice(0, left_length))
     right = left if left_length == right_length == n else stat(slice(n - right_length, n))
     return [broadcast_to(value, _slab_shape(array, axis, width)) if width else None
-            for value, width in zip((left, right), pair)]
+            for value, width in zip((left, right), pair, strict=True)]
 
 
 def fold_runs(n: int, before: int, after: int, mode: str
@@ -573,9 +577,9 @@ def pad(array: Any, pad_width: Any, mode: Any = "constant", **kwargs: Any) -> OO
                     raise ValueError(f"can't extend empty axis {axis} using modes other than "
                                      f"'constant' or 'empty'")
         values = _as_pairs(kwargs.get("constant_values", 0), result.ndim)
-        for axis, (widths, value_pair) in enumerate(zip(pairs, values)):
+        for axis, (widths, value_pair) in enumerate(zip(pairs, values, strict=True)):
             result = _join_pad(result, axis, *(_filled(result, axis, w, v)
-                                               for w, v in zip(widths, value_pair)))
+                                               for w, v in zip(widths, value_pair, strict=True)))
         return result
     if mode == "linear_ramp":
         ends = _as_pairs(kwargs.get("end_values", 0), result.ndim)

@@ -16,7 +16,6 @@ import operator
 from typing import Any
 
 import numpy as np
-
 from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
 from ooarray import config as _config
@@ -216,7 +215,7 @@ def moveaxis(a: Any, source: Any, destination: Any) -> OOArray:
         raise ValueError("`source` and `destination` arguments must have the same number of "
                          "elements")
     order = [n for n in range(array.ndim) if n not in source]
-    for dest, src in sorted(zip(destination, source)):
+    for dest, src in sorted(zip(destination, source, strict=True)):
         order.insert(dest, src)
     return array.transpose(order)
 
