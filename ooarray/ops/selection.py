@@ -21,6 +21,7 @@ from ooarray.core.array import OOArray
 from ooarray.core.chunks import Region, region_shape
 from ooarray.core.dispatch import implements
 from ooarray.ops._operands import as_operand, deliver_out
+from ooarray.ops.elementwise import _output_chunks
 from ooarray.plan.graph import EvaluationContext, Node
 from ooarray.plan.regions import ElementwiseNode
 
@@ -66,8 +67,11 @@ def _kernel(func: Callable[..., Any], operands: Sequence[Any], dtype: np.dtype,
             **kwargs: Any) -> OOArray:
     """Return the OOArray of ``func`` over broadcast ``operands`` (NumPy's shape errors)."""
     shape = np.broadcast_shapes(*[_shape_of(op) for op in operands])
+    nodes = [op for op in operands if isinstance(op, Node)]
+    # the elementwise family's grid: a broadcast outer product is cut to the budget
+    chunks = _output_chunks(shape, nodes, [np.dtype(dtype)])
     return OOArray(KernelNode(func, list(operands), [np.dtype(dtype)], kwargs=kwargs,
-                              shape=shape))
+                              shape=shape, chunks=chunks))
 
 
 # -- where and select ---------------------------------------------------------------------
@@ -135,7 +139,7 @@ def where(condition: Any, x: Any = _NO_VALUE, y: Any = _NO_VALUE) -> Any:
 def _select_kernel(*args: Any, out: np.ndarray, count: int) -> None:
     conditions, choices, default = args[:count], args[count:2 * count], args[2 * count]
     np.copyto(out, default, casting="unsafe")
-    for condition, choice in zip(reversed(conditions), reversed(choices)):
+    for condition, choice in zip(reversed(conditions), reversed(choices), strict=True):
         np.copyto(out, choice, where=condition, casting="unsafe")
 
 
@@ -223,8 +227,9 @@ def clip(a: Any, a_min: Any = _NO_VALUE, a_max: Any = _NO_VALUE, out: Any = None
     """
     operands = [v if v is None or v is _NO_VALUE else as_operand(v)
                 for v in (a, a_min, a_max, min, max)]
-    bounds = {name: _stand_in(op) for name, op in zip(("a_min", "a_max", "min", "max"),
-                                                         operands[1:]) if op is not _NO_VALUE}
+    names = ("a_min", "a_max", "min", "max")
+    bounds = {name: _stand_in(op) for name, op in zip(names, operands[1:], strict=True)
+              if op is not _NO_VALUE}
     probe = np.clip(_stand_in(operands[0]), **bounds, **kwargs)
     low = operands[1] if operands[1] is not _NO_VALUE else operands[3]
     high = operands[2] if operands[2] is not _NO_VALUE else operands[4]
