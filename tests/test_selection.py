@@ -2,14 +2,21 @@
 
 import numpy as np
 import pytest
-from helpers import DTYPES, FLOAT_DTYPES, assert_like_numpy, chunked_arrays, numpy_result, \
-    quiet, sample
+from helpers import (
+    DTYPES,
+    FLOAT_DTYPES,
+    assert_like_numpy,
+    chunked_arrays,
+    numpy_result,
+    quiet,
+    sample,
+)
 from hypothesis import given
 from hypothesis import strategies as st
 
 import ooarray as oa
-from ooarray.plan.lower import Plan
 from ooarray.ops.selection import KernelNode
+from ooarray.plan.lower import Plan
 
 pytestmark = pytest.mark.usefixtures("sync_executor")
 
@@ -46,6 +53,15 @@ def test_where_broadcasts_and_reads_non_bool_conditions(rng):
     y = np.arange(5, dtype=np.int16)
     result = np.where(oa.asarray(condition, chunks=3), oa.asarray(x, chunks=2), y)
     assert_like_numpy(result, np.where(condition, x, y))
+
+
+def test_where_with_one_argument_is_nonzero(rng):
+    data = rng.integers(-1, 2, (5, 4))
+    result = np.where(oa.asarray(data, chunks=(2, 3)))
+    expected = np.where(data)
+    assert isinstance(result, tuple) and len(result) == len(expected)
+    for got, want in zip(result, expected, strict=True):
+        assert_like_numpy(got, want)
 
 
 def test_where_errors_are_numpys():
