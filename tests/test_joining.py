@@ -42,7 +42,7 @@ def test_joins_over_the_shared_cases(case, dtype, rng):
         _same(np.concatenate([a, y, b], axis=axis), np.concatenate([x, y, y], axis=axis))
         _same(np.concatenate([a, a], axis=axis), np.concatenate([x, x], axis=axis))
     _same(np.concatenate([a, b], axis=None), np.concatenate([x, y], axis=None))
-    for axis in range(-len(shape) - 1, len(shape) + 1):
+    for axis in {0, -1, len(shape) // 2}:
         _same(np.stack([a, y], axis=axis), np.stack([x, y], axis=axis))
     for func in (np.vstack, np.hstack, np.dstack, np.column_stack):
         if func is np.column_stack and len(shape) > 2:
@@ -179,7 +179,7 @@ def _pad_ids(entry):
 @pytest.mark.parametrize("shape, chunks", [((4,), 3), ((3, 5), (2, 2)), ((2, 3, 4), (1, 2, 3)),
                                            ((1, 3), -1)], ids=str)
 def test_pad_modes(mode, kwargs, shape, chunks, rng):
-    for dtype in (np.int8, np.uint8, np.float64, np.complex128, np.bool_):
+    for dtype in (np.uint8, np.complex128, np.bool_):  # wrap-around, rounding, bool casts
         x = sample(shape, dtype, rng, special=False)
         a = oa.asarray(x, chunks=chunks)
         # boolean odd reflections repeat NumPy's rounds (a plan growing with width / length);
@@ -213,7 +213,7 @@ def test_pad_over_the_shared_cases(case, dtype, rng):
     shape, chunks = case
     x = sample(shape, dtype, rng)
     a = oa.asarray(x, chunks=chunks)
-    for mode in ("constant", "edge", "reflect", "wrap", "mean"):
+    for mode in ("constant", "reflect", "mean"):  # the others: test_pad_modes
         expected, error = numpy_result(np.pad, x, (1, 2), mode)
         if error is not None:
             with pytest.raises(type(error)):
