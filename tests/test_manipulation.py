@@ -252,3 +252,8 @@ def test_roll_repeat_flip_properties(array_chunks, shift, count, data):
     assert_like_numpy(np.repeat(a, count, axis), np.repeat(x, count, axis), exact=True)
     assert_like_numpy(np.repeat(a, counts, axis), np.repeat(x, counts, axis), exact=True)
     assert_like_numpy(np.flip(a, axis), np.flip(x, axis), exact=True)
+
+
+def test_per_element_counts_larger_than_a_quarter_of_the_budget_are_refused():
+    with oa.config.set(memory_limit="1MB"), pytest.raises(oa.BudgetError, match="scalar"):
+        np.repeat(oa.arange(100_000), np.ones(100_000, int))
