@@ -9,8 +9,6 @@ one-element stand-in of the input.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -18,16 +16,16 @@ from numpy.lib.array_utils import normalize_axis_index
 
 from ooarray import config as _config
 from ooarray.core.array import OOArray
-from ooarray.core.chunks import Region, offsets, region_shape, target_chunk_bytes
+from ooarray.core.chunks import target_chunk_bytes
 from ooarray.core.dispatch import implements
 from ooarray.ops._operands import as_node, deliver_out
 from ooarray.ops.creation import asarray
-from ooarray.plan.graph import EvaluationContext, Node, RegionNode
+from ooarray.plan.graph import Node
 from ooarray.plan.regions import BroadcastNode
-from ooarray.plan.scan import scan
+from ooarray.plan.scan import DiffNode, scan
 
 __all__ = ["cumsum", "cumprod", "nancumsum", "nancumprod", "cumulative_sum",
-           "cumulative_prod", "diff", "DiffNode"]
+           "cumulative_prod", "diff"]
 
 _NO_VALUE = np._NoValue
 
@@ -159,85 +157,6 @@ def cumulative_prod(x: Any, /, *, axis: int | None = None, dtype: Any = None,
 
 
 # -- diff -------------------------------------------------------------------------------------
-class DiffNode(RegionNode):
-    """The ``n``-th difference along ``axis`` of ``parts`` joined along that axis.
-
-    ``parts`` are ``prepend``, the array and ``append`` (each already of the array's shape but
-    for the axis); an output region reads the same region of the joined input, ``n`` elements
-    longer along the axis.
-    """
-
-    def __init__(self, parts: Sequence[Node], axis: int, n: int, joined: np.dtype,
-                 dtype: np.dtype) -> None:
-        self.axis, self.n, self.joined = axis, n, np.dtype(joined)
-        self.starts = offsets([p.shape[axis] for p in parts])
-        joined = list(parts[0].shape)
-        joined[axis] = self.starts[-1]
-        length = max(joined[axis] - n, 0)
-        lengths: list[int] = []
-        for part in parts:
-            lengths.extend(c for c in part.chunks[axis] if c)
-        trimmed, left = [], length  # the joined grid, cut to the output length
-        for c in lengths:
-            if left <= 0:
-                break
-            trimmed.append(min(c, left))
-            left -= trimmed[-1]
-        shape = joined[:axis] + [length] + joined[axis + 1:]
-        main = max(parts, key=lambda p: p.shape[axis])
-        chunks = main.chunks[:axis] + (tuple(trimmed) or (0,),) + main.chunks[axis + 1:]
-        super().__init__(shape, dtype, chunks, parts)
-        self.subtract = np.not_equal if self.joined == np.bool_ else np.subtract
-
-    def _joined(self, region: Region) -> slice:
-        sel = region[self.axis]
-        return slice(sel.start, sel.stop + self.n if sel.stop > sel.start else sel.start)
-
-    def input_regions(self, region: Region) -> list[tuple[Node, Region]]:
-        wanted = self._joined(region)
-        pieces = []
-        for part, start, stop in zip(self.inputs, self.starts, self.starts[1:]):
-            lo, hi = max(wanted.start, start), min(wanted.stop, stop)
-            if hi > lo:
-                pieces.append((part, region[:self.axis] + (slice(lo - start, hi - start),)
-                               + region[self.axis + 1:]))
-        return pieces
-
-    def compute(self, arrays: list[np.ndarray], region: Region,
-                ctx: EvaluationContext) -> np.ndarray:
-        axis = self.axis
-        if len(arrays) == 1 and arrays[0].dtype == self.joined:
-            values = arrays[0]
-        else:
-            shape = list(region_shape(region))
-            shape[axis] = sum(a.shape[axis] for a in arrays)
-            values = ctx.allocate(tuple(shape), self.joined)
-            at = 0
-            for piece in arrays:
-                step = piece.shape[axis]
-                index = (slice(None),) * axis + (slice(at, at + step),)
-                values[index] = piece
-                at += step
-        everything = (slice(None),) * values.ndim
-        for _ in range(self.n):
-            length = values.shape[axis]
-            shape = values.shape[:axis] + (max(length - 1, 0),) + values.shape[axis + 1:]
-            result = ctx.allocate(shape, self.dtype)
-            upper = everything[:axis] + (slice(1, None),)
-            lower = everything[:axis] + (slice(None, -1),)
-            self.subtract(values[upper], values[lower], out=result)
-            values = result
-        return values
-
-    def scratch_bytes(self, region: Region) -> int:
-        rows = math.prod(region_shape(region)) // max(1, region_shape(region)[self.axis])
-        length = region_shape(region)[self.axis]
-        total = rows * (length + self.n) * self.joined.itemsize \
-            if any(p.dtype != self.joined for p in self.inputs) or len(self.inputs) > 1 else 0
-        return total + sum(rows * (length + self.n - k) * self.dtype.itemsize
-                           for k in range(1, self.n + 1))
-
-
 def _edge(value: Any, array: OOArray, axis: int) -> Node:
     """``prepend``/``append`` as a node of ``array``'s shape but for the axis (NumPy
     broadcasts a scalar to length 1 there)."""
@@ -298,8 +217,9 @@ def diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = _NO_VALUE,
     if append is not _NO_VALUE:
         parts.append(_edge(append, array, axis))
     for part in parts:
-        if len(part.shape) != array.ndim or any(
-                s != t for i, (s, t) in enumerate(zip(part.shape, array.shape)) if i != axis):
+        others = [(s, t) for i, (s, t) in enumerate(zip(part.shape, array.shape, strict=False))
+                  if i != axis]
+        if len(part.shape) != array.ndim or any(s != t for s, t in others):
             raise ValueError(
                 f"all the input array dimensions except for the concatenation axis must "
                 f"match exactly, but prepend/append has shape {part.shape} and the array "

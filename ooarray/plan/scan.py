@@ -14,18 +14,22 @@ A scan is three nodes:
 No step holds more than one input block (and a group of small records), whatever the length
 of the axis. Integer results are exact (wrapping sums and products are associative); float
 results differ from NumPy's sequential loop only by rounding order.
+
+:class:`DiffNode` (``np.diff``) is a region node of the same family: a region reads ``n``
+elements past its end.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
 from ooarray.core.chunks import Chunks, Region, block_region, offsets, region_shape
 from ooarray.plan.graph import EvaluationContext, MaterializedNode, Node, RegionNode
 
-__all__ = ["ScanTotalsNode", "ScanCarryNode", "ScanNode", "scan"]
+__all__ = ["ScanTotalsNode", "ScanCarryNode", "ScanNode", "DiffNode", "scan"]
 
 
 def _with_axis(region: Region, axis: int, sel: slice) -> Region:
@@ -220,3 +224,82 @@ def scan(source: Node, ufunc: np.ufunc, axis: int, dtype: np.dtype, group_bytes:
     """Return the node of ``ufunc.accumulate(source, axis, dtype)`` planned in two passes."""
     totals = ScanTotalsNode(source, ufunc, axis, np.dtype(dtype))
     return ScanNode(source, ScanCarryNode(totals, group_bytes), initial)
+
+
+class DiffNode(RegionNode):
+    """The ``n``-th difference along ``axis`` of ``parts`` joined along that axis.
+
+    ``parts`` are ``prepend``, the array and ``append`` (each already of the array's shape but
+    for the axis); an output region reads the same region of the joined input, ``n`` elements
+    longer along the axis.
+    """
+
+    def __init__(self, parts: Sequence[Node], axis: int, n: int, joined: np.dtype,
+                 dtype: np.dtype) -> None:
+        self.axis, self.n, self.joined = axis, n, np.dtype(joined)
+        self.starts = offsets([p.shape[axis] for p in parts])
+        joined = list(parts[0].shape)
+        joined[axis] = self.starts[-1]
+        length = max(joined[axis] - n, 0)
+        lengths: list[int] = []
+        for part in parts:
+            lengths.extend(c for c in part.chunks[axis] if c)
+        trimmed, left = [], length  # the joined grid, cut to the output length
+        for c in lengths:
+            if left <= 0:
+                break
+            trimmed.append(min(c, left))
+            left -= trimmed[-1]
+        shape = joined[:axis] + [length] + joined[axis + 1:]
+        main = max(parts, key=lambda p: p.shape[axis])
+        chunks = main.chunks[:axis] + (tuple(trimmed) or (0,),) + main.chunks[axis + 1:]
+        super().__init__(shape, dtype, chunks, parts)
+        self.subtract = np.not_equal if self.joined == np.bool_ else np.subtract
+
+    def _joined(self, region: Region) -> slice:
+        sel = region[self.axis]
+        return slice(sel.start, sel.stop + self.n if sel.stop > sel.start else sel.start)
+
+    def input_regions(self, region: Region) -> list[tuple[Node, Region]]:
+        wanted = self._joined(region)
+        pieces = []
+        for part, start, stop in zip(self.inputs, self.starts, self.starts[1:], strict=False):
+            lo, hi = max(wanted.start, start), min(wanted.stop, stop)
+            if hi > lo:
+                pieces.append((part, region[:self.axis] + (slice(lo - start, hi - start),)
+                               + region[self.axis + 1:]))
+        return pieces
+
+    def compute(self, arrays: list[np.ndarray], region: Region,
+                ctx: EvaluationContext) -> np.ndarray:
+        axis = self.axis
+        if len(arrays) == 1 and arrays[0].dtype == self.joined:
+            values = arrays[0]
+        else:
+            shape = list(region_shape(region))
+            shape[axis] = sum(a.shape[axis] for a in arrays)
+            values = ctx.allocate(tuple(shape), self.joined)
+            at = 0
+            for piece in arrays:
+                step = piece.shape[axis]
+                index = (slice(None),) * axis + (slice(at, at + step),)
+                values[index] = piece
+                at += step
+        everything = (slice(None),) * values.ndim
+        for _ in range(self.n):
+            length = values.shape[axis]
+            shape = values.shape[:axis] + (max(length - 1, 0),) + values.shape[axis + 1:]
+            result = ctx.allocate(shape, self.dtype)
+            upper = everything[:axis] + (slice(1, None),)
+            lower = everything[:axis] + (slice(None, -1),)
+            self.subtract(values[upper], values[lower], out=result)
+            values = result
+        return values
+
+    def scratch_bytes(self, region: Region) -> int:
+        rows = math.prod(region_shape(region)) // max(1, region_shape(region)[self.axis])
+        length = region_shape(region)[self.axis]
+        total = rows * (length + self.n) * self.joined.itemsize \
+            if any(p.dtype != self.joined for p in self.inputs) or len(self.inputs) > 1 else 0
+        return total + sum(rows * (length + self.n - k) * self.dtype.itemsize
+                           for k in range(1, self.n + 1))
