@@ -32,6 +32,7 @@ from ooarray.core.dispatch import implements
 from ooarray.errors import BudgetError, format_bytes
 from ooarray.ops.creation import asarray
 from ooarray.plan.graph import Node
+from ooarray.plan.quantile import median_positions, quantile_positions
 from ooarray.plan.regions import ElementwiseNode
 from ooarray.plan.select import CompactNode, GapsNode, OrderStatsNode, RunStartsNode, SearchNode
 from ooarray.plan.sort import BlockMapNode, LaneNode, sample_sort
@@ -87,7 +88,7 @@ def _lanes(array: OOArray, axis: int, func, length: int, dtype: np.dtype,
         grid = list(node.chunks)
     else:
         fixed = tuple(-1 if i == axis else "auto" for i in range(array.ndim))
-        grid = list(normalize_chunks(fixed, array.shape, max(lane, 1),
+        grid = list(normalize_chunks(fixed, array.shape, _lane_bytes(1, array.dtype),
                                      max(1, int(per_block))))
     grid[axis] = (length,)
     return OOArray(LaneNode(node, axis, func, length, dtype, tuple(grid), name))
@@ -188,8 +189,25 @@ def argsort(a: Any, axis: int | None = -1, kind: str | None = None, order: Any =
             stable: bool | None = None) -> OOArray:
     """Return the indices that sort an array, as ``np.argsort``.
 
-    With ``kind='stable'`` (or ``stable=True``) ties keep their input order, exactly as
-    NumPy; long 1-D arrays are always sorted stably.
+    Parameters
+    ----------
+    a : array_like
+    axis : int or None
+        The axis to sort along; None gives indices into the flattened array.
+    kind, order, stable
+        As :func:`sort`. With ``kind='stable'`` (or ``stable=True``) ties keep their input
+        order, exactly as NumPy; long 1-D arrays are always sorted stably.
+
+    Returns
+    -------
+    OOArray of intp
+
+    Raises
+    ------
+    numpy.exceptions.AxisError, ValueError
+        NumPy's, for a bad ``axis``, ``kind`` or ``order``.
+    BudgetError
+        If a lane of an N-D array is too long for one task.
 
     Examples
     --------
@@ -271,10 +289,30 @@ def searchsorted(a: Any, v: Any, side: str = "left", sorter: Any = None) -> OOAr
     """Find where elements of ``v`` would be inserted into sorted 1-D ``a``, as
     ``np.searchsorted``.
 
-    ``a`` may be an ndarray (searched in memory) or an OOArray of any size: a value's
-    position is the sum of its positions within each chunk of ``a``, which each task reads
-    one after the other. ``sorter`` with an OOArray ``a`` needs ``a`` to fit a quarter of
-    ``memory_limit``.
+    Parameters
+    ----------
+    a : ndarray or OOArray
+        Sorted 1-D array (an ndarray is searched in memory; an OOArray may have any size: a
+        value's position is the sum of its positions within each chunk of ``a``, which each
+        task reads one after the other).
+    v : array_like
+        Values to insert, any shape.
+    side : {'left', 'right'}
+    sorter : array_like of int, optional
+        Indices that sort ``a``; with an OOArray ``a``, ``a`` must fit a quarter of
+        ``memory_limit``.
+
+    Returns
+    -------
+    OOArray of intp
+        The shape of ``v``.
+
+    Raises
+    ------
+    ValueError
+        NumPy's, for a bad ``side`` or an ``a`` that is not 1-D.
+    TypeError
+        If ``sorter`` is given with an OOArray ``a`` larger than a quarter of the budget.
 
     Examples
     --------
@@ -332,10 +370,28 @@ def unique(ar: Any, return_index: bool = False, return_inverse: bool = False,
     """Find the sorted unique elements of an array, as ``np.unique``.
 
     The array is sorted (out of core if needed), run starts are flagged and counted per
-    chunk, then compacted into a result of exactly known size. ``return_index`` gives the
-    first occurrence (a stable argsort); ``return_inverse`` is a binary search of the input
-    in the unique values (with ``equal_nan=False`` every NaN maps to the first NaN).
-    ``axis=`` runs in NumPy for inputs up to a quarter of ``memory_limit``.
+    chunk, then compacted into a result of exactly known size.
+
+    Parameters
+    ----------
+    ar : array_like
+    return_index : bool
+        Also return the index of each value's first occurrence (from a stable argsort).
+    return_inverse : bool
+        Also return, for each input element, the index of its unique value (a binary search;
+        with ``equal_nan=False`` every NaN maps to the first NaN).
+    return_counts : bool
+        Also return how often each unique value occurs.
+    axis : int, optional
+        Runs in NumPy, for inputs up to a quarter of ``memory_limit``.
+    equal_nan : bool
+        Collapse NaNs (complex: any part NaN) into one value.
+    sorted : bool
+        Accepted; the result is always sorted.
+
+    Returns
+    -------
+    OOArray or tuple of OOArray
 
     Examples
     --------
@@ -489,56 +545,13 @@ def _long_lane(name: str, flat: OOArray, q: Any, method: str, dtype: np.dtype,
         return asarray(np.full((count,), np.nan, dtype))
     nan_check = flat.dtype.kind in "fc" and not skip_nan
     if is_median:
-        middle = valid // 2
-        wanted = np.array([middle] if valid % 2 else [middle - 1, middle])
-        finish = functools.partial(_finish_median, len(wanted), nan_check, dtype)
+        wanted, finish = median_positions(valid, nan_check, dtype)
     else:
-        wanted, finish = _quantile_positions(valid, q, method, flat.dtype, nan_check, dtype,
-                                             percent)
+        wanted, finish = quantile_positions(valid, q, method, flat.dtype, nan_check, dtype,
+                                            percent)
     positions = list(wanted) + [total - 1]
     node = OrderStatsNode(values.node, positions, finish, (count,), dtype, name)
     return OOArray(node)
-
-
-def _finish_median(taken: int, nan_check: bool, dtype: np.dtype,
-                   values: np.ndarray) -> np.ndarray:
-    if nan_check and np.isnan(values[-1]):
-        return np.full(1, values[-1], dtype)
-    return np.asarray(np.mean(values[:taken]), dtype).reshape(1)
-
-
-def _quantile_positions(valid: int, q: Any, method: str, data_dtype: np.dtype,
-                        nan_check: bool, dtype: np.dtype, percent: bool):
-    """Positions of the sorted lane NumPy's ``method`` reads, and the finishing step
-    (NumPy's ``_quantile`` for one lane, on the values read)."""
-    weak_q = type(q) in (int, float)
-    quantiles = np.asanyarray(np.true_divide(q, 100) if percent else q)
-    props = _quantiles._QuantileMethods[method]
-    virtual = np.asanyarray(props["get_virtual_index"](valid, quantiles))
-    direct = props["fix_gamma"] is None or (
-        method == "linear" and np.issubdtype(virtual.dtype, np.integer))
-    if direct:
-        first = second = np.asarray(virtual, np.intp)
-    else:
-        first, second = _quantiles._get_indexes(np.empty(0, data_dtype), virtual, valid)
-    flat_first = np.where(first.ravel() < 0, first.ravel() + valid, first.ravel())
-    flat_second = np.where(second.ravel() < 0, second.ravel() + valid, second.ravel())
-    wanted = np.concatenate([flat_first, flat_second])
-    pairs = len(flat_first)
-
-    def finish(values: np.ndarray) -> np.ndarray:
-        if nan_check and np.isnan(values[-1]):
-            return np.full(max(pairs, 1), values[-1], dtype)
-        previous = values[:pairs].reshape(virtual.shape)
-        following = values[pairs:2 * pairs].reshape(virtual.shape)
-        if direct:
-            result = previous
-        else:
-            gamma = _quantiles._get_gamma(virtual, first, props)
-            gamma = float(gamma) if weak_q else gamma.reshape(virtual.shape)
-            result = _quantiles._lerp(previous, following, gamma)
-        return np.asarray(result, dtype).reshape(-1)
-    return wanted, finish
 
 
 @implements(np.median)
@@ -588,6 +601,36 @@ def quantile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_input:
              method: str = "linear", keepdims: bool = False, *, weights: Any = None,
              interpolation: Any = None) -> OOArray:
     """The q-th quantiles along the given axes, exactly as ``np.quantile`` (every method).
+
+    Parameters
+    ----------
+    a : array_like
+        Real values (complex raises ``TypeError``, as NumPy).
+    q : float or array_like of float
+        In ``[0, 1]``; its shape leads the result's.
+    axis : int, tuple of int or None
+    out : ndarray or OOArray, optional
+    overwrite_input : bool
+        Accepted; the input is never modified.
+    method : str
+        Any of NumPy's methods.
+    keepdims : bool
+    weights : array_like, optional
+        Runs in NumPy, for inputs up to a quarter of ``memory_limit``.
+
+    Returns
+    -------
+    OOArray
+        Lanes that fit a task take NumPy's quantile per block of lanes; a single lane too long
+        for a task is sorted out of core and only the order statistics ``method`` needs are
+        read.
+
+    Raises
+    ------
+    ValueError
+        NumPy's, for ``q`` out of range or an unknown ``method``.
+    BudgetError
+        If lanes of several kept positions are each too long for one task.
 
     Examples
     --------
