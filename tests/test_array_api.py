@@ -139,6 +139,10 @@ def test_creation_functions():
     assert_like_numpy(xp.arange(2, 17, 3), np.arange(2, 17, 3))
     assert_like_numpy(xp.arange(5.0), np.arange(5.0))
     assert_like_numpy(xp.zeros((2, 5)), np.zeros((2, 5)))
+    # A dtype instance is falsy (its len is 0): it must still be taken.
+    assert_like_numpy(xp.ones(3, dtype=np.dtype("int8")), np.ones(3, np.int8))
+    assert_like_numpy(xp.eye(2, dtype=np.dtype("float32")), np.eye(2, dtype=np.float32))
+    assert xp.sum(xp.asarray([1, 2]), dtype=np.dtype("float32")).dtype == xp.float32
     assert_like_numpy(xp.full((3, 4), 7, dtype=xp.int8), np.full((3, 4), 7, dtype=np.int8))
     assert_like_numpy(xp.full(4, True), np.full(4, True))
     assert_like_numpy(xp.ones_like(xp.asarray([1, 2, 3], dtype=xp.uint16)),

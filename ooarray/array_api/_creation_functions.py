@@ -135,12 +135,14 @@ def full(shape: Any, fill_value: Any, *, dtype: Any = None, device: Any = None) 
 
 def zeros(shape: Any, *, dtype: Any = None, device: Any = None) -> OOArray:
     """Return an array of zeros (float64 by default)."""
-    return full(shape, 0, dtype=dtype or DEFAULT_DTYPES["real floating"], device=device)
+    dtype = DEFAULT_DTYPES["real floating"] if dtype is None else dtype
+    return full(shape, 0, dtype=dtype, device=device)
 
 
 def ones(shape: Any, *, dtype: Any = None, device: Any = None) -> OOArray:
     """Return an array of ones (float64 by default)."""
-    return full(shape, 1, dtype=dtype or DEFAULT_DTYPES["real floating"], device=device)
+    dtype = DEFAULT_DTYPES["real floating"] if dtype is None else dtype
+    return full(shape, 1, dtype=dtype, device=device)
 
 
 def empty(shape: Any, *, dtype: Any = None, device: Any = None) -> OOArray:
@@ -152,7 +154,7 @@ def full_like(x: OOArray, /, fill_value: Any, *, dtype: Any = None,
               device: Any = None) -> OOArray:
     """Return an array like ``x`` filled with ``fill_value``."""
     x = as_array(x)
-    return full(x.shape, fill_value, dtype=dtype or x.dtype, device=device)
+    return full(x.shape, fill_value, dtype=x.dtype if dtype is None else dtype, device=device)
 
 
 def zeros_like(x: OOArray, /, *, dtype: Any = None, device: Any = None) -> OOArray:
@@ -182,7 +184,7 @@ def eye(n_rows: int, n_cols: int | None = None, /, *, k: int = 0, dtype: Any = N
     """
     check_device(device)
     n_cols = n_rows if n_cols is None else n_cols
-    dtype = check_dtype(dtype or DEFAULT_DTYPES["real floating"])
+    dtype = check_dtype(DEFAULT_DTYPES["real floating"] if dtype is None else dtype)
     shape = (operator.index(n_rows), operator.index(n_cols))
     # Any k beyond the matrix gives zeros; clamped, it stays within the generator's int64.
     k = min(max(operator.index(k), -shape[0]), shape[1])

@@ -51,7 +51,7 @@ def sum(x: OOArray, /, *, axis: Any = None, dtype: Any = None,  # noqa: A001
     """
     x = as_array(x)
     check_kind(x, "numeric", "sum")
-    return np.sum(x, axis=_axis(axis), dtype=check_dtype(dtype) if dtype else None,
+    return np.sum(x, axis=_axis(axis), dtype=check_dtype(dtype) if dtype is not None else None,
                   keepdims=keepdims)
 
 
@@ -60,7 +60,7 @@ def prod(x: OOArray, /, *, axis: Any = None, dtype: Any = None,
     """Return the product along ``axis``; integers multiply in the default (u)int64 dtype."""
     x = as_array(x)
     check_kind(x, "numeric", "prod")
-    return np.prod(x, axis=_axis(axis), dtype=check_dtype(dtype) if dtype else None,
+    return np.prod(x, axis=_axis(axis), dtype=check_dtype(dtype) if dtype is not None else None,
                    keepdims=keepdims)
 
 
@@ -106,7 +106,7 @@ def _cumulative(name: str, x: OOArray, axis: int | None, dtype: Any,
         raise ValueError(f"{name} takes an array of at least one dimension")
     (axis,) = normalize_axes(axis, x.ndim)
     func = np.cumsum if name == "cumulative_sum" else np.cumprod
-    result = func(x, axis=axis, dtype=check_dtype(dtype) if dtype else None)
+    result = func(x, axis=axis, dtype=check_dtype(dtype) if dtype is not None else None)
     if not include_initial:
         return result
     from ooarray.array_api._creation_functions import full
