@@ -153,6 +153,18 @@ def test_histogram_hypothesis(data, bins, with_range):
         check_histogram(x, chunks, bins=bins, range=(-50, 50) if with_range else None)
 
 
+def test_histogram_groups_of_blocks_add_up_on_threads(rng):
+    x = rng.standard_normal(6000)
+    w = rng.uniform(0, 1, 6000)
+    with oa.config.set(num_threads=2, memory_limit="8MB"):
+        a = oa.asarray(x, chunks=100)  # 60 blocks in 8 groups, added up by a last task
+        hist, edges = np.histogram(a, bins=40, weights=oa.asarray(w, chunks=70))
+        assert hist.node.label == "histogram"
+        assert_like_numpy(hist, np.histogram(x, bins=40, weights=w)[0])
+        assert_like_numpy(edges, np.histogram_bin_edges(x, bins=40))
+    assert oa.execute.pool().overshoot_bytes == 0
+
+
 # -- histogramdd, histogram2d -------------------------------------------------------------
 def check_dd(func, numpy_args, ooarray_args, rtol=None, **kwargs):
     expected, error = numpy_result(func, *numpy_args, **kwargs)

@@ -614,11 +614,11 @@ def bincount(x: Any, /, weights: Any = None, minlength: Any = 0) -> OOArray:
     minlength = operator.index(minlength)
     if array.size == 0:
         return asarray(np.zeros(minlength, _INDEX))
+    if w is not None and w.shape != array.shape:  # checked before the pass over x
+        raise ValueError("The weights and list don't have the same length.")
     record = _bounds([array])[0]
     if record["lo"] < 0:
         raise ValueError("'list' argument must have no negative elements")
-    if w is not None and w.shape != array.shape:
-        raise ValueError("The weights and list don't have the same length.")
     length = builtins.max(int(record["hi"]) + 1, minlength)
     spec = BincountSpec(length, w is not None)
     return tally([array] if w is None else [array, w], spec, chunked=True)
