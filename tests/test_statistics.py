@@ -288,6 +288,18 @@ def test_bincount_of_a_result_larger_than_one_task_is_chunked(rng, sync_executor
         assert_like_numpy(weighted, np.bincount(x, weights=w))
 
 
+@given(chunked_arrays([np.dtype(np.int64), np.dtype(np.uint8)], min_dims=1, max_dims=1,
+                      max_side=30, elements=st.integers(0, 40)),
+       st.integers(0, 50), st.booleans())
+def test_bincount_hypothesis(data, minlength, weighted):
+    x, chunks = data
+    w = np.linspace(-1, 1, x.size) if weighted else None
+    with oa.config.set(executor="sync"):
+        result = np.bincount(oa.asarray(x, chunks=chunks), weights=w, minlength=minlength)
+        # weighted sums in another order: a bin summing to zero may hold 1e-16
+        assert_like_numpy(result, np.bincount(x, weights=w, minlength=minlength), atol=1e-12)
+
+
 @pytest.mark.parametrize("case", CASES, ids=case_id)
 @pytest.mark.parametrize("dtype", DTYPES, ids=str)
 def test_digitize_like_numpy(case, dtype, rng, sync_executor):
