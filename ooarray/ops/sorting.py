@@ -356,6 +356,12 @@ def _unique_parts(array: OOArray, want_index: bool, want_inverse: bool, want_cou
         if equal_nan and array.dtype.kind in "fc" and unique_values.size:
             # Every NaN (complex: any part NaN) is the last unique value.
             found = np.minimum(found, unique_values.size - 1)
+        elif array.dtype.kind == "f" and array.size:
+            # Each NaN is a unique value of its own, in index order (as NumPy's stable
+            # sort puts them): the first NaN's slot plus the NaNs before it.
+            missing = np.isnan(array)
+            before = np.cumsum(_flat(missing)).reshape(array.shape) - 1
+            found = np.where(missing, found + before, found)
         results.append(found)
     if want_counts:
         positions = CompactNode(None, starts, per_block)
@@ -379,7 +385,8 @@ def unique(ar: Any, return_index: bool = False, return_inverse: bool = False,
         Also return the index of each value's first occurrence (from a stable argsort).
     return_inverse : bool
         Also return, for each input element, the index of its unique value (a binary search;
-        with ``equal_nan=False`` every NaN maps to the first NaN).
+        with ``equal_nan=False`` each float NaN maps to its own NaN in index order, and
+        every complex value with a NaN part to the first of them).
     return_counts : bool
         Also return how often each unique value occurs.
     axis : int, optional
