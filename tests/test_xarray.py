@@ -110,7 +110,8 @@ def test_open_zarr_with_chunked_array_type_ooarray_and_write_back(tmp_path, rng)
     x = sample((9, 4), np.float64, rng)
     ds = xr.Dataset({"v": (("a", "b"), x), "w": ("a", np.arange(9))},
                     coords={"a": np.arange(9) * 2})
-    ds.to_zarr(tmp_path / "in.zarr", consolidated=False)
+    ds.to_zarr(tmp_path / "in.zarr", consolidated=False,
+               encoding={"v": {"chunks": (4, 4)}, "w": {"chunks": (4,)}})
     opened = xr.open_zarr(tmp_path / "in.zarr", chunked_array_type="ooarray",
                           chunks={"a": 4}, consolidated=False)
     assert isinstance(opened.v.data, oa.OOArray)
