@@ -11,8 +11,10 @@ import numpy as np
 import pytest
 from helpers import DTYPES, assert_like_numpy, chunked_arrays, numpy_result, quiet, sample
 from hypothesis import given
+from hypothesis import strategies as st
 
 import ooarray as oa
+from ooarray.plan.select import OrderStatsNode
 from ooarray.plan.sort import BucketNode
 
 REAL_DTYPES = [d for d in DTYPES if d.kind != "c"]
@@ -205,7 +207,7 @@ def test_searchsorted_in_a_long_sorted_array():
 
 
 # -- unique -------------------------------------------------------------------------------
-FLAGS = [(False, False, False), (True, True, True), (True, False, True), (False, True, False)]
+FLAGS = [(False, False, False), (True, True, True), (False, True, False)]
 
 
 @pytest.mark.parametrize("flags", FLAGS, ids=str)
@@ -306,23 +308,56 @@ def test_quantile_methods_are_exact(method, q, rng, sync_executor):
 
 @pytest.mark.parametrize("method", METHODS)
 def test_quantiles_of_a_long_lane_read_order_statistics_exactly(method, rng):
-    x = np.round(rng.normal(size=9001) * 100, 2)
-    xi = rng.integers(-1000, 1000, 8000).astype(np.int64)
+    x = np.round(rng.normal(size=3001) * 100, 2)
+    xi = rng.integers(-1000, 1000, 2600).astype(np.int64)
     with oa.config.set(memory_limit=SMALL):
         for data in (x, xi):
-            a = oa.asarray(data, chunks=1000)
-            for q in (0.5, [0.01, 0.37, 1.0]):
-                assert_like_numpy(np.quantile(a, q, method=method),
-                                  np.quantile(data, q, method=method), exact=True)
-            assert_like_numpy(np.percentile(a, 12.5, method=method),
-                              np.percentile(data, 12.5, method=method), exact=True)
+            a = oa.asarray(data, chunks=400)
+            q = [0.01, 0.37, 0.5, 1.0]
+            got = np.quantile(a, q, method=method)
+            assert isinstance(got.node, OrderStatsNode)  # read from the sample-sorted lane
+            assert_like_numpy(got, np.quantile(data, q, method=method), exact=True)
+        assert_like_numpy(np.percentile(oa.asarray(x, chunks=400), 12.5, method=method),
+                          np.percentile(x, 12.5, method=method), exact=True)
         with_nan = x.copy()
         with_nan[::7] = np.nan
-        a = oa.asarray(with_nan, chunks=1000)
+        a = oa.asarray(with_nan, chunks=400)
         assert_like_numpy(np.nanquantile(a, [0.2, 0.8], method=method),
                           np.nanquantile(with_nan, [0.2, 0.8], method=method), exact=True)
         assert_like_numpy(np.quantile(a, 0.5, method=method),
                           np.quantile(with_nan, 0.5, method=method), exact=True)
+
+
+@given(chunked_arrays(REAL_DTYPES, max_dims=3), st.sampled_from(METHODS),
+       st.floats(0, 1), st.booleans())
+def test_quantile_property(data, method, q, last_axis):
+    x, chunks = data
+    a = oa.asarray(x, chunks=chunks)
+    axis = -1 if last_axis and x.ndim else None
+    expected, error = numpy_result(np.quantile, x, q, axis=axis, method=method)
+    if error is not None:
+        _same_error(lambda: np.quantile(a, q, axis=axis, method=method), error)
+        return
+    with quiet():
+        got = np.quantile(a, q, axis=axis, method=method)
+    assert_like_numpy(got, expected, exact=True)
+
+
+@given(chunked_arrays(max_dims=3))
+def test_unique_property(data):
+    x, chunks = data
+    a = oa.asarray(x, chunks=chunks)
+    for mine, theirs in zip(np.unique(a, True, False, True), np.unique(x, True, False, True),
+                            strict=True):
+        assert_like_numpy(mine, theirs, exact=True)
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.float32, np.float64, np.complex128],
+                         ids=str)
+def test_sort_complex(dtype, rng):
+    x = _tied(24, dtype, rng).reshape(4, 6)
+    assert_like_numpy(np.sort_complex(oa.asarray(x, chunks=(3, 2))), np.sort_complex(x),
+                      exact=True)
 
 
 def test_median_of_a_long_lane(rng):

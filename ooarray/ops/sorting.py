@@ -37,7 +37,7 @@ from ooarray.plan.regions import ElementwiseNode
 from ooarray.plan.select import CompactNode, GapsNode, OrderStatsNode, RunStartsNode, SearchNode
 from ooarray.plan.sort import BlockMapNode, LaneNode, sample_sort
 
-__all__ = ["sort", "argsort", "partition", "argpartition", "searchsorted", "unique",
+__all__ = ["sort", "argsort", "sort_complex", "partition", "argpartition", "searchsorted", "unique",
            "unique_values", "unique_counts", "unique_inverse", "unique_all", "median",
            "percentile", "quantile", "nanmedian", "nanpercentile", "nanquantile"]
 
@@ -218,6 +218,22 @@ def argsort(a: Any, axis: int | None = -1, kind: str | None = None, order: Any =
     array = asarray(a)
     np.argsort(_stand_in(array), axis=axis, kind=kind, order=order, stable=stable)
     return _sorted(array, axis, "argsort", kind, stable)
+
+
+@implements(np.sort_complex)
+def sort_complex(a: Any) -> OOArray:
+    """Sort along the last axis by real part, then imaginary part, into a complex dtype, as
+    ``np.sort_complex``.
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> np.sort_complex(oa.asarray([3, 1, 2])).compute()
+    array([1.+0.j, 2.+0.j, 3.+0.j])
+    """
+    array = asarray(a)
+    dtype = np.sort_complex(_stand_in(array)).dtype
+    return _sorted(array, -1, "sort", None, None).astype(dtype)
 
 
 def _check_kth(kth: Any, length: int) -> np.ndarray:
