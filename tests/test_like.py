@@ -89,6 +89,16 @@ def test_asarray_of_an_ooarray_is_the_same_array():
     assert np.asarray(a, copy=False, like=LIKE) is a
 
 
+def test_a_list_of_ooarrays_is_stacked_lazily_not_computed():
+    x = np.arange(6.0)
+    a = oa.asarray(x, chunks=4)
+    with oa.config.set(memory_limit="64B"):  # too small to compute the list into an ndarray
+        result = np.array([a, a * 2, [[1.0] * 6][0]], like=LIKE)
+        nested = oa.asarray([[a], [a]])
+    assert_like_numpy(result, np.array([x, x * 2, np.ones(6)]))
+    assert_like_numpy(nested, np.array([[x], [x]]))
+
+
 def test_fromfile_reads_a_raw_binary_file_in_place(tmp_path):
     data = np.arange(30, dtype=np.int32)
     path = tmp_path / "data.bin"

@@ -125,6 +125,9 @@ def asarray(data: Any, dtype: Any = None, order: str | None = None, *, device: A
     result: OOArray
     if isinstance(data, OOArray):
         result = data
+    elif isinstance(data, (list, tuple)) and _holds_ooarrays(data):
+        # A list of OOArrays is stacked lazily, never computed into one ndarray.
+        result = np.stack([asarray(item) for item in data])
     else:
         import zarr
 
@@ -208,6 +211,11 @@ def require(a: Any, dtype: Any = None, requirements: Any = None, *, like: Any = 
         if {"C", "F"} <= {_REQUIREMENTS[f.upper()] for f in flags}:
             raise ValueError("Cannot specify both C and Fortran contiguous.")
     return asarray(a, dtype, chunks=chunks)
+
+
+def _holds_ooarrays(data: list | tuple) -> bool:
+    return any(isinstance(item, OOArray) or
+               (isinstance(item, (list, tuple)) and _holds_ooarrays(item)) for item in data)
 
 
 def _is_zarr(data: Any) -> bool:
