@@ -1,10 +1,10 @@
 """The ramps of ``np.pad(mode='linear_ramp')`` as a region node.
 
-A ramp runs from ``end_value`` to the edge of the array along one axis, computed by
-``np.linspace`` exactly as NumPy's pad does, from the edge slab's region (one element thick
-along the axis). A task computes the ramp's whole width for its region of the other axes and
-keeps its part; pad widths are small next to the array, so this is the region's size times
-the width.
+A ramp runs from ``end_value`` to the edge of the array along one axis: NumPy's pad calls
+``np.linspace(end_value, edge, width, endpoint=False, dtype, axis)``. Each element of that is
+a function of its position (``i * step + start``), so a task computes NumPy's formula for the
+positions of its region only, from the edge slab's region (one element thick along the axis):
+the work and memory are the region's, however wide the ramp.
 """
 
 from __future__ import annotations
@@ -17,7 +17,37 @@ import numpy as np
 from ooarray.core.chunks import Region, normalize_chunks, region_shape
 from ooarray.plan.graph import EvaluationContext, Node, RegionNode
 
-__all__ = ["RampNode"]
+__all__ = ["RampNode", "linspace_part"]
+
+
+def linspace_part(start: Any, stop: np.ndarray, num: int, lo: int, hi: int, dtype: np.dtype,
+                  axis: int) -> np.ndarray:
+    """Positions ``lo:hi`` of ``np.linspace(start, stop, num, endpoint=False, dtype=dtype,
+    axis=axis)``, computed with NumPy's own steps for those positions only.
+
+    Examples
+    --------
+    >>> edge = np.array([10.0, 20.0])
+    >>> linspace_part(0, edge, 5, 3, 5, np.dtype(float), 0)
+    array([[ 6., 12.],
+           [ 8., 16.]])
+    """
+    # The dtype NumPy computes in, from a one-element stand-in of the same dtypes.
+    work = np.linspace(start, np.broadcast_to(np.zeros((), stop.dtype), (1,)), 1,
+                       endpoint=False).dtype
+    delta = np.subtract(stop, start, dtype=work.type)
+    y = np.arange(lo, hi, dtype=work).reshape(-1, *((1,) * np.ndim(delta)))
+    step = delta / num
+    if np.asanyarray(step == 0).any():
+        y = y / num * delta
+    else:
+        y = y * step
+    y += start
+    if axis:
+        y = np.moveaxis(y, 0, axis)
+    if np.issubdtype(dtype, np.integer):
+        np.floor(y, out=y)
+    return y.astype(dtype, copy=False)
 
 
 class RampNode(RegionNode):
@@ -57,22 +87,18 @@ class RampNode(RegionNode):
     def compute(self, arrays: list[np.ndarray], region: Region,
                 ctx: EvaluationContext) -> np.ndarray:
         out = ctx.allocate(region_shape(region), self.dtype)
-        if not out.size:
-            return out
-        with ctx.charge(self._ramp_bytes(region)):
-            ramp = np.linspace(self.end_value, arrays[0].squeeze(self.axis), num=self.width,
-                               endpoint=False, dtype=self.dtype, axis=self.axis)
-            if self.reverse:
-                ramp = np.flip(ramp, self.axis)
-            part = [slice(None)] * len(region)
-            part[self.axis] = region[self.axis]
-            np.copyto(out, ramp[tuple(part)])
+        if out.size:
+            sel = region[self.axis]
+            lo, hi = (self.width - sel.stop, self.width - sel.start) if self.reverse else \
+                (sel.start, sel.stop)
+            with ctx.charge(self._ramp_bytes(region)):
+                ramp = linspace_part(self.end_value, arrays[0].squeeze(self.axis), self.width,
+                                     lo, hi, self.dtype, self.axis)
+                np.copyto(out, np.flip(ramp, self.axis) if self.reverse else ramp)
         return out
 
     def _ramp_bytes(self, region: Region) -> int:
-        shape = list(region_shape(region))
-        shape[self.axis] = self.width
-        return 2 * math.prod(shape) * max(8, self.dtype.itemsize)
+        return 3 * math.prod(region_shape(region)) * max(16, self.dtype.itemsize)
 
     def scratch_bytes(self, region: Region) -> int:
         return math.prod(region_shape(region)) * self.dtype.itemsize + self._ramp_bytes(region)
