@@ -7,7 +7,8 @@ It is safe when the inputs plus an estimate of the result fit ``memory_limit``; 
 deliberately generous (:data:`RESULT_FACTOR` arrays of 16-byte elements of the inputs' total
 size, or an exact size for the functions whose result grows with an argument: ``kron``,
 ``tile``, ``pad``...). Otherwise the call raises the TypeError that names the function, the
-sizes and what to do. Every fallback emits an :class:`InMemoryFallbackWarning` and is counted
+sizes and what to do. Before NumPy runs, the buffer pool gives its free buffers back to the
+system, so the computed inputs and the result are what the process holds. Every fallback emits an :class:`InMemoryFallbackWarning` and is counted
 in :data:`FALLBACK_CALLS`: it is not out-of-core support, and ``supported_functions()`` does not
 list it.
 """
@@ -200,6 +201,11 @@ def call_in_memory(func: Callable[..., Any], name: str, args: tuple,
     except BudgetError as error:  # an input's plan needs more than the budget
         raise TypeError(f"{name} is not supported by ooarray out of core yet, and its inputs "
                         f"cannot be computed for an in-memory fallback: {error}") from error
+    # The pool keeps its buffers for the next computation; give them back first, so that
+    # the inputs and NumPy's result are what the process holds, within memory_limit.
+    from ooarray.execute.local import pool
+
+    pool().release_memory()
     FALLBACK_CALLS[name] += 1
     warnings.warn(f"{name} ran in memory with NumPy on {format_bytes(inputs)} of computed "
                   f"OOArrays (an in-memory fallback, not out of core)",
