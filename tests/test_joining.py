@@ -244,6 +244,16 @@ def test_pad_errors_are_numpys(name, call):
         call(np, oa.asarray(x))
 
 
+def test_linear_ramps_wider_than_a_chunk():
+    x = np.arange(12, dtype=np.int16).reshape(3, 4) * 7
+    with oa.config.set(memory_limit="1MB"):
+        result = np.pad(oa.asarray(x), ((5000, 3001), (2, 0)), "linear_ramp",
+                        end_values=((-100, 50), (9, 0)))
+        assert len(result.chunks[0]) > 3  # the ramps are cut into several chunks
+        assert_like_numpy(result, np.pad(x, ((5000, 3001), (2, 0)), "linear_ramp",
+                                         end_values=((-100, 50), (9, 0))))
+
+
 def test_pad_modes_it_cannot_do_say_which_it_can():
     a = oa.arange(4)
     for mode in ("median", lambda vector, width, axis, kwargs: None):
