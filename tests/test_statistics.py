@@ -11,8 +11,7 @@ import textwrap
 
 import numpy as np
 import pytest
-from helpers import CASES, DTYPES, assert_like_numpy, chunked_arrays, numpy_result, quiet, \
-    sample
+from helpers import CASES, DTYPES, assert_like_numpy, chunked_arrays, numpy_result, quiet, sample
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -177,7 +176,7 @@ def check_dd(func, numpy_args, ooarray_args, rtol=None, **kwargs):
     edges = result[1] if func is np.histogramdd else result[1:]
     expected_edges = expected[1] if func is np.histogramdd else expected[1:]
     assert len(edges) == len(expected_edges)
-    for got, want in zip(edges, expected_edges):
+    for got, want in zip(edges, expected_edges, strict=True):
         assert_like_numpy(got, want)
 
 

@@ -27,13 +27,20 @@ from numpy.lib.array_utils import normalize_axis_tuple
 from ooarray import config as _config
 from ooarray.core.array import OOArray
 from ooarray.core.chunks import normalize_chunks, target_chunk_bytes
-from ooarray.core.dispatch import HANDLED_FUNCTIONS, implements
+from ooarray.core.dispatch import implements
 from ooarray.errors import BudgetError, format_bytes
 from ooarray.ops._operands import deliver_out
 from ooarray.ops.creation import asarray
 from ooarray.ops.reductions import _empty_result, _numpy_result, reduce
-from ooarray.plan.counting import BincountSpec, BoundsSpec, HistogramDDSpec, HistogramSpec, \
-    MomentSpec, StoneSpec
+from ooarray.plan.binning import ESTIMATORS, equal_bins, outer_edges, unsigned_subtract
+from ooarray.plan.counting import (
+    BincountSpec,
+    BoundsSpec,
+    HistogramDDSpec,
+    HistogramSpec,
+    MomentSpec,
+    StoneSpec,
+)
 from ooarray.plan.mapped import MappedNode
 from ooarray.plan.regions import BroadcastNode
 from ooarray.plan.tally import TallyNode, TallyPartialNode
@@ -123,52 +130,31 @@ def _mapped(func, operands: list[OOArray], dtype: Any, name: str,
 
 
 # -- histogram edges ----------------------------------------------------------------------
-def _unsigned_subtract(a: Any, b: Any) -> Any:
-    """``a - b`` without overflow for signed integers (NumPy's helper of the same name)."""
-    dt = np.result_type(a, b)
-    if dt.kind != "i":
-        return np.subtract(a, b, dtype=dt)
-    unsigned = np.dtype(f"u{dt.itemsize}")
-    return np.subtract(np.asarray(a, dtype=dt), np.asarray(b, dtype=dt), casting="unsafe",
-                       dtype=unsigned)
-
-
 def _outer_edges(array: OOArray, range: Any, bounds: np.ndarray | None = None
                  ) -> tuple[Any, Any]:
-    """NumPy's ``_get_outer_edges``: the range, or the data's min and max (``bounds``, or a
-    pass over ``array``), widened by 0.5 on each side when they are equal."""
-    if range is not None:
-        first_edge, last_edge = range
-        if first_edge > last_edge:
-            raise ValueError("max must be larger than min in range parameter.")
-        if not (np.isfinite(first_edge) and np.isfinite(last_edge)):
-            raise ValueError(f"supplied range of [{first_edge}, {last_edge}] is not finite")
-    elif array.size == 0:
-        first_edge, last_edge = 0, 1
-    else:
+    """The outer edges (NumPy's rule): ``range``, or the data's min and max from ``bounds``
+    or from a pass over ``array``."""
+    def measured() -> tuple[Any, Any]:
         record = bounds if bounds is not None else _bounds([array])[0]
-        first_edge, last_edge = record["lo"], record["hi"]
-        if not (np.isfinite(first_edge) and np.isfinite(last_edge)):
-            raise ValueError(f"autodetected range of [{first_edge}, {last_edge}] is not finite")
-    if first_edge == last_edge:
-        first_edge = first_edge - 0.5
-        last_edge = last_edge + 0.5
-    return first_edge, last_edge
+        return record["lo"], record["hi"]
+
+    return outer_edges(range, array.size, measured)
 
 
 class _InRange:
-    """What the bin estimators need of the data within the range, each computed once."""
+    """The :class:`~ooarray.plan.binning.Summary` of the data within the range: each number
+    computed once, by a tally (or ``np.percentile``) over the OOArray, when first asked."""
 
     def __init__(self, array: OOArray, range: tuple[Any, Any] | None,
-                 record: np.ndarray) -> None:
-        self.array, self.range = array, range
+                 record: np.ndarray, edges: tuple[Any, Any]) -> None:
+        self.array, self.range, self.edges = array, range, edges
         self.size = int(record["n"])
         self.lo, self.hi, self.total = record["lo"], record["hi"], record["s"]
         # the dtype NumPy's np.std and np.mean give for this data
         self.moment_dtype = _numpy_result(np.std, array).dtype
 
     def ptp(self) -> Any:
-        return _unsigned_subtract(self.hi, self.lo)
+        return unsigned_subtract(self.hi, self.lo)
 
     def _moment(self, center: float, scale: float, power: int) -> float:
         spec = MomentSpec(center, scale, power, self.range)
@@ -187,80 +173,17 @@ class _InRange:
         return self.moment_dtype.type(self._moment(self.mean, float(self.std), 3) / self.size)
 
     def percentile(self, q: list[float]) -> np.ndarray:
-        func = np.percentile if self.range is None else np.nanpercentile
-        data = self.array
-        if self.range is not None:  # values out of range become NaN, which nanpercentile skips
-            first, last = self.range
-            data = np.where((data >= first) & (data <= last), data, np.nan)
-        return np.asarray(func(data, q))
+        if self.range is None:
+            return np.asarray(np.percentile(self.array, q))
+        first, last = self.range  # values out of range become NaN, which nanpercentile skips
+        inside = (self.array >= first) & (self.array <= last)
+        return np.asarray(np.nanpercentile(np.where(inside, self.array, np.nan), q))
 
-
-def _width_sqrt(x: _InRange, range: Any) -> Any:
-    return x.ptp() / np.sqrt(x.size)
-
-
-def _width_sturges(x: _InRange, range: Any) -> Any:
-    return x.ptp() / (np.log2(x.size) + 1.0)
-
-
-def _width_rice(x: _InRange, range: Any) -> Any:
-    return x.ptp() / (2.0 * x.size ** (1.0 / 3))
-
-
-def _width_scott(x: _InRange, range: Any) -> Any:
-    return (24.0 * np.pi ** 0.5 / x.size) ** (1.0 / 3.0) * x.std
-
-
-def _width_doane(x: _InRange, range: Any) -> Any:
-    if x.size > 2:
-        sg1 = np.sqrt(6.0 * (x.size - 2) / ((x.size + 1.0) * (x.size + 3)))
-        if x.std > 0.0:
-            g1 = x.skew()
-            return x.ptp() / (1.0 + np.log2(x.size) + np.log2(1.0 + np.absolute(g1) / sg1))
-    return 0.0
-
-
-def _width_fd(x: _InRange, range: Any) -> Any:
-    iqr = np.subtract(*x.percentile([75, 25]))
-    return 2.0 * iqr * x.size ** (-1.0 / 3.0)
-
-
-def _width_auto(x: _InRange, range: Any) -> Any:
-    fd_bw = _width_fd(x, range)
-    sturges_bw = _width_sturges(x, range)
-    sqrt_bw = _width_sqrt(x, range)
-    return min(max(fd_bw, sqrt_bw / 2), sturges_bw)
-
-
-def _width_stone(x: _InRange, range: Any) -> Any:
-    n, ptp_x = x.size, x.ptp()
-    if n <= 1 or ptp_x == 0:
-        return 0
-    most = max(100, int(np.sqrt(n)))
-    spec = StoneSpec(most, range)
-    _check_result_size(f"bins='stone' over {n} values ({most} histograms)", spec.shape[0],
-                       spec.dtype)
-    counts = tally([x.array], spec).compute()
-
-    def jhat(nbins: int) -> Any:
-        hh = ptp_x / nbins
-        start = StoneSpec.offset(nbins)
-        p_k = counts[start:start + nbins] / n
-        return (2 - (n + 1) * p_k.dot(p_k)) / hh
-
-    nbins = min(builtins.range(1, most + 1), key=jhat)
-    if nbins == most:
-        warnings.warn("The number of bins estimated may be suboptimal.", RuntimeWarning,
-                      stacklevel=4)
-    return ptp_x / nbins
-
-
-#: NumPy's bin estimators, by name.
-ESTIMATORS = {"stone": _width_stone, "auto": _width_auto, "doane": _width_doane,
-              "fd": _width_fd, "rice": _width_rice, "scott": _width_scott,
-              "sqrt": _width_sqrt, "sturges": _width_sturges}
-#: Estimators that need more than the count, min and max (another pass or two).
-_NEED_SUM = {"doane", "scott"}
+    def histograms(self, most: int) -> np.ndarray:
+        spec = StoneSpec(most, self.edges)
+        _check_result_size(f"bins='stone' over {self.size} values ({most} histograms)",
+                           spec.shape[0], spec.dtype)
+        return tally([self.array], spec).compute()
 
 
 def _estimated_bins(array: OOArray, name: str, range: Any) -> tuple[Any, Any, int]:
@@ -275,14 +198,10 @@ def _estimated_bins(array: OOArray, name: str, range: Any) -> tuple[Any, Any, in
         first_edge, last_edge = _outer_edges(array, None, record)
     if record is None or int(record["n"]) == 0:
         return first_edge, last_edge, 1
-    data = _InRange(array, None if range is None else (first_edge, last_edge), record)
-    width = ESTIMATORS[name](data, (first_edge, last_edge))
-    if not width:
-        return first_edge, last_edge, 1
-    if np.issubdtype(array.dtype, np.integer) and width < 1:
-        width = 1
-    delta = _unsigned_subtract(last_edge, first_edge)
-    return first_edge, last_edge, int(np.ceil(delta / width))
+    edges = (first_edge, last_edge)
+    data = _InRange(array, None if range is None else edges, record, edges)
+    width = ESTIMATORS[name](data, edges)
+    return first_edge, last_edge, equal_bins(width, array.dtype, first_edge, last_edge)
 
 
 def _bin_edges(array: OOArray, bins: Any, range: Any, weights: Any

@@ -223,7 +223,7 @@ class HistogramDDSpec(_Sum):
         coords = arrays[:len(self.edges)]
         weights = arrays[-1].ravel() if self.weighted else None
         counts = []
-        for x, edges in zip(coords, self.edges):
+        for x, edges in zip(coords, self.edges, strict=True):
             x = x.ravel()
             index = np.searchsorted(edges, x, side="right")
             index[x == edges[-1]] -= 1
