@@ -38,8 +38,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run_coverage(markdown: str | None) -> int:
-    from ooarray.diagnostics.coverage import FALLBACK, OUT_OF_CORE, RAISES, coverage, \
-        coverage_markdown
+    from ooarray.diagnostics.coverage import (
+        FALLBACK,
+        OUT_OF_CORE,
+        RAISES,
+        coverage,
+        coverage_markdown,
+    )
 
     report = coverage()
     if markdown is not None:

@@ -12,8 +12,15 @@ import pytest
 import ooarray as oa
 from ooarray.__main__ import main
 from ooarray.core.dispatch import HANDLED_FUNCTIONS
-from ooarray.diagnostics.coverage import FALLBACK, NOT_APPLICABLE, OUT_OF_CORE, RAISES, \
-    UFUNC_METHOD_NAMES, coverage, coverage_markdown
+from ooarray.diagnostics.coverage import (
+    FALLBACK,
+    NOT_APPLICABLE,
+    OUT_OF_CORE,
+    RAISES,
+    UFUNC_METHOD_NAMES,
+    coverage,
+    coverage_markdown,
+)
 from ooarray.interop.fallback import InMemoryFallbackWarning, function_name
 
 DOCS = pathlib.Path(__file__).resolve().parents[1] / "docs" / "coverage.md"

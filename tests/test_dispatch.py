@@ -75,7 +75,7 @@ def test_fallback_wraps_tuples_and_leaves_python_values():
         result = func(a)
     expected = func(x)
     assert type(result) is type(expected) and len(result) == len(expected)
-    for got, want in zip(result, expected):
+    for got, want in zip(result, expected, strict=True):
         assert_like_numpy(got, want)
     with pytest.warns(InMemoryFallbackWarning):
         text = np.array2string(a)

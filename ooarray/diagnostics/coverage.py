@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["NUMPY_MODULES", "OUT_OF_CORE", "FALLBACK", "RAISES", "NOT_APPLICABLE", "UFUNC_METHOD_NAMES",
-           "Coverage", "coverage", "coverage_markdown"]
+__all__ = ["NUMPY_MODULES", "OUT_OF_CORE", "FALLBACK", "RAISES", "NOT_APPLICABLE",
+           "UFUNC_METHOD_NAMES", "Coverage", "coverage", "coverage_markdown"]
 
 OUT_OF_CORE, FALLBACK, RAISES, NOT_APPLICABLE = "out of core", "fallback", "raises", "-"
 #: NumPy lists the overridable functions of the modules imported so far: these are imported

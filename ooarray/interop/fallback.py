@@ -8,9 +8,9 @@ deliberately generous (:data:`RESULT_FACTOR` arrays of 16-byte elements of the i
 size, or an exact size for the functions whose result grows with an argument: ``kron``,
 ``tile``, ``pad``...). Otherwise the call raises the TypeError that names the function, the
 sizes and what to do. Before NumPy runs, the buffer pool gives its free buffers back to the
-system, so the computed inputs and the result are what the process holds. Every fallback emits an :class:`InMemoryFallbackWarning` and is counted
-in :data:`FALLBACK_CALLS`: it is not out-of-core support, and ``supported_functions()`` does not
-list it.
+system, so the computed inputs and the result are what the process holds. Every fallback emits
+an :class:`InMemoryFallbackWarning` and is counted in :data:`FALLBACK_CALLS`: it is not
+out-of-core support, and ``supported_functions()`` does not list it.
 """
 
 from __future__ import annotations
@@ -109,7 +109,7 @@ def _arg(args: tuple, kwargs: dict, position: int, name: str, default: Any = Non
 def _padded(args: tuple, kwargs: dict) -> int:
     a, width = args[0], np.asarray(_arg(args, kwargs, 1, "pad_width", 0))
     widths = np.broadcast_to(width, (np.ndim(a), 2)) if width.ndim < 2 else width
-    return math.prod(n + int(lo) + int(hi) for n, (lo, hi) in zip(np.shape(a), widths))
+    return math.prod(n + int(lo) + int(hi) for n, (lo, hi) in zip(np.shape(a), widths, strict=True))
 
 
 def _tiled(args: tuple, kwargs: dict) -> int:

@@ -19,7 +19,7 @@ import numpy as np
 
 from ooarray import config as _config
 from ooarray.core.array import OOArray, check_dtype
-from ooarray.core.chunks import iter_blocks, normalize_chunks, target_chunk_bytes, block_region
+from ooarray.core.chunks import block_region, iter_blocks, normalize_chunks, target_chunk_bytes
 from ooarray.plan.graph import SourceNode
 from ooarray.plan.regions import ElementwiseNode
 from ooarray.store.generated import GeneratedStore
@@ -188,12 +188,12 @@ class OOArrayChunkManager(ChunkManagerEntrypoint):  # type: ignore[misc,valid-ty
         sources = sources if isinstance(sources, (list, tuple)) else [sources]
         targets = targets if isinstance(targets, (list, tuple)) else [targets]
         regions = kwargs.get("regions") or [None] * len(sources)
-        for source, target, region in zip(sources, targets, regions):
+        for source, target, region in zip(sources, targets, regions, strict=True):
             for index in iter_blocks(source.chunks):
                 block = block_region(source.chunks, index)
                 place = block if region is None else tuple(
                     slice(r.start + b.start if r.start else b.start,
-                          (r.start or 0) + b.stop) for r, b in zip(region, block))
+                          (r.start or 0) + b.stop) for r, b in zip(region, block, strict=True))
                 target[place] = source[block].compute()
         return None
 

@@ -2,7 +2,8 @@
 
 As a pytest plugin, over xarray's own test module::
 
-    python -m pytest -p ooarray.interop.xarray_testing --pyargs xarray.tests.test_duck_array_wrapping
+    python -m pytest -p ooarray.interop.xarray_testing \
+        --pyargs xarray.tests.test_duck_array_wrapping
 
 or from a test file of ours, which collects the classes :func:`duck_array_test_classes`
 returns (``tests/test_xarray.py`` does, so ``python -m pytest`` runs the suite). Either way the

@@ -193,6 +193,7 @@ def ascontiguousarray(a: Any, dtype: Any = None, *, like: Any = None,
 
 
 asfortranarray = ascontiguousarray
+asanyarray = asarray
 
 
 @implements(np.require)
