@@ -278,6 +278,13 @@ def test_scatter_in_the_pool_or_through_a_file_removed_with_the_array(tmp_path, 
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_table_of_counts_over_the_budget_is_refused_before_any_work():
+    with oa.config.set(memory_limit="1MB"):
+        a = oa.zeros((1000, 1000), chunks=10)  # 10,000 output blocks
+        with pytest.raises(oa.BudgetError, match="rechunk the array"):
+            a[np.arange(10**5) % 1000, np.arange(10**5) % 997] = 1
+
+
 @pytest.mark.parametrize("index", [[40], [-41], [0, 3, 55]])
 def test_out_of_bounds_ooarray_index_raises_index_error(index):
     a = oa.asarray(np.zeros(40), chunks=7)

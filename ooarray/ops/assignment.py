@@ -28,6 +28,7 @@ from ooarray.core.array import OOArray
 from ooarray.core.chunks import target_chunk_bytes
 from ooarray.core.dispatch import implements
 from ooarray.core.indexing import is_basic_index, normalize_basic_index
+from ooarray.errors import BudgetError, format_bytes
 from ooarray.ops._operands import constant_node
 from ooarray.plan.graph import Node, SourceNode
 from ooarray.plan.regions import BroadcastNode, CastNode, SliceNode, TransposeNode
@@ -338,7 +339,15 @@ def _array_assign(array: OOArray, items: list[Any], value: Any) -> Node:
     length = max(1, target_chunk_bytes(_limit()) // record)
     lengths = (length,) * (n // length) + ((n % length,) if n % length else ())
     destinations = _Destinations(array.shape, array.chunks, axes)
-    counted = _oo(EntryCountNode(indices, lengths, destinations)).compute()
+    counting = _oo(EntryCountNode(indices, lengths, destinations))
+    if counting.nbytes > _limit() * IN_MEMORY_SHARE:
+        raise BudgetError(
+            f"assigning {n} index entries into {destinations.buckets} output blocks along "
+            f"the indexed axes needs a table of counts of {format_bytes(counting.nbytes)}, "
+            f"over a quarter of memory_limit={format_bytes(_limit())}; rechunk the array "
+            f"into fewer blocks along axes {axes} or raise memory_limit",
+            needed=counting.nbytes * 4, limit=_limit())
+    counted = counting.compute()
     buckets = destinations.buckets
     for position, axis in enumerate(axes):
         size = array.shape[axis]
