@@ -70,6 +70,9 @@ def test_splits_over_the_shared_cases(case, rng):
             else:
                 with pytest.raises(type(error)):
                     np.split(a, sections, axis)
+        _same(list(np.unstack(a, axis=axis)), list(np.unstack(x, axis=axis)))
+        _same(np.append(a, x, axis=axis), np.append(x, x, axis=axis))
+    _same(np.append(a, [1, 2]), np.append(x, [1, 2]))
     for func in (np.hsplit, np.vsplit, np.dsplit):
         expected, error = numpy_result(func, x, 1)
         if error is None:
@@ -145,6 +148,9 @@ JOIN_ERRORS = [
     ("hsplit 0-d", lambda m, x: m.hsplit(x[0, 0], 1)),
     ("vsplit 1-d", lambda m, x: m.vsplit(x[0], 1)),
     ("dsplit 2-d", lambda m, x: m.dsplit(x, 1)),
+    ("unstack 0-d", lambda m, x: m.unstack(x[0, 0])),
+    ("unstack bad axis", lambda m, x: m.unstack(x, axis=2)),
+    ("append shapes", lambda m, x: m.append(x, x[0], axis=0)),
 ]
 
 

@@ -53,6 +53,8 @@ def _unary_calls(ndim: int):
             ("roll0", lambda m, x: m.roll(x, 2, axis=0)),
             ("roll_all", lambda m, x: m.roll(x, (1,) * x.ndim, axis=tuple(range(x.ndim)))),
             ("moveaxis", lambda m, x: m.moveaxis(x, 0, -1)),
+            ("rollaxis", lambda m, x: m.rollaxis(x, -1)),
+            ("rollaxis_start", lambda m, x: m.rollaxis(x, 0, x.ndim)),
             ("repeat_last", lambda m, x: m.repeat(x, 3, axis=-1)),
             ("triu", lambda m, x: m.triu(x)),
             ("tril-1", lambda m, x: m.tril(x, -1)),
@@ -61,6 +63,7 @@ def _unary_calls(ndim: int):
     if ndim >= 2:
         calls += [
             ("swapaxes", lambda m, x: m.swapaxes(x, 0, -1)),
+            ("matrix_transpose", lambda m, x: m.matrix_transpose(x)),
             ("fliplr", lambda m, x: m.fliplr(x)),
             ("rot90", lambda m, x: m.rot90(x)),
             ("rot90_2", lambda m, x: m.rot90(x, 2)),
@@ -193,6 +196,8 @@ ERRORS = [
     ("tile negative", lambda m, x: m.tile(x, -1)),
     ("meshgrid indexing", lambda m, x: m.meshgrid(x[0], indexing="zz")),
     ("triu 0-d", lambda m, x: m.triu(x[0, 0])),
+    ("rollaxis start", lambda m, x: m.rollaxis(x, 0, 4)),
+    ("matrix_transpose 1-d", lambda m, x: m.matrix_transpose(x[0])),
 ]
 
 

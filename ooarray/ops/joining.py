@@ -36,8 +36,8 @@ from ooarray.ops.manipulation import (
 from ooarray.plan.concat import ConcatNode, concat_chunks, limit_chunks
 from ooarray.plan.ramp import RampNode
 
-__all__ = ["concatenate", "stack", "vstack", "hstack", "dstack", "column_stack", "block",
-           "split", "array_split", "hsplit", "vsplit", "dsplit", "pad", "PAD_MODES"]
+__all__ = ["concatenate", "append", "unstack", "stack", "vstack", "hstack", "dstack",
+           "column_stack", "block", "split", "array_split", "hsplit", "vsplit", "dsplit", "pad", "PAD_MODES"]
 
 
 def _at(ndim: int, axis: int, item: Any) -> tuple:
@@ -220,6 +220,39 @@ def column_stack(tup: Any) -> OOArray:
     for item in _as_list(tup):
         columns.append(atleast_2d(item).T if item.ndim < 2 else item)
     return concatenate(columns, 1)
+
+
+@implements(np.append)
+def append(arr: Any, values: Any, axis: int | None = None) -> OOArray:
+    """Append ``values`` along ``axis`` (both flattened by default), as ``np.append``.
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> np.append(oa.arange(3), [[7, 8]]).compute()
+    array([0, 1, 2, 7, 8])
+    """
+    array = asarray(arr)
+    if axis is None:
+        array, values, axis = ravel(array), ravel(asarray(values)), 0
+    return concatenate((array, values), axis=axis)
+
+
+@implements(np.unstack)
+def unstack(x: Any, /, *, axis: int = 0) -> tuple[OOArray, ...]:
+    """Split along ``axis`` into the arrays ``np.stack`` would join, as ``np.unstack``.
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> [u.shape for u in np.unstack(oa.ones((2, 3)), axis=1)]
+    [(2,), (2,), (2,)]
+    """
+    array = asarray(x)
+    if array.ndim == 0:
+        raise ValueError("Input array must be at least 1-d.")
+    axis = normalize_axis_index(axis, array.ndim)
+    return tuple(array[_at(array.ndim, axis, i)] for i in range(array.shape[axis]))
 
 
 # -- block ----------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import operator
 from typing import Any
 
 import numpy as np
+from numpy.exceptions import AxisError
 from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
 from ooarray import config as _config
@@ -30,7 +31,8 @@ from ooarray.plan.reshape import ReshapeNode
 from ooarray.plan.triangle import TriangleNode
 
 __all__ = ["reshape", "ravel", "normalize_shape", "stand_in", "transpose", "swapaxes",
-           "moveaxis", "squeeze", "expand_dims", "broadcast_to", "broadcast_arrays",
+           "moveaxis", "rollaxis", "matrix_transpose", "squeeze", "expand_dims",
+           "broadcast_to", "broadcast_arrays",
            "atleast_1d", "atleast_2d", "atleast_3d", "copy", "flip", "fliplr", "flipud",
            "rot90", "roll", "repeat", "tile", "triu", "tril", "meshgrid", "indices"]
 
@@ -218,6 +220,48 @@ def moveaxis(a: Any, source: Any, destination: Any) -> OOArray:
     for dest, src in sorted(zip(destination, source, strict=True)):
         order.insert(dest, src)
     return array.transpose(order)
+
+
+@implements(np.rollaxis)
+def rollaxis(a: Any, axis: int, start: int = 0) -> OOArray:
+    """Roll ``axis`` backwards until it lies before position ``start``, as ``np.rollaxis``.
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> np.rollaxis(oa.ones((2, 3, 4)), 2).shape
+    (4, 2, 3)
+    """
+    array = asarray(a)
+    n = array.ndim
+    axis = normalize_axis_index(axis, n)
+    if start < 0:
+        start += n
+    if not 0 <= start < n + 1:
+        raise AxisError(f"'start' arg requires {-n} <= start < {n + 1}, but {start} was "
+                        f"passed in")
+    if axis < start:
+        start -= 1
+    order = [i for i in range(n) if i != axis]
+    order.insert(start, axis)
+    return array.transpose(order)
+
+
+@implements(np.matrix_transpose)
+def matrix_transpose(x: Any, /) -> OOArray:
+    """Swap the last two axes, as ``np.matrix_transpose``.
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> np.matrix_transpose(oa.ones((2, 3, 4))).shape
+    (2, 4, 3)
+    """
+    array = asarray(x)
+    if array.ndim < 2:
+        raise ValueError(f"Input array must be at least 2-dimensional, but it is "
+                         f"{array.ndim}")
+    return swapaxes(array, -1, -2)
 
 
 @implements(np.squeeze)
