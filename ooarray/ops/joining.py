@@ -37,7 +37,8 @@ from ooarray.plan.concat import ConcatNode, concat_chunks, limit_chunks
 from ooarray.plan.ramp import RampNode
 
 __all__ = ["concatenate", "append", "unstack", "stack", "vstack", "hstack", "dstack",
-           "column_stack", "block", "split", "array_split", "hsplit", "vsplit", "dsplit", "pad", "PAD_MODES"]
+           "column_stack", "block", "split", "array_split", "hsplit", "vsplit", "dsplit",
+           "pad", "PAD_MODES"]
 
 
 def _at(ndim: int, axis: int, item: Any) -> tuple:
