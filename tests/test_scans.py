@@ -110,6 +110,8 @@ def test_carry_groups_stream_earlier_groups(rng):
     assert isinstance(carry, ScanCarryNode) and len(carry.chunks[0]) > 3
     assert carry.streamed_inputs((len(carry.chunks[0]) - 1, 0))  # the last group streams
     assert_like_numpy(result, np.cumsum(data, axis=0))
+    with oa.config.set(executor="threads", num_threads=2):  # streamed reads from threads
+        assert_like_numpy(result, np.cumsum(data, axis=0))
 
 
 def test_scan_output_and_methods(rng):
