@@ -55,6 +55,25 @@ def test_where_broadcasts_and_reads_non_bool_conditions(rng):
     assert_like_numpy(result, np.where(condition, x, y))
 
 
+@given(chunked_arrays(max_dims=3), st.sampled_from(DTYPES), st.data())
+def test_where_hypothesis(pair, other_dtype, data):
+    values, chunks = pair
+    condition = data.draw(st.sampled_from(["positive", "scalar", "row"]))
+    other = sample(values.shape[-1:], other_dtype, np.random.default_rng(values.size))
+    with quiet():
+        mask = {"positive": values > 0, "scalar": np.True_,
+                "row": np.arange(values.shape[-1] if values.ndim else 1) % 2 == 0}[condition]
+        expected, error = numpy_result(np.where, mask, values, other)
+    array = oa.asarray(values, chunks=chunks)
+    with quiet():
+        omask = array > 0 if condition == "positive" else mask
+    if error is not None:
+        with pytest.raises(type(error)):
+            np.where(omask, array, other)
+        return
+    assert_like_numpy(np.where(omask, array, other), expected)
+
+
 def test_where_with_one_argument_is_nonzero(rng):
     data = rng.integers(-1, 2, (5, 4))
     result = np.where(oa.asarray(data, chunks=(2, 3)))
