@@ -74,6 +74,13 @@ OPERATIONS = [
     ("astype", lambda d: d.astype(np.float32)),
     ("clip", lambda d: d.clip(-1, 1)),
     ("apply_ufunc", lambda d: xr.apply_ufunc(np.sin, d, dask="parallelized")),
+    ("apply_ufunc-core", lambda d: xr.apply_ufunc(
+        lambda x: np.cumsum(x, axis=-1), d, input_core_dims=[["c"]],
+        output_core_dims=[["c"]], dask="parallelized", output_dtypes=[d.dtype],
+        dask_gufunc_kwargs={"allow_rechunk": True})),
+    ("apply_ufunc-reduce", lambda d: xr.apply_ufunc(
+        lambda x: x.max(-1), d, input_core_dims=[["c"]], dask="parallelized",
+        dask_gufunc_kwargs={"allow_rechunk": True})),
     ("map_blocks", lambda d: d.map_blocks(lambda block: block + 1)),
 ]
 
@@ -136,8 +143,10 @@ def test_a_lazily_indexed_variable_is_read_region_by_region(tmp_path, rng):
 def test_chunk_manager_refuses_what_it_cannot_run(pair):
     _, wrapped = pair
     manager = OOArrayChunkManager()
-    with pytest.raises(NotImplementedError, match="loop dimensions"):
-        manager.apply_gufunc(np.sum, "(i)->()", wrapped.data)
+    with pytest.raises(NotImplementedError, match="axes="):
+        manager.apply_gufunc(np.sum, "(i)->()", wrapped.data, axes=[(0,)])
+    with pytest.raises(NotImplementedError, match="one output"):
+        manager.apply_gufunc(np.divmod, "(i)->(i),(i)", wrapped.data)
     with pytest.raises(NotImplementedError, match="drop_axis"):
         manager.map_blocks(np.sum, wrapped.data, drop_axis=0)
 

@@ -6,6 +6,7 @@
 * :mod:`ooarray.interop.metadata` answers NumPy's metadata functions (``np.shape``,
   ``np.ndim``, ``np.result_type``...) without computing anything.
 * :mod:`ooarray.interop.xarray` is xarray's ``ChunkManagerEntrypoint`` for OOArrays
-  (entry point ``xarray.chunkmanagers = ooarray``).
+  (entry point ``xarray.chunkmanagers = ooarray``); :mod:`ooarray.interop.gufunc` applies a
+  function with core dimensions loop block by loop block for its ``apply_gufunc``.
 * :mod:`ooarray.interop.xarray_testing` runs xarray's duck-array suite against ooarray.
 """

@@ -5,8 +5,9 @@ finds it once ooarray is installed. It tells xarray how OOArrays are chunked, ma
 xarray's lazily indexed backend arrays (read region by region, never whole), computes them,
 writes them to ``to_zarr`` targets chunk by chunk, and runs ``apply_ufunc(...,
 dask="parallelized")`` / ``map_blocks`` for elementwise functions as a lazy node that calls
-the function on each region. What it does not do (reductions and scans by user functions,
-``apply_gufunc`` with core dimensions, blocks that change shape) raises NotImplementedError.
+the function on each region (or, with core dimensions, on each loop block with its core
+dimensions whole). What it does not do (reductions and scans by user functions, blocks that
+change shape, several outputs with core dimensions) raises NotImplementedError.
 """
 
 from __future__ import annotations
@@ -141,16 +142,19 @@ class OOArrayChunkManager(ChunkManagerEntrypoint):  # type: ignore[misc,valid-ty
     def apply_gufunc(self, func: Callable[..., Any], signature: str, *args: Any,
                      axes: Any = None, keepdims: bool = False, output_dtypes: Any = None,
                      vectorize: bool | None = None, **kwargs: Any) -> Any:
-        """Apply ``func`` region by region, lazily, for signatures with loop dimensions only.
-
-        ``func`` must be elementwise (any region of the output depends on the same region of
-        the inputs), as ``apply_ufunc(..., dask="parallelized")`` assumes.
-        """
-        if not _LOOP_ONLY.match(signature) or axes is not None:
-            raise NotImplementedError(f"ooarray runs apply_gufunc for loop dimensions only "
-                                      f"(signature '(),()->()'); got {signature!r}")
+        """Apply ``func`` lazily: region by region for loop dimensions only (an elementwise
+        function, as ``apply_ufunc(..., dask="parallelized")`` assumes), or loop block by loop
+        block with the core dimensions whole (:mod:`ooarray.interop.gufunc`)."""
+        if axes is not None or keepdims:
+            raise NotImplementedError("ooarray's apply_gufunc takes the core dimensions as the "
+                                      "trailing axes; axes= and keepdims= are not supported")
         for dask_only in ("allow_rechunk", "output_sizes", "meta", "name"):
             kwargs.pop(dask_only, None)
+        if not _LOOP_ONLY.match(signature):
+            from ooarray.interop.gufunc import apply_gufunc
+
+            return apply_gufunc(func, signature, *args, output_dtypes=output_dtypes,
+                                vectorize=vectorize, **kwargs)
         outputs = signature.split("->")[1].count("(")
         if vectorize:
             func = np.vectorize(func, signature=signature)

@@ -48,8 +48,6 @@ XFAILS: dict[str, str] = {
     **dict.fromkeys(["idxmax[True]", "idxmin[True]"], _NAMESPACE.format(
         "where(mask, int64 array, nan), a float scalar with an integer array that the "
         "standard's promotion refuses")),
-    "cross": "apply_gufunc with core dimensions ('(dim0),(dim0)->(dim0)') is not implemented: "
-             "ooarray's chunk manager applies functions over loop dimensions only",
 }
 
 
