@@ -277,6 +277,15 @@ def test_leading_and_one_axis_masks_mixed_with_slices(sync_executor):
     assert_like_numpy(a[:, False], x[:, False])
 
 
+def test_counts_too_large_for_the_budget_fail_loudly_before_any_work():
+    with oa.config.set(memory_limit="1MB"):
+        a = oa.zeros((200_000, 4), chunks=(1000, 1))  # one count per row and column block
+        with pytest.raises(oa.BudgetError, match="trailing axes"):
+            a[a > 0]
+        narrow = oa.zeros((200_000, 4), chunks=(1000, 4))  # one count per block: fine
+        assert_like_numpy(narrow[narrow > 0], np.zeros(0))
+
+
 def test_mask_errors_are_numpys():
     x, a = _pair((4, 3), 2)
     _same_error(lambda: x[np.ones((4, 2), bool)], lambda: a[np.ones((4, 2), bool)])
