@@ -470,6 +470,27 @@ def test_cov_with_y_and_many_observations(rng):
                       np.cov(x, fweights=fw), rtol=1e-9)
 
 
+def test_cov_of_many_variables_is_a_tiled_product(rng):
+    x = rng.standard_normal((60, 400))
+    aw = np.linspace(0.1, 1, 400)
+    with oa.config.set(memory_limit="200KB"):  # 60 x 60 products: too large for one tally
+        c = np.cov(oa.asarray(x), aweights=aw)
+        assert "matmul" in repr(c.node.inputs[0])
+        assert_like_numpy(c, np.cov(x, aweights=aw))
+        assert_like_numpy(np.corrcoef(oa.asarray(x)), np.corrcoef(x))
+
+
+def test_tally_pins_a_chunk_shared_by_its_blocks_once(sync_executor):
+    # weights in coarser chunks than the data: each weights chunk serves ten blocks
+    rng = oa.random.default_rng(3)
+    a, w = rng.standard_normal(3000, chunks=100), rng.standard_normal(3000, chunks=1000)
+    x, weights = a.compute(), w.compute()
+    with oa.collect_stats() as stats:
+        hist, _ = np.histogram(a, bins=5, range=(-1, 1), weights=w)
+        assert_like_numpy(hist, np.histogram(x, bins=5, range=(-1, 1), weights=weights)[0])
+    assert stats.bytes_read == x.nbytes + weights.nbytes  # no chunk read twice
+
+
 def test_cov_errors(rng):
     x = rng.standard_normal((3, 6))
     a = oa.asarray(x, chunks=2)

@@ -36,6 +36,7 @@ from ooarray.plan.binning import ESTIMATORS, equal_bins, outer_edges, unsigned_s
 from ooarray.plan.counting import (
     BincountSpec,
     BoundsSpec,
+    CentredProductSpec,
     HistogramDDSpec,
     HistogramSpec,
     MomentSpec,
@@ -729,6 +730,28 @@ def _sample_weights(values: Any, name: str, observations: int) -> OOArray:
     return w
 
 
+def _centred_products(X: OOArray, avg: OOArray, w: OOArray | None) -> OOArray | None:
+    """``dot(X - avg, ((X - avg) * w).T.conj())`` as a tally over blocks of observations (each
+    block of all variables read once), or None when the p x p result is too large for it."""
+    p, n = X.shape
+    right = X.dtype if w is None else np.result_type(X.dtype, w.dtype)
+    dtype = np.dot(np.empty((1, 0), X.dtype), np.empty((0, 1), right)).dtype
+    limit = _config.get().memory_limit
+    if p * p * dtype.itemsize > limit * RESULT_SHARE:
+        return None
+    columns = max(1, target_chunk_bytes(limit) // (p * builtins.max(dtype.itemsize,
+                                                                    X.itemsize)))
+    stored = builtins.max(max(X.chunks[1]), 1)
+    if columns >= stored:  # whole stored chunks per block
+        columns -= columns % stored
+    target = target_chunk_bytes(limit)
+    variables = X.rechunk({0: -1, 1: columns})
+    operands = [variables, OOArray(BroadcastNode(avg[:, None].node, X.shape, target))]
+    if w is not None:
+        operands.append(OOArray(BroadcastNode(w[None, :].node, X.shape, target)))
+    return tally(operands, CentredProductSpec(p, dtype, X.dtype, w is not None))
+
+
 @implements(np.cov)
 def cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: Any = None,
         fweights: Any = None, aweights: Any = None, *, dtype: Any = None) -> OOArray:
@@ -792,15 +815,20 @@ def cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: An
     if fact <= 0:
         warnings.warn("Degrees of freedom <= 0 for slice", RuntimeWarning, stacklevel=4)
         fact = 0.0
-    centred = X - avg[:, None]
-    if centred.dtype != X.dtype:  # NumPy subtracts in place, keeping X's dtype
-        centred = centred.astype(X.dtype)
-    X_T = centred.T if w is None else (centred * w).T
-    if X_T.dtype.kind == "c":
-        X_T = np.conjugate(X_T)
     with np.errstate(divide="ignore"):
         factor = np.true_divide(1, fact)
-    c = np.dot(centred, X_T)
+    # The means are p numbers: computed now, they are a constant that every task of the
+    # product reads (a lazy mean is an intermediate chunk the matmul would pin at each step).
+    avg = asarray(avg.compute())
+    c = _centred_products(X, avg, w)
+    if c is None:  # too many variables for one task: a tiled matrix product
+        centred = X - avg[:, None]
+        if centred.dtype != X.dtype:  # NumPy subtracts in place, keeping X's dtype
+            centred = centred.astype(X.dtype)
+        X_T = centred.T if w is None else (centred * w).T
+        if X_T.dtype.kind == "c":
+            X_T = np.conjugate(X_T)
+        c = np.dot(centred, X_T)
     c = (c * factor).astype(c.dtype, copy=False)
     return c[0, 0] if c.shape == (1, 1) else c
 

@@ -10,6 +10,8 @@
 * :class:`HistogramDDSpec`: NumPy's ``histogramdd`` counting (searchsorted per axis, ravelled
   bin index, ``bincount``) per block, outlier bins included.
 * :class:`BincountSpec`: ``np.bincount`` of the values that fall in one chunk of the result.
+* :class:`CentredProductSpec`: ``np.cov``'s sum of products of deviations, one block of
+  observations at a time.
 
 Counts are exact; weighted sums are added block by block, so their rounding differs from
 NumPy's single sequential sum by a few ulps.
@@ -26,7 +28,7 @@ import numpy as np
 from ooarray.core.chunks import Region
 
 __all__ = ["BoundsSpec", "MomentSpec", "HistogramSpec", "StoneSpec", "HistogramDDSpec",
-           "BincountSpec", "NUMPY_HISTOGRAM_SCRATCH"]
+           "BincountSpec", "CentredProductSpec", "NUMPY_HISTOGRAM_SCRATCH"]
 
 #: np.histogram walks its input in slices of 65536 values; its temporaries per slice (the
 #: kept values, float indices, int indices, comparison masks) stay below this.
@@ -261,3 +263,32 @@ class BincountSpec(_Sum):
             values = values[keep].astype(np.intp) - lo
             weights = weights[keep] if weights is not None else None
         np.add(out, np.bincount(values, weights, minlength=hi - lo), out=out)
+
+
+class CentredProductSpec(_Sum):
+    """``(x - mean) @ ((x - mean) * w).T.conj()`` of each block of observations, added up.
+
+    Operands: the variables (p rows, a block of observation columns), the means broadcast to
+    that shape, and (``weighted``) the weights broadcast likewise. The deviations are taken in
+    the variables' dtype, as NumPy's in-place ``X -= avg[:, None]`` does.
+    """
+
+    name = "cov"
+
+    def __init__(self, variables: int, dtype: np.dtype, centred: np.dtype,
+                 weighted: bool) -> None:
+        self.shape, self.dtype = (variables, variables), np.dtype(dtype)
+        self.centred, self.weighted = np.dtype(centred), weighted
+
+    def scratch_bytes(self, items: int, out_items: int) -> int:
+        # the deviations, their weighted (conjugated) copy, and the block's product
+        return items * (self.centred.itemsize + 2 * self.dtype.itemsize) \
+            + out_items * self.dtype.itemsize
+
+    def add(self, arrays: list[np.ndarray], out: np.ndarray, region: Region) -> None:
+        centred = np.empty(arrays[0].shape, self.centred)
+        np.subtract(arrays[0], arrays[1], out=centred, casting="unsafe")
+        right = centred * arrays[2] if self.weighted else centred
+        if right.dtype.kind == "c":
+            right = np.conjugate(right, out=right if right is not centred else None)
+        out += np.dot(centred, right.T)

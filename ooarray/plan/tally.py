@@ -23,8 +23,20 @@ from typing import Protocol
 
 import numpy as np
 
-from ooarray.core.chunks import Chunks, Region, block_region, iter_blocks, region_shape
-from ooarray.plan.graph import EvaluationContext, MaterializedNode, Node, region_footprint
+from ooarray.core.chunks import (
+    Chunks,
+    Region,
+    block_region,
+    iter_blocks,
+    overlapping_blocks,
+    region_shape,
+)
+from ooarray.plan.graph import (
+    EvaluationContext,
+    MaterializedNode,
+    Node,
+    region_footprint,
+)
 
 __all__ = ["TallySpec", "TallyPartialNode", "TallyNode", "group_blocks"]
 
@@ -49,6 +61,29 @@ class TallySpec(Protocol):
 
     def scratch_bytes(self, items: int, out_items: int) -> int:
         """Bytes ``add`` allocates itself (NumPy temporaries) for a block of ``items``."""
+
+
+#: A materialised chunk: its node and block index.
+Leaf = tuple[MaterializedNode, tuple[int, ...]]
+
+
+def _bytes(leaves: set[Leaf] | list[Leaf]) -> int:
+    return sum(math.prod(region_shape(node.chunk_region(block))) * node.dtype.itemsize
+               for node, block in leaves)
+
+
+def leaf_chunks(node: Node, region: Region) -> set[Leaf]:
+    """The materialised chunks that evaluating ``region`` of ``node`` pins."""
+    found: set[Leaf] = set()
+    pending = [(node, region)]
+    while pending:
+        current, current_region = pending.pop()
+        if current.materialized:
+            found.update((current, block) for block, _, _ in
+                         overlapping_blocks(current.chunks, current_region))
+        else:
+            pending.extend(current.input_regions(current_region))
+    return found
 
 
 def group_blocks(chunks: Chunks, groups: int) -> list[list[Region]]:
@@ -91,12 +126,45 @@ class TallyPartialNode(MaterializedNode):
             raise AssertionError("tally operands must have one shape")
         self.spec = spec
         self.groups = group_blocks(operands[0].chunks, groups)
+        self._run_cache: dict[int, list[tuple[list[Region], list[Leaf]]]] = {}
         super().__init__((len(self.groups), *spec.shape), spec.dtype,
                          ((1,) * len(self.groups), *out_chunks), operands)
 
     @property
     def label(self) -> str:
         return f"{self.spec.name}-partial"
+
+    def _runs(self, group: int) -> list[tuple[list[Region], list[Leaf]]]:
+        """The group's blocks cut into runs, each with the chunks several of its blocks read.
+
+        A chunk read by several blocks (a mean broadcast along them, a stored chunk wider
+        than a block) is pinned once, before the first block of its run, and released after
+        the run: the pool frees an intermediate after as many reads as the schedule counts
+        (one per task), and a stored chunk is not read again from its store. Runs are the
+        unions of the overlapping spans [first block, last block] of those chunks.
+        """
+        cached = self._run_cache.get(group)
+        if cached is not None:
+            return cached
+        regions = self.groups[group]
+        span: dict[Leaf, list[int]] = {}
+        for number, region in enumerate(regions):
+            for op in self.inputs:
+                for leaf in leaf_chunks(op, region):
+                    span.setdefault(leaf, [number, number])[1] = number
+        shared = {leaf: s for leaf, s in span.items() if s[0] < s[1]}
+        ends = [number for number in range(len(regions))]
+        for first, last in shared.values():
+            for number in range(first, last):
+                ends[number] = -1  # the run goes on past this block
+        runs, start = [], 0
+        for number, end in enumerate(ends):
+            if end >= 0:
+                held = [leaf for leaf, (first, _) in shared.items() if start <= first <= number]
+                runs.append((regions[start:number + 1], held))
+                start = number + 1
+        self._run_cache[group] = runs
+        return runs
 
     def _out_region(self, index: tuple[int, ...]) -> Region:
         return self.chunk_region(index)[1:]
@@ -110,10 +178,16 @@ class TallyPartialNode(MaterializedNode):
     def chunk_scratch_bytes(self, index: tuple[int, ...]) -> int:
         out_items = math.prod(region_shape(self._out_region(index)))
         worst = 0
-        for region in self.groups[index[0]]:
-            held = sum(sum(region_footprint(op, region)) for op in self.inputs)
-            items = math.prod(region_shape(region))
-            worst = max(worst, held + self.spec.scratch_bytes(items, out_items))
+        for regions, held in self._runs(index[0]):
+            kept = set(held)
+            run_worst = 0
+            for region in regions:
+                leaves = set().union(*(leaf_chunks(op, region) for op in self.inputs))
+                built = sum(region_footprint(op, region)[1] for op in self.inputs)
+                items = math.prod(region_shape(region))
+                run_worst = max(run_worst, _bytes(leaves - kept) + built
+                                + self.spec.scratch_bytes(items, out_items))
+            worst = max(worst, _bytes(kept) + run_worst)
         return worst
 
     def compute_chunk(self, index: tuple[int, ...], arrays: list[np.ndarray],
@@ -122,12 +196,16 @@ class TallyPartialNode(MaterializedNode):
         chunk = ctx.allocate(region_shape(self.chunk_region(index)), self.dtype)
         out = chunk[0]
         self.spec.start(out, out_region)
-        for region in self.groups[index[0]]:
+        for regions, held in self._runs(index[0]):
             with ctx.scope():
-                blocks = [ctx.evaluate(op, region) for op in self.inputs]
-                items = math.prod(region_shape(region))
-                with ctx.charge(self.spec.scratch_bytes(items, out.size)):
-                    self.spec.add(blocks, out, out_region)
+                for node, block in held:
+                    ctx.read(node, node.chunk_region(block))  # pinned for the whole run
+                for region in regions:
+                    with ctx.scope():
+                        blocks = [ctx.evaluate(op, region) for op in self.inputs]
+                        items = math.prod(region_shape(region))
+                        with ctx.charge(self.spec.scratch_bytes(items, out.size)):
+                            self.spec.add(blocks, out, out_region)
         return chunk
 
 
