@@ -84,12 +84,10 @@ def test_str_of_small_arrays_is_numpys(case, rng):
     assert str(oa.asarray(x, chunks=chunks)) == str(x)
 
 
-def test_unhashable_and_no_item_assignment():
+def test_unhashable():
     a = oa.asarray(np.arange(4))
     with pytest.raises(TypeError):
         hash(a)
-    with pytest.raises(TypeError):
-        a[0] = 1
 
 
 # -- conversions ------------------------------------------------------------------------------
@@ -216,14 +214,6 @@ def test_zero_step_raises_value_error():
         np.arange(5)[::0]
     with pytest.raises(ValueError):
         a[::0]
-
-
-@pytest.mark.parametrize("index", [[0, 2], np.array([1, 0]), np.array([True, False, True]),
-                                   (slice(None), [0])], ids=repr)
-def test_advanced_indexing_is_a_clear_type_error(index):
-    a = oa.asarray(np.arange(12).reshape(3, 4))
-    with pytest.raises(TypeError, match="basic indexing"):
-        a[index]
 
 
 def test_integer_like_indices(rng):

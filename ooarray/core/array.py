@@ -19,7 +19,7 @@ from ooarray import config as _config
 from ooarray.core import dispatch
 from ooarray.core.chunks import Chunks, normalize_chunks, regular_chunk_shape, \
     target_chunk_bytes
-from ooarray.core.indexing import is_basic_index, is_valid_index_item, normalize_basic_index
+from ooarray.core.indexing import is_basic_index, normalize_basic_index
 from ooarray.errors import BudgetError, format_bytes
 from ooarray.plan.graph import Node
 from ooarray.plan.rechunk import RechunkNode, plan_rechunk  # noqa: F401 (RechunkNode moved)
@@ -459,7 +459,7 @@ class OOArray(NDArrayOperatorsMixin):
     # Methods that are NumPy functions with the array first: derived, not written out. Each
     # dispatches through ``__array_function__`` to the implementation its family registers.
     for _name in ("clip", "round", "cumsum", "cumprod", "argsort", "searchsorted", "take",
-                  "compress", "nonzero", "repeat", "squeeze", "swapaxes", "diagonal", "trace",
+                  "nonzero", "repeat", "squeeze", "swapaxes", "diagonal", "trace",
                   "dot", "ptp", "partition", "argpartition", "conj", "conjugate"):
         def _method(self, *args, _func=getattr(np, _name), **kwargs):
             return _func(self, *args, **kwargs)
@@ -468,6 +468,10 @@ class OOArray(NDArrayOperatorsMixin):
         _method.__doc__ = f"As ``np.{_name}(a, ...)`` (lazily)."
         locals()[_name] = _method
     del _name, _method
+
+    def compress(self, condition: Any, axis: int | None = None, out: Any = None) -> "OOArray":
+        """As ``np.compress(condition, a, axis)`` (the condition comes first there)."""
+        return np.compress(condition, self, axis=axis, out=out)
 
     def sort(self, axis: int = -1, kind: Any = None, order: Any = None, *,
              stable: bool | None = None) -> None:
