@@ -242,6 +242,30 @@ def test_empty_index_arrays(index):
         assert_like_numpy(a, expected)
 
 
+@pytest.mark.usefixtures("sync_executor")
+@pytest.mark.parametrize("lead, ndim", [(1, 1), (1, 2), (2, 1), (2, 2)])
+@pytest.mark.parametrize("value", ["scalar", "full", "last", "count-1", "wrong"])
+def test_lazy_mask_after_full_slices(lead, ndim, value, rng):
+    x = np.arange(2 * 3 * 4 * 5).reshape(2, 3, 4, 5)
+    mask = rng.integers(0, 2, x.shape[lead:lead + ndim]).astype(bool)
+    index = (slice(None),) * lead + (mask,)
+    selected = x[index].shape
+    shape = {"scalar": (), "full": selected, "last": selected[-1:],
+             "count-1": selected[:lead] + (1,) + selected[lead + 1:],
+             "wrong": selected[:lead] + (selected[lead] + 1,) + selected[lead + 1:]}[value]
+    values = rng.integers(-9, 0, shape)
+    expected, error = numpy_result(_numpy_setitem, x.copy(), index, values)
+    a = oa.asarray(x, chunks=(1, 2, 3, 2))
+    lazy = (slice(None),) * lead + (oa.asarray(mask, chunks=1),)
+    if error is not None:
+        with pytest.raises(type(error)) as caught:
+            a[lazy] = oa.asarray(values)
+        assert str(caught.value) == str(error)
+        return
+    a[lazy] = oa.asarray(values) if values.ndim else values
+    assert_like_numpy(a, expected)
+
+
 def test_lazy_mask_mixed_with_other_indices_is_read_only_when_small():
     x = np.arange(12).reshape(3, 4)
     mask = np.array([True, False, False, True])

@@ -163,11 +163,20 @@ def setitem(array: OOArray, index: Any, value: Any) -> None:
         array._node = _basic_assign(array, index, value)
         return
     items = list(index) if isinstance(index, tuple) else [index]
-    mask = _whole_mask(items, array.ndim)
-    if mask is not None:
+    lead = 0
+    while lead < len(items) - 1 and _is_full_slice(items[lead]):
+        lead += 1
+    mask = _whole_mask(items[lead:], array.ndim - lead)
+    if mask is not None and not lead:
         array._node = _mask_assign(array, mask, value)
-        return
-    array._node = _array_assign(array, items, value)
+    elif mask is not None and mask.ndim:
+        array._node = _moved_mask_assign(array, items, lead, mask, value)
+    else:
+        array._node = _array_assign(array, items, value)
+
+
+def _is_full_slice(item: Any) -> bool:
+    return isinstance(item, slice) and item == slice(None)
 
 
 def _basic_assign(array: OOArray, index: Any, value: Any) -> Node:
@@ -193,8 +202,7 @@ def _whole_mask(items: list[Any], ndim: int) -> Any:
     if mask is None:
         return None
     rest = items[1:]
-    full = all(item is Ellipsis or (isinstance(item, slice) and item == slice(None))
-               for item in rest)
+    full = all(item is Ellipsis or _is_full_slice(item) for item in rest)
     ellipses = sum(item is Ellipsis for item in rest)
     if full and ellipses <= 1 and mask.ndim + len(rest) - ellipses <= ndim:
         return mask
@@ -234,6 +242,34 @@ def _mask_assign(array: OOArray, mask: Any, value: Any) -> Node:
         values = BroadcastNode(values, (count,) + rest, target_chunk_bytes(_limit()))
     node = MaskedValuesNode(old, mask_flat, values, counts)
     return node if m == 1 else np.reshape(_oo(node), array.shape).node
+
+
+def _moved_mask_assign(array: OOArray, items: list[Any], lead: int, mask: Any,
+                       value: Any) -> Node:
+    """``array[:, ..., mask] = value`` (full slices before the mask): the masked axes are
+    moved to the front, the mask assigned there, and the axes moved back, all lazily."""
+    _stand_in(array.shape)[tuple(_index_stand_in(item) for item in items)]  # IndexError
+    m, ndim = mask.ndim, array.ndim
+    order = list(range(lead, lead + m)) + list(range(lead)) + list(range(lead + m, ndim))
+    converted = _value(value, array.dtype)
+    indexed = ndim - m + 1  # the leading axes, the count, the rest
+    shape = converted.shape
+    converted = _pad(_strip(converted, indexed), indexed)
+    try:
+        if len(converted.shape) > indexed:
+            raise ValueError
+        moved = [lead] + list(range(lead)) + list(range(lead + 1, indexed))
+        values = TransposeNode(converted, moved) if isinstance(converted, Node) else \
+            converted.transpose(moved)
+        node = _mask_assign(OOArray(TransposeNode(array.node, order)), mask,
+                            OOArray(values) if isinstance(values, Node) else values)
+    except ValueError:  # NumPy's message is about the shapes as the user wrote them
+        count = _mask_count(mask)
+        raise ValueError(f"shape mismatch: value array of shape {_shape_text(shape)} could not "
+                         f"be broadcast to indexing result of shape "
+                         f"{_shape_text(array.shape[:lead] + (count,) + array.shape[lead + m:])}"
+                         ) from None
+    return TransposeNode(node, [int(i) for i in np.argsort(order)])
 
 
 def _mask_count(mask: Any) -> int:
