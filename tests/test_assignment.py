@@ -11,13 +11,11 @@ import json
 import subprocess
 import sys
 import textwrap
-import warnings
 
 import numpy as np
 import pytest
 import zarr
-from helpers import CASES, DTYPES, assert_like_numpy, chunked_arrays, numpy_result, quiet, \
-    sample
+from helpers import assert_like_numpy, chunked_arrays, numpy_result, quiet, sample
 from hypothesis import given
 from hypothesis import strategies as st
 

@@ -34,7 +34,7 @@ from ooarray.plan.graph import Node, SourceNode
 from ooarray.plan.regions import BroadcastNode, CastNode, SliceNode, TransposeNode
 from ooarray.plan.scatter import BlockCountNode, CyclicNode, EntryCountNode, \
     EntryPartitionNode, MaskedFillNode, MaskedValuesNode, ScatterNode, SetRegionNode, \
-    _Destinations, segment_lengths
+    Destinations, segment_lengths
 from ooarray.store.memmap import NpyStore
 
 __all__ = ["setitem", "copyto", "putmask", "place"]
@@ -227,7 +227,7 @@ def _mask_assign(array: OOArray, mask: Any, value: Any) -> Node:
             _stand_in((2,) + rest)[np.ones(2, bool)] = _stand_in(vshape)
         except (ValueError, TypeError):
             _check_mask_value(array, mask, vshape, rest, _mask_count(mask))
-            raise AssertionError("NumPy accepted the value with every count but one")
+            raise AssertionError("NumPy accepted the value with every count but one") from None
         if count_axis >= 0:
             converted = _drop_leading(converted, 1)
         mask_node = _mask_node(mask, (None,) * len(rest))
@@ -374,7 +374,7 @@ def _array_assign(array: OOArray, items: list[Any], value: Any) -> Node:
         (math.prod(slice_shape) * array.itemsize if rows is not None else 0)
     length = max(1, target_chunk_bytes(_limit()) // record)
     lengths = (length,) * (n // length) + ((n % length,) if n % length else ())
-    destinations = _Destinations(array.shape, array.chunks, axes)
+    destinations = Destinations(array.shape, array.chunks, axes)
     counting = _oo(EntryCountNode(indices, lengths, destinations))
     if counting.nbytes > _limit() * IN_MEMORY_SHARE:
         raise BudgetError(
@@ -626,7 +626,7 @@ def _broadcasts(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
         shape = shape[1:]
     if len(shape) > len(target):
         return False
-    return all(s in (1, t) for s, t in zip(shape[::-1], target[::-1]))
+    return all(s in (1, t) for s, t in zip(shape[::-1], target[::-1], strict=False))
 
 
 def _flat_bool(mask: Any, size: int, what: str) -> Any:

@@ -25,14 +25,14 @@ from typing import Any
 
 import numpy as np
 
-from ooarray.core.chunks import Chunks, Region, block_region, offsets, region_shape
+from ooarray.core.chunks import Chunks, Region, offsets, region_shape
 from ooarray.plan.graph import EvaluationContext, MaterializedNode, Node, RegionNode
 from ooarray.plan.regions import broadcast_region
 
 __all__ = [
     "slice_overlap", "SetRegionNode", "MaskedFillNode", "CyclicNode", "BlockCountNode",
     "MaskedValuesNode", "EntryCountNode", "EntryPartitionNode", "ScatterNode",
-    "segment_lengths",
+    "Destinations", "segment_lengths",
 ]
 
 
@@ -268,7 +268,7 @@ class MaskedValuesNode(MaterializedNode):
 
 
 # -- integer-array indices --------------------------------------------------------------------
-class _Destinations:
+class Destinations:
     """Where index entries go: normalised coordinates and the bucket (output block along the
     indexed axes) of each."""
 
@@ -281,7 +281,7 @@ class _Destinations:
 
     def coordinates(self, raw: Sequence[np.ndarray]) -> list[np.ndarray]:
         coords = []
-        for values, size in zip(raw, self.sizes):
+        for values, size in zip(raw, self.sizes, strict=True):
             values = values.astype(np.intp, copy=True)
             values[values < 0] += size
             np.clip(values, 0, max(size - 1, 0), out=values)  # out of bounds: refused upstream
@@ -290,7 +290,7 @@ class _Destinations:
 
     def bucket(self, coords: Sequence[np.ndarray]) -> np.ndarray:
         bucket = np.zeros(len(coords[0]) if coords else 0, np.intp)
-        for values, starts, blocks in zip(coords, self.starts, self.blocks):
+        for values, starts, blocks in zip(coords, self.starts, self.blocks, strict=True):
             bucket *= blocks
             bucket += np.searchsorted(starts, values, side="right")
         return bucket
@@ -305,7 +305,7 @@ class EntryCountNode(MaterializedNode):
     """
 
     def __init__(self, indices: Sequence[Node], lengths: Sequence[int],
-                 destinations: _Destinations) -> None:
+                 destinations: Destinations) -> None:
         self.bounds = offsets(lengths)
         self.destinations = destinations
         width = destinations.buckets + 2 * len(indices)
@@ -341,7 +341,7 @@ class EntryPartitionNode(MaterializedNode):
     (``c0``, ``c1``, ...) and, when the value varies along the entries, the value row ``v``."""
 
     def __init__(self, indices: Sequence[Node], rows: Node | None, lengths: Sequence[int],
-                 destinations: _Destinations, dtype: np.dtype,
+                 destinations: Destinations, dtype: np.dtype,
                  row_shape: tuple[int, ...]) -> None:
         self.bounds = offsets(lengths)
         self.destinations = destinations
@@ -402,7 +402,7 @@ class ScatterNode(MaterializedNode):
         ``counts[c, b]``: entries of partition block ``c`` in bucket ``b``.
     block_lengths : tuple of int
         The partition's blocks of entries (the rows of ``counts``).
-    destinations : _Destinations
+    destinations : Destinations
         The buckets.
     axes : tuple of int
         The indexed axes of ``old`` (in order); the others are sliced.
@@ -414,7 +414,7 @@ class ScatterNode(MaterializedNode):
     """
 
     def __init__(self, old: Node, entries: Node, counts: np.ndarray,
-                 block_lengths: Sequence[int], destinations: "_Destinations",
+                 block_lengths: Sequence[int], destinations: Destinations,
                  axes: Sequence[int], slices: dict[int, tuple[int, int, int]],
                  value: Any) -> None:
         self.axes = tuple(axes)
@@ -427,7 +427,7 @@ class ScatterNode(MaterializedNode):
         within = np.concatenate([np.zeros((counts.shape[0], 1), np.int64),
                                  np.cumsum(counts, axis=1)], axis=1)
         self.pieces: dict[int, list[tuple[int, int]]] = {}
-        for c, b in zip(*np.nonzero(counts)):
+        for c, b in zip(*np.nonzero(counts), strict=True):
             first = starts[c] + int(within[c, b])
             self.pieces.setdefault(int(b), []).append((first, first + int(counts[c, b])))
         self.largest_block = max(entries.chunks[0]) * entries.dtype.itemsize
@@ -440,7 +440,7 @@ class ScatterNode(MaterializedNode):
 
     def _bucket(self, index: tuple[int, ...]) -> int:
         bucket = 0
-        for axis, blocks in zip(self.axes, self.destinations.blocks):
+        for axis, blocks in zip(self.axes, self.destinations.blocks, strict=True):
             bucket = bucket * blocks + index[axis]
         return bucket
 
