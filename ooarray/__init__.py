@@ -23,11 +23,12 @@ from ooarray.ops import einsum, manipulation  # noqa: F401 (registers)
 from ooarray.ops import assignment, indexing, joining, scans, selection, sorting, statistics  # noqa: F401,E501 (registers)
 from ooarray.ops.creation import arange, array, asarray, empty, empty_like, eye, full, \
     full_like, linspace, ones, ones_like, zeros, zeros_like
+from ooarray.ops.manipulation import indices
 
 __version__ = "0.1.0"
 
 __all__ = [
     "OOArray", "BudgetError", "config", "supported_functions", "stats", "collect_stats", "reset_stats", "open", "save",
     "asarray", "array", "zeros", "ones", "full", "empty", "zeros_like", "ones_like",
-    "full_like", "empty_like", "arange", "linspace", "eye", "random", "__version__",
+    "full_like", "empty_like", "arange", "linspace", "eye", "indices", "random", "__version__",
 ]
