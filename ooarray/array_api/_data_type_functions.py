@@ -135,7 +135,8 @@ def result_type(*arrays_and_dtypes: Any) -> np.dtype:
     """Return the standard's promotion of arrays, dtypes and Python scalars.
 
     Python scalars are weak: they take the arrays' dtype when they are of a compatible kind
-    (bool, int to integer and float dtypes, float to float dtypes, complex to complex).
+    (bool, int to integer and float dtypes, float to float dtypes, complex to complex); a
+    scalar of a higher kind, which the standard leaves unspecified, promotes as in NumPy.
 
     Raises
     ------
@@ -168,8 +169,9 @@ def _promote_scalar(dtype: np.dtype, scalar: Any) -> np.dtype:
         return dtype
     if isinstance(scalar, complex) and kind in "fc":
         return dtype if kind == "c" else np.dtype(f"complex{dtype.itemsize * 16}")
-    raise TypeError(f"a Python {type(scalar).__name__} does not promote with {dtype} under "
-                    f"the Array API standard")
+    # A scalar of a higher kind (a float with an integer array): the standard leaves it
+    # unspecified; NumPy's answer (float64 for int64 and 1.5) keeps such code running.
+    return np.result_type(np.empty(0, dtype), scalar)
 
 
 def broadcast_to(x: OOArray, /, shape: tuple[int, ...]) -> OOArray:

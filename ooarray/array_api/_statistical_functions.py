@@ -49,8 +49,7 @@ def sum(x: OOArray, /, *, axis: Any = None, dtype: Any = None,  # noqa: A001
     >>> xp.sum(xp.asarray([1, 2, 3], dtype=xp.int8)).dtype
     dtype('int64')
     """
-    x = as_array(x)
-    check_kind(x, "numeric", "sum")
+    x = as_array(x)  # booleans sum as NumPy's do (to int64); the standard leaves them open
     return np.sum(x, axis=_axis(axis), dtype=check_dtype(dtype) if dtype is not None else None,
                   keepdims=keepdims)
 
@@ -59,7 +58,6 @@ def prod(x: OOArray, /, *, axis: Any = None, dtype: Any = None,
          keepdims: bool = False) -> OOArray:
     """Return the product along ``axis``; integers multiply in the default (u)int64 dtype."""
     x = as_array(x)
-    check_kind(x, "numeric", "prod")
     return np.prod(x, axis=_axis(axis), dtype=check_dtype(dtype) if dtype is not None else None,
                    keepdims=keepdims)
 
@@ -97,7 +95,6 @@ def std(x: OOArray, /, *, axis: Any = None, correction: int | float = 0.0,
 def _cumulative(name: str, x: OOArray, axis: int | None, dtype: Any,
                 include_initial: bool) -> OOArray:
     x = as_array(x)
-    check_kind(x, "numeric", name)
     if axis is None:
         if x.ndim > 1:
             raise ValueError(f"{name} needs axis= for an array of {x.ndim} dimensions")
