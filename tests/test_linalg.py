@@ -118,3 +118,19 @@ def test_tiles_divide_chunks_coarser_than_the_budget_allows():
         tiles = product.node.tiles
         assert 750 % tiles.tm == 0 and 750 % tiles.tn == 0
         assert Plan(product.node, product.chunks).max_task_bytes <= 40_000_000
+
+
+@pytest.mark.parametrize("policy", ["belady", "lru"])
+def test_an_intermediate_operand_read_in_several_k_steps(policy):
+    """A k-step streams part of an intermediate chunk that later steps read again: each
+    step's pin is in the trace, so the chunk stays until its last step (it used to be freed
+    after the first)."""
+    x = _values((60, 400), np.float64, 11)
+    with oa.config.set(memory_limit="200KB", policy=policy), oa.collect_stats() as stats:
+        a = oa.asarray(x)
+        centred = a - a.mean(axis=1, keepdims=True)
+        product = centred @ a.T
+        assert len(product.node.steps) > 1  # several k-steps over the same stored chunks
+        result = product.compute()
+    np.testing.assert_allclose(result, (x - x.mean(axis=1, keepdims=True)) @ x.T, rtol=1e-10)
+    assert stats.peak_bytes <= 200_000

@@ -43,7 +43,8 @@ class Task:
     inputs : list of (Node, region)
         What the task evaluates.
     reads : list of chunk keys
-        Materialised chunks it pins, each once.
+        Materialised chunks it pins: each input chunk once, and each chunk of a streamed
+        piece once per piece that reads it.
     nbytes : int
         Upper bound of the pool bytes it needs at once.
     stage : int
@@ -133,10 +134,13 @@ class Plan:
     def _task(self, node: Node, index: tuple[int, ...], inputs: list[tuple[Node, Region]],
               extra_bytes: int, stage: int,
               streamed: list[tuple[Node, Region]] = ()) -> Task:
+        # A streamed piece is read in a scope of its own (released before the next piece), so
+        # a chunk that two pieces touch is pinned twice: the trace lists one access per pin,
+        # which is what Belady consumes and what frees an intermediate after its last pin.
+        # (A node that holds several pieces in one scope makes this count high, which only
+        # keeps a chunk in the pool longer.)
+        streamed_reads = [key for child, region in streamed for key in self.reads(child, region)]
         reads: dict[Hashable, None] = {}
-        for child, region in streamed:
-            for key in self.reads(child, region):
-                reads.setdefault(key, None)
         seen: set[tuple[int, tuple]] = set()
         total, read_scratch = extra_bytes, 0
         pending = list(inputs)
@@ -159,7 +163,8 @@ class Plan:
             fused = self.fusion.expression_for(child)
             total += (fused or child).scratch_bytes(region)
             pending.extend(self.input_regions(child, region))
-        return Task(node, tuple(index), list(inputs), list(reads), total + read_scratch, stage)
+        return Task(node, tuple(index), list(inputs), list(reads) + streamed_reads,
+                    total + read_scratch, stage)
 
     def leaf_blocks(self, node: Node, region: Region
                     ) -> list[tuple[MaterializedNode, tuple[int, ...]]]:
