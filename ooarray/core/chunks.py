@@ -7,6 +7,8 @@ A chunk grid is a tuple with, for each axis, the tuple of chunk lengths along it
 
 from __future__ import annotations
 
+import bisect
+import functools
 import itertools
 import math
 from collections.abc import Iterator, Sequence
@@ -150,6 +152,13 @@ def numblocks(chunks: Chunks) -> tuple[int, ...]:
 
 def offsets(lengths: Sequence[int]) -> tuple[int, ...]:
     """Return the start of each chunk and the end of the last: ``(0, c0, c0+c1, ...)``."""
+    if isinstance(lengths, tuple):
+        return _offsets(lengths)  # grids are tuples: planning asks for the same ones often
+    return tuple(itertools.accumulate(lengths, initial=0))
+
+
+@functools.lru_cache(maxsize=4096)
+def _offsets(lengths: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(itertools.accumulate(lengths, initial=0))
 
 
@@ -157,7 +166,7 @@ def block_region(chunks: Chunks, index: Sequence[int]) -> Region:
     """Return the region of the block at ``index``."""
     region = []
     for lengths, i in zip(chunks, index):
-        start = sum(lengths[:i])
+        start = offsets(lengths)[i]
         region.append(slice(start, start + lengths[i]))
     return tuple(region)
 
@@ -183,7 +192,7 @@ def overlapping_blocks(chunks: Chunks, region: Region
     for lengths, sel in zip(chunks, region):
         starts = offsets(lengths)
         hits = []
-        first = max(0, int(np.searchsorted(starts, sel.start, side="right")) - 1)
+        first = max(0, bisect.bisect_right(starts, sel.start) - 1)
         for i in range(first, len(lengths)):
             lo, hi = starts[i], starts[i + 1]
             if lo >= sel.stop and not (sel.start == sel.stop == lo):
