@@ -642,3 +642,18 @@ def test_scatter_of_a_lazy_index_over_4x_the_budget_stays_within_it(tmp_path):
     # A plain copy of the array at this budget grows RSS by about 40 MiB (zarr's first
     # writes, thread stacks): the scatter's own share is the rest.
     assert growth < 2 * budget + 32 * MiB, f"RSS grew by {growth / MiB:.1f} MiB over 16 MB"
+
+
+def test_identity_views_and_copies_do_not_see_a_later_assignment():
+    """Functions that return their input unchanged still return a new array: assigning into
+    the original leaves them alone (copy-on-write), as a NumPy copy would be."""
+    x = np.arange(6.0).reshape(2, 3)
+    a = oa.asarray(x)
+    others = [a[:], a[...], a.copy(), a.T.T, a.transpose(0, 1), a.rechunk(a.chunks),
+              np.reshape(a, (2, 3)), np.squeeze(a), np.flip(a, axis=()), np.rot90(a, 0),
+              np.repeat(a, 1, axis=0), np.tile(a, 1)]
+    a[0, 0] = 100.0
+    assert float(a[0, 0]) == 100.0
+    for other in others:
+        assert other is not a
+        np.testing.assert_array_equal(other.compute(), x)

@@ -335,7 +335,7 @@ class OOArray(NDArrayOperatorsMixin):
         normalized = normalize_basic_index(index, self.shape)
         if all(isinstance(e, tuple) and e[1] == 1 and e[0] == 0 and e[2] == n
                for e, n in zip(normalized, self.shape)) and len(normalized) == self.ndim:
-            return self
+            return OOArray(self._node)  # a new array: assigning into it leaves self alone
         return OOArray(SliceNode(self._node, normalized))
 
     def __setitem__(self, index: Any, value: Any) -> None:
@@ -355,7 +355,7 @@ class OOArray(NDArrayOperatorsMixin):
             raise ValueError("axes don't match array")
         axes = normalize_axis_tuple(axes, self.ndim)
         if axes == tuple(range(self.ndim)):
-            return self
+            return OOArray(self._node)
         return OOArray(TransposeNode(self._node, axes))
 
     def astype(self, dtype: Any, order: str = "K", casting: str = "unsafe",
@@ -401,12 +401,13 @@ class OOArray(NDArrayOperatorsMixin):
         limit = _config.get().memory_limit
         grid = normalize_chunks(chunks, self.shape, self.itemsize, target_chunk_bytes(limit))
         if grid == self.chunks:
-            return self
+            return OOArray(self._node)
         return OOArray(plan_rechunk(self._node, grid, limit))
 
     def copy(self) -> "OOArray":
-        """Return the array itself: OOArrays are never modified in place."""
-        return self
+        """Return a copy: a new array on the same lazy values (nothing is copied, since an
+        assignment to either rebinds only that one)."""
+        return OOArray(self._node)
 
     def reshape(self, *shape: Any, order: str = "C", copy: bool | None = None) -> "OOArray":
         """Return the array with a new shape (lazily), as ``ndarray.reshape``."""

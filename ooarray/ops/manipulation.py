@@ -72,7 +72,7 @@ def normalize_shape(shape: Any, size: int) -> tuple[int, ...]:
 
 def _c_reshape(array: OOArray, shape: tuple[int, ...]) -> OOArray:
     if shape == array.shape:
-        return array
+        return OOArray(array.node)  # a new array, as a NumPy view is a new object
     return OOArray(ReshapeNode(array.node, shape))
 
 
@@ -286,7 +286,7 @@ def squeeze(a: Any, axis: Any = None) -> OOArray:
     else:
         axes = normalize_axis_tuple(axis, array.ndim)
     if not axes:
-        return array
+        return OOArray(array.node)
     return array[tuple(0 if i in axes else slice(None) for i in range(array.ndim))]
 
 
@@ -430,7 +430,7 @@ def flip(m: Any, axis: Any = None) -> OOArray:
     array = asarray(m)
     axes = tuple(range(array.ndim)) if axis is None else normalize_axis_tuple(axis, array.ndim)
     if not axes:
-        return array
+        return OOArray(array.node)
     return array[tuple(slice(None, None, -1) if i in axes else slice(None)
                        for i in range(array.ndim))]
 
@@ -489,7 +489,7 @@ def rot90(m: Any, k: int = 1, axes: Any = (0, 1)) -> OOArray:
         raise ValueError(f"Axes={axes} out of range for array of ndim={array.ndim}.")
     k = operator.index(k) % 4
     if k == 0:
-        return array
+        return OOArray(array.node)
     if k == 2:
         return flip(flip(array, axes[0]), axes[1])
     order = list(range(array.ndim))
@@ -582,7 +582,7 @@ def repeat(a: Any, repeats: Any, axis: Any = None) -> OOArray:
     if counts.ndim == 0 or counts.size == 1:
         count = int(counts.reshape(-1)[0])
         if count == 1:
-            return array
+            return OOArray(array.node)
         return OOArray(RepeatNode(array.node, axis, count, _budget_target()))
     _check_count_bytes(n)
     return OOArray(RepeatNode(array.node, axis, counts.astype(np.int64), _budget_target()))
@@ -629,7 +629,7 @@ def tile(A: Any, reps: Any) -> OOArray:
         spread = broadcast_to(array[(slice(None),) * axis + (None, Ellipsis)],
                               shape[:axis] + (count,) + shape[axis:])
         array = reshape(spread, shape[:axis] + (count * shape[axis],) + shape[axis + 1:])
-    return array
+    return OOArray(array.node)  # a new array even when nothing was tiled, as NumPy's copy
 
 
 # -- triangles and grids --------------------------------------------------------------------
