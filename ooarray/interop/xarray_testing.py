@@ -28,10 +28,6 @@ _NAMESPACE = ("xarray calls {} on the array's __array_namespace__ (ooarray.array
 #: or ``name[skipna]`` for one parametrisation. A listed test still runs: if it fails it is
 #: reported as xfail with the reason, if it passes it passes (the entry is then stale).
 XFAILS: dict[str, str] = {
-    # xarray counts valid values by summing a bool mask with xp.sum; ooarray.array_api.sum
-    # follows the standard, which takes numeric dtypes only.
-    **dict.fromkeys(["cov", "count", "dropna", "rolling_iter", "cumulative_iter"],
-                    _NAMESPACE.format("sum of a bool array")),
     # xarray's padding-based methods call xp.pad, not in the standard.
     **dict.fromkeys(["pad", "shift", "rolling_construct", "rolling_reduce",
                      "cumulative_construct", "cumulative_reduce", "coarsen_construct",
@@ -45,9 +41,6 @@ XFAILS: dict[str, str] = {
     "cumprod[False]": _NAMESPACE.format("cumprod"),
     "std[False]": _NAMESPACE.format("std with ddof= (the standard names it correction=)"),
     "var[False]": _NAMESPACE.format("var with ddof= (the standard names it correction=)"),
-    **dict.fromkeys(["idxmax[True]", "idxmin[True]"], _NAMESPACE.format(
-        "where(mask, int64 array, nan), a float scalar with an integer array that the "
-        "standard's promotion refuses")),
 }
 
 
