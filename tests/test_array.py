@@ -411,3 +411,14 @@ def test_array_copies_an_ndarray_and_asarray_shares_it():
     x[0] = 100
     assert_like_numpy(copied, expected_copy)
     assert_like_numpy(shared, expected_view)
+
+
+def test_dlpack_exports_the_computed_values(rng):
+    x = sample((5, 4), np.float64, rng)
+    a = oa.asarray(x, chunks=2) * 2
+    assert a.__dlpack_device__() == (1, 0)
+    np.testing.assert_array_equal(np.from_dlpack(a), x * 2)
+    with oa.config.set(memory_limit="100B"), pytest.raises(oa.BudgetError):
+        np.from_dlpack(a)  # 160 bytes of values do not fit: nothing is exported
+    with pytest.raises(BufferError):
+        a.__dlpack__(copy=False)

@@ -498,6 +498,19 @@ class OOArray(NDArrayOperatorsMixin):
             raise ValueError(f"ooarray.array_api does not support API version {api_version!r}")
         return array_api
 
+    def __dlpack__(self, *, stream: Any = None, max_version: Any = None, dl_device: Any = None,
+                   copy: bool | None = None) -> Any:
+        """Export the values through DLPack: the array is computed first (BudgetError if it
+        does not fit ``memory_limit``), so the consumer gets an in-memory copy."""
+        if copy is False:
+            raise BufferError("an OOArray cannot be exported without computing a copy")
+        kwargs = {} if max_version is None else {"max_version": max_version}
+        return self.compute().__dlpack__(stream=stream, dl_device=dl_device, **kwargs)
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        """DLPack's CPU device (``kDLCPU``, 0)."""
+        return (1, 0)
+
     @property
     def device(self) -> str:
         """Always ``"cpu"``: OOArrays live on the local disk and in host memory."""
