@@ -524,8 +524,3 @@ def fromfunction(function: Any, shape: Any, *, dtype: Any = float, like: Any = N
     coordinates = [indices_along(shape, axis, dtype, chunks=grid) for axis in range(len(shape))]
     return function(*coordinates, **kwargs)
 
-
-# The readers and the metadata functions register on import. (They belong in
-# ooarray/__init__.py's list of registering modules; imported here until that file has them.)
-from ooarray.interop import metadata as _metadata  # noqa: E402,F401 (registers)
-from ooarray.ops import creation_io as _creation_io  # noqa: E402,F401 (registers)
