@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import functools
 from collections.abc import Hashable, Iterator
 
 import numpy as np
@@ -15,15 +16,10 @@ from ooarray.plan.graph import MaterializedNode, SourceNode
 __all__ = ["TaskContext"]
 
 
-_io_workers: concurrent.futures.ThreadPoolExecutor | None = None
-
-
+@functools.cache
 def _io() -> concurrent.futures.ThreadPoolExecutor:
     """The I/O thread that reads prefetched chunks while a task computes."""
-    global _io_workers
-    if _io_workers is None:
-        _io_workers = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="ooarray-io")
-    return _io_workers
+    return concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="ooarray-io")
 
 
 class TaskContext:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import contextvars
+import functools
 import os
 import threading
 import time
@@ -170,15 +171,10 @@ def _run_stage(plan: Plan, tasks: list[Task], sink: Sink, stats: Stats, threads:
         raise
 
 
-_writer_pool: concurrent.futures.ThreadPoolExecutor | None = None
-
-
+@functools.cache
 def _writer() -> concurrent.futures.ThreadPoolExecutor:
     """The thread that writes finished chunks to the sink while the next task computes."""
-    global _writer_pool
-    if _writer_pool is None:
-        _writer_pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="ooarray-write")
-    return _writer_pool
+    return concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="ooarray-write")
 
 
 def _write_behind(task: Task, chunk, holding: int, sink: Sink, stats: Stats) -> None:
