@@ -21,7 +21,7 @@ from ooarray.ops._operands import as_operand
 from ooarray.plan.graph import Node
 from ooarray.plan.regions import BroadcastNode, CastNode, ElementwiseNode, broadcast_chunks
 
-__all__ = ["ufunc_call"]
+__all__ = ["ufunc_call", "output_chunks"]
 
 #: ufunc keyword arguments passed through to every chunk's call.
 _PASSED_KWARGS = ("dtype", "casting", "signature")
@@ -35,7 +35,7 @@ def _stand_in(operand: Any) -> Any:
     return operand
 
 
-def _output_chunks(shape: tuple[int, ...], nodes: list[Node],
+def output_chunks(shape: tuple[int, ...], nodes: list[Node],
                    dtypes: list[np.dtype]) -> Chunks:
     """The operands' chunk grid, refined where broadcasting multiplies chunk sizes.
 
@@ -102,7 +102,7 @@ def ufunc_call(ufunc: np.ufunc, *inputs: Any, out: Any = None, where: Any = True
     dtypes = [np.asarray(p).dtype for p in probes]
     nodes = [x for x in operands if isinstance(x, Node)]
     shape = np.broadcast_shapes(*shapes)
-    chunks = _output_chunks(shape, nodes, dtypes)
+    chunks = output_chunks(shape, nodes, dtypes)
     results = tuple(
         OOArray(ElementwiseNode(ufunc, operands, dtypes, output=i, kwargs=passed, shape=shape,
                                 chunks=chunks))

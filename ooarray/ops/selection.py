@@ -21,7 +21,7 @@ from ooarray.core.array import OOArray
 from ooarray.core.chunks import Region, region_shape
 from ooarray.core.dispatch import implements
 from ooarray.ops._operands import as_operand, deliver_out
-from ooarray.ops.elementwise import _output_chunks
+from ooarray.ops.elementwise import output_chunks
 from ooarray.plan.graph import EvaluationContext, Node
 from ooarray.plan.regions import ElementwiseNode
 
@@ -69,7 +69,7 @@ def _kernel(func: Callable[..., Any], operands: Sequence[Any], dtype: np.dtype,
     shape = np.broadcast_shapes(*[_shape_of(op) for op in operands])
     nodes = [op for op in operands if isinstance(op, Node)]
     # the elementwise family's grid: a broadcast outer product is cut to the budget
-    chunks = _output_chunks(shape, nodes, [np.dtype(dtype)])
+    chunks = output_chunks(shape, nodes, [np.dtype(dtype)])
     return OOArray(KernelNode(func, list(operands), [np.dtype(dtype)], kwargs=kwargs,
                               shape=shape, chunks=chunks))
 
