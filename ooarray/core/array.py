@@ -501,9 +501,9 @@ class OOArray(NDArrayOperatorsMixin):
     def __dlpack__(self, *, stream: Any = None, max_version: Any = None, dl_device: Any = None,
                    copy: bool | None = None) -> Any:
         """Export the values through DLPack: the array is computed first (BudgetError if it
-        does not fit ``memory_limit``), so the consumer gets an in-memory copy."""
-        if copy is False:
-            raise BufferError("an OOArray cannot be exported without computing a copy")
+        does not fit ``memory_limit``) into a buffer of the consumer's own, which nothing else
+        shares (so ``copy=False`` is honoured: no further copy is made, and writes through it
+        cannot reach the OOArray)."""
         kwargs = {} if max_version is None else {"max_version": max_version}
         return self.compute().__dlpack__(stream=stream, dl_device=dl_device, **kwargs)
 
