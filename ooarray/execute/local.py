@@ -210,8 +210,8 @@ def _run_writing_behind(plan: Plan, tasks: list[Task], sink: Sink, stats: Stats,
                     ctx.close()
                 try:
                     if in_flight is not None:
-                        in_flight, previous = None, in_flight
-                        previous.result()  # a failed write stops the run here
+                        in_flight.result()  # a failed write stops the run here
+                        in_flight = None
                 except BaseException:
                     _pool.release(chunk)
                     raise
@@ -223,8 +223,8 @@ def _run_writing_behind(plan: Plan, tasks: list[Task], sink: Sink, stats: Stats,
                                          chunk, holding, sink, stats)
             finished()
     finally:
-        if in_flight is not None:
-            concurrent.futures.wait([in_flight])  # nothing of this run may outlive it
+        if in_flight is not None:  # nothing of this run may outlive it (even on Ctrl-C)
+            concurrent.futures.wait([in_flight])
     if in_flight is not None:
         in_flight.result()
 
