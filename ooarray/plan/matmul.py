@@ -2,10 +2,11 @@
 
 Dask and Cubed multiply block by block and sum the partial products in a tree, which
 materialises ``k / chunk`` partial results. Here one task owns one tile of C: it walks the
-k dimension in steps, multiplying an A tile by a B tile with BLAS (all cores) and adding into
-the C tile, while the I/O thread reads the next step's tiles. The tile side comes from the
-budget: a task holds its C tile, one product buffer and two steps of A and B tiles (the one in
-use and the one being prefetched), and the sink may need two more tiles to encode C.
+k dimension in steps, multiplying an A tile by a B tile with BLAS (all cores), which adds the
+product into the C tile itself (:mod:`ooarray.plan.blas`), while the I/O thread reads the next
+step's tiles and the writer thread writes the previous C tile. The tile side comes from the
+budget: a task holds its C tile and two steps of A and B tiles (the one in use and the one being
+prefetched), while the previous C tile and the sink's two encoded copies of it are in flight.
 
 The counted input traffic, ``k (tm + tn)`` elements per tile, is reported next to the
 Hong-Kung lower bound ``2 m n k / sqrt(M)`` (in elements, for a fast memory of ``M`` elements).
