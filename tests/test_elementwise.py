@@ -261,9 +261,46 @@ def test_dtype_and_casting_keywords(rng):
 def test_unsupported_ufunc_arguments_raise_type_error():
     a = oa.asarray(np.arange(6.0), chunks=4)
     with pytest.raises(TypeError, match="where"):
-        np.add(a, 1, where=np.arange(6) > 2)
+        np.add(a, 1, out=np.zeros(6), where=np.arange(6) > 2)  # an ndarray out with where=
     with pytest.raises(TypeError):
         np.add(a, 1, extobj=None)
+
+
+@pytest.mark.parametrize("ufunc", [np.add, np.multiply, np.divmod, np.sqrt, np.maximum],
+                         ids=lambda u: u.__name__)
+@pytest.mark.parametrize("mask_kind", ["ndarray", "ooarray", "row"])
+def test_where_keeps_out_where_the_mask_is_false(ufunc, mask_kind, rng):
+    x = rng.standard_normal((5, 6)) + 3
+    y = rng.standard_normal((5, 6)) + 3
+    mask = rng.random((5, 6) if mask_kind != "row" else (6,)) > 0.4
+    inputs = (x, y)[:ufunc.nin]
+    arrays = tuple(oa.asarray(v, chunks=(2, 4)) for v in inputs)
+    where = oa.asarray(mask, chunks=3) if mask_kind == "ooarray" else mask
+    outs_np = tuple(np.full((5, 6), -7.0) for _ in range(ufunc.nout))
+    outs_oa = tuple(oa.asarray(o.copy(), chunks=3) for o in outs_np)
+    expected = ufunc(*inputs, out=outs_np if ufunc.nout > 1 else outs_np[0], where=mask)
+    result = ufunc(*arrays, out=outs_oa if ufunc.nout > 1 else outs_oa[0], where=where)
+    for got, want in zip(result if ufunc.nout > 1 else (result,),
+                         expected if ufunc.nout > 1 else (expected,)):
+        assert_like_numpy(got, want)
+    # without out=, the selected values are NumPy's (the rest is unspecified in NumPy)
+    free = ufunc(*arrays, out=(None,) * ufunc.nout if ufunc.nout > 1 else None, where=where)
+    first = (free[0] if ufunc.nout > 1 else free).compute()
+    want = expected[0] if ufunc.nout > 1 else expected
+    np.testing.assert_allclose(first[np.broadcast_to(mask, (5, 6))],
+                               want[np.broadcast_to(mask, (5, 6))], rtol=1e-12)
+
+
+def test_where_errors_like_numpy():
+    a = oa.asarray(np.arange(6.0), chunks=4)
+    x = np.arange(6.0)
+    for kwargs in ({"out": None, "where": np.ones(6, np.int64)},):
+        with pytest.raises(TypeError):
+            np.add(x, 1, **kwargs)
+        with pytest.raises(TypeError):
+            np.add(a, 1, **kwargs)
+    with pytest.raises(TypeError):  # float into int out under same_kind: NumPy's UFuncTypeError
+        np.add(a, 1.5, out=oa.zeros(6, dtype=np.int64), where=np.ones(6, bool))
 
 
 def test_ufunc_on_strings_or_objects_raises_type_error():

@@ -68,6 +68,37 @@ def _bind_out(result: OOArray, out: OOArray, casting: str) -> None:
     out._node = node
 
 
+def _masked_call(ufunc: np.ufunc, inputs: tuple, out: Any, where: Any,
+                 kwargs: dict[str, Any]) -> Any:
+    """``ufunc(..., where=mask)``: the ufunc's values where ``mask`` holds; elsewhere ``out``
+    keeps its old values (without ``out``, NumPy leaves them uninitialised: zeros here)."""
+    mask = where if isinstance(where, OOArray) else np.asarray(where)
+    if mask.dtype != np.bool_:
+        raise TypeError(f"Cannot cast array data from {mask.dtype!r} to dtype('bool') "
+                        f"according to the rule 'safe'")
+    outs = out if isinstance(out, tuple) else ((out,) if out is not None else ())
+    if any(o is not None and not isinstance(o, OOArray) for o in outs):
+        raise TypeError(f"numpy.{ufunc.__name__}(..., where=...) with an ndarray out= is not "
+                        f"supported by ooarray; pass an OOArray out= or none")
+    old = [OOArray(o.node) if o is not None else None for o in outs]
+    results = ufunc_call(ufunc, *inputs, out=out, **kwargs)  # NumPy's casting checks, rebinds
+    results = results if isinstance(results, tuple) else (results,)
+    final = []
+    for number, result in enumerate(results):
+        previous = old[number] if number < len(old) else None
+        if np.broadcast_shapes(mask.shape, result.shape) != result.shape:
+            raise ValueError(f"non-broadcastable operand with shape {mask.shape} doesn't match "
+                             f"the broadcast shape {result.shape}")
+        fill = previous if previous is not None else np.zeros((), result.dtype)
+        chosen = np.where(mask, result, fill).astype(result.dtype, copy=False)
+        if previous is not None:
+            _bind_out(chosen, result, "unsafe")
+            final.append(result)
+        else:
+            final.append(chosen)
+    return tuple(final) if ufunc.nout > 1 else final[0]
+
+
 @implements_ufunc_method("__call__")
 def ufunc_call(ufunc: np.ufunc, *inputs: Any, out: Any = None, where: Any = True,
                **kwargs: Any) -> Any:
@@ -79,8 +110,7 @@ def ufunc_call(ufunc: np.ufunc, *inputs: Any, out: Any = None, where: Any = True
         raise TypeError(f"numpy.{ufunc.__name__} is a generalized ufunc "
                         f"({ufunc.signature}); ooarray does not support it yet")
     if where is not True:
-        raise TypeError(f"numpy.{ufunc.__name__}(..., where=...) is not supported by ooarray; "
-                        f"use np.where(mask, np.{ufunc.__name__}(...), fallback) instead")
+        return _masked_call(ufunc, inputs, out, where, kwargs)
     unknown = set(kwargs) - set(_PASSED_KWARGS) - set(_IGNORED_KWARGS)
     if unknown:
         raise TypeError(f"numpy.{ufunc.__name__}() got unsupported keyword argument(s) "
