@@ -657,3 +657,12 @@ def test_identity_views_and_copies_do_not_see_a_later_assignment():
     for other in others:
         assert other is not a
         np.testing.assert_array_equal(other.compute(), x)
+
+
+@pytest.mark.parametrize("mask_shape", [(0,), (0, 3), (2, 0)])
+def test_assigning_through_an_empty_boolean_mask_changes_nothing(mask_shape):
+    x = np.arange(6.0).reshape(2, 3)
+    a = oa.asarray(x, chunks=1)
+    x[np.zeros(mask_shape, bool)] = 5
+    a[np.zeros(mask_shape, bool)] = 5
+    assert_like_numpy(a, x)

@@ -7,6 +7,7 @@ must be NumPy's exception type.
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 import textwrap
@@ -14,7 +15,7 @@ import textwrap
 import numpy as np
 import pytest
 import zarr
-from helpers import CASES, DTYPES, assert_like_numpy, chunkings, sample
+from helpers import CASES, DTYPES, assert_like_numpy, chunkings, numpy_result, sample
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -477,3 +478,18 @@ def test_mask_of_an_array_4x_the_budget_stays_within_it(tmp_path):
     # The budget, plus what zarr's write path holds outside it (an elementwise a * 2 written
     # the same way grows RSS by about 46 MiB more than its pool here).
     assert growth < 2 * budget + 32 * MiB, f"RSS grew by {growth / MiB:.1f} MiB over 32 MiB"
+
+
+@pytest.mark.parametrize("shape, mask_shape", [((2,), (0,)), ((1,), (0,)), ((1, 2), (0, 2)),
+                                               ((1, 2), (1, 0)), ((3, 1), (3, 0)),
+                                               ((2, 3), (0,)), ((1,), (2,))])
+def test_an_empty_boolean_mask_is_an_empty_selection_as_numpy(shape, mask_shape):
+    """NumPy reads an empty boolean mask as an empty nonzero(): no shape check."""
+    x = np.arange(math.prod(shape), dtype=np.float64).reshape(shape)
+    mask = np.zeros(mask_shape, bool)
+    expected, error = numpy_result(lambda v: v[mask], x)
+    if error is not None:
+        with pytest.raises(type(error)):
+            oa.asarray(x, chunks=1)[mask]
+    else:
+        assert_like_numpy(oa.asarray(x, chunks=1)[mask], expected)

@@ -163,6 +163,10 @@ def setitem(array: OOArray, index: Any, value: Any) -> None:
         array._node = _basic_assign(array, index, value)
         return
     items = list(index) if isinstance(index, tuple) else [index]
+    # NumPy reads an empty boolean array as its (empty) nonzero(), whatever its shape.
+    items = [part for item in items for part in (
+        [np.zeros(0, np.intp)] * item.ndim if isinstance(item, np.ndarray)
+        and item.dtype == np.bool_ and item.ndim and not item.size else [item])]
     lead = 0
     while lead < len(items) - 1 and _is_full_slice(items[lead]):
         lead += 1

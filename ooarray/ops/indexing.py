@@ -126,6 +126,8 @@ def boolean_mask(a: Any, mask: Any) -> OOArray:
 
 
 def _check_mask_shape(mask_shape: tuple[int, ...], shape: tuple[int, ...], first: int) -> None:
+    if 0 in mask_shape and len(mask_shape) <= len(shape) - first:
+        return  # NumPy: an empty mask is an empty nonzero() (unchecked), whatever its shape
     for offset, (got, length) in enumerate(zip(mask_shape, shape[first:])):
         if got != length:
             raise IndexError(
@@ -375,7 +377,8 @@ def getitem(array: OOArray, index: Any) -> OOArray:
              and item.dtype.kind == "b" and item.ndim]
     others = [item for item in items if item is not _SEPARATOR and
               not (isinstance(item, slice) and item == slice(None))]
-    if len(masks) == 1 and len(others) == 1 and items[masks[0]].ndim == array.ndim:
+    if len(masks) == 1 and len(others) == 1 and items[masks[0]].ndim == array.ndim \
+            and items[masks[0]].size:
         return boolean_mask(array, items[masks[0]])
     basic, advanced, origin, adjacent = _parse(items, array.shape)
     sliced = array[tuple(basic)]
