@@ -80,3 +80,20 @@ def normalize_basic_index(index: Any, shape: tuple[int, ...]) -> list[Any]:
             result.append(value + length if value < 0 else value)
         axis += 1
     return result
+
+
+def empty_masks_as_indices(items: list[Any]) -> list[Any]:
+    """Replace each empty boolean array in ``items`` by one empty integer array per axis.
+
+    NumPy reads a boolean index as its ``nonzero()``: an empty one selects nothing and, having
+    no positions, is not checked against the shape (``x[np.zeros(0, bool)]`` is empty for any
+    ``x``).
+    """
+    result: list[Any] = []
+    for item in items:
+        dtype = getattr(item, "dtype", None)
+        if dtype == np.bool_ and item.ndim and not item.size:
+            result += [np.zeros(0, np.intp)] * item.ndim
+        else:
+            result.append(item)
+    return result

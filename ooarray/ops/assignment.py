@@ -27,7 +27,8 @@ from ooarray import config as _config
 from ooarray.core.array import OOArray
 from ooarray.core.chunks import target_chunk_bytes
 from ooarray.core.dispatch import implements
-from ooarray.core.indexing import is_basic_index, normalize_basic_index
+from ooarray.core.indexing import empty_masks_as_indices, is_basic_index, \
+    normalize_basic_index
 from ooarray.errors import BudgetError, format_bytes
 from ooarray.ops._operands import constant_node
 from ooarray.plan.graph import Node, SourceNode
@@ -162,11 +163,7 @@ def setitem(array: OOArray, index: Any, value: Any) -> None:
     if not isinstance(index, OOArray) and is_basic_index(index):
         array._node = _basic_assign(array, index, value)
         return
-    items = list(index) if isinstance(index, tuple) else [index]
-    # NumPy reads an empty boolean array as its (empty) nonzero(), whatever its shape.
-    items = [part for item in items for part in (
-        [np.zeros(0, np.intp)] * item.ndim if isinstance(item, np.ndarray)
-        and item.dtype == np.bool_ and item.ndim and not item.size else [item])]
+    items = empty_masks_as_indices(list(index) if isinstance(index, tuple) else [index])
     lead = 0
     while lead < len(items) - 1 and _is_full_slice(items[lead]):
         lead += 1

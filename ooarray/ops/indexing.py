@@ -29,7 +29,8 @@ from ooarray import config as _config
 from ooarray.core.array import OOArray
 from ooarray.core.chunks import block_region, iter_blocks, target_chunk_bytes
 from ooarray.core.dispatch import implements
-from ooarray.core.indexing import INVALID_INDEX_MESSAGE, is_valid_index_item
+from ooarray.core.indexing import INVALID_INDEX_MESSAGE, empty_masks_as_indices, \
+    is_valid_index_item
 from ooarray.errors import BudgetError, format_bytes
 from ooarray.ops._operands import constant_node, deliver_out
 from ooarray.ops.creation import asarray
@@ -126,8 +127,6 @@ def boolean_mask(a: Any, mask: Any) -> OOArray:
 
 
 def _check_mask_shape(mask_shape: tuple[int, ...], shape: tuple[int, ...], first: int) -> None:
-    if 0 in mask_shape and len(mask_shape) <= len(shape) - first:
-        return  # NumPy: an empty mask is an empty nonzero() (unchecked), whatever its shape
     for offset, (got, length) in enumerate(zip(mask_shape, shape[first:])):
         if got != length:
             raise IndexError(
@@ -249,8 +248,9 @@ def _expand(index: Any, ndim: int) -> list[Any]:
     items = list(index) if isinstance(index, tuple) else [index]
     if not all(is_valid_index_item(item) for item in items):
         raise IndexError(INVALID_INDEX_MESSAGE)
-    items = [item if item is None or item is Ellipsis or isinstance(item, slice)
-             else _as_index_array(item) for item in items]
+    items = empty_masks_as_indices([
+        item if item is None or item is Ellipsis or isinstance(item, slice)
+        else _as_index_array(item) for item in items])
     ellipses = sum(1 for item in items if item is Ellipsis)
     if ellipses > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")
@@ -377,8 +377,7 @@ def getitem(array: OOArray, index: Any) -> OOArray:
              and item.dtype.kind == "b" and item.ndim]
     others = [item for item in items if item is not _SEPARATOR and
               not (isinstance(item, slice) and item == slice(None))]
-    if len(masks) == 1 and len(others) == 1 and items[masks[0]].ndim == array.ndim \
-            and items[masks[0]].size:
+    if len(masks) == 1 and len(others) == 1 and items[masks[0]].ndim == array.ndim:
         return boolean_mask(array, items[masks[0]])
     basic, advanced, origin, adjacent = _parse(items, array.shape)
     sliced = array[tuple(basic)]
