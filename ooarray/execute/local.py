@@ -70,18 +70,22 @@ def _deliver(sink: Sink, task: Task, region, data, stats: Stats) -> None:
         stats.bytes_written += written
 
 
+def _make_chunk(plan: Plan, task: Task, ctx: TaskContext):
+    arrays = [plan.evaluate(node, region, ctx) for node, region in task.inputs]
+    return task.node.compute_chunk(task.index, arrays, ctx)
+
+
 def _run_task(plan: Plan, task: Task, sink: Sink, stats: Stats) -> None:
     ctx = TaskContext(_pool, plan)
     try:
-        arrays = [plan.evaluate(node, region, ctx) for node, region in task.inputs]
         if task.direct:
-            chunk = task.node.compute_chunk(task.index, arrays, ctx)
+            chunk = _make_chunk(plan, task, ctx)
             _deliver(sink, task, task.node.chunk_region(task.index), chunk, stats)
         elif task.sink:
-            _deliver(sink, task, task.inputs[0][1], arrays[0], stats)
+            region = task.inputs[0][1]
+            _deliver(sink, task, region, plan.evaluate(task.inputs[0][0], region, ctx), stats)
         else:
-            chunk = task.node.compute_chunk(task.index, arrays, ctx)
-            ctx.keep(task.write, chunk)
+            ctx.keep(task.write, _make_chunk(plan, task, ctx))
     finally:
         ctx.close()
 
@@ -204,8 +208,7 @@ def _run_writing_behind(plan: Plan, tasks: list[Task], sink: Sink, stats: Stats,
             try:
                 ctx = TaskContext(_pool, plan)
                 try:
-                    arrays = [plan.evaluate(node, region, ctx) for node, region in task.inputs]
-                    chunk = ctx.detach(task.node.compute_chunk(task.index, arrays, ctx))
+                    chunk = ctx.detach(_make_chunk(plan, task, ctx))
                 finally:
                     ctx.close()
                 try:
