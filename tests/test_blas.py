@@ -58,3 +58,30 @@ def test_numpy_wheel_blas_is_found():
     """The wheels NumPy ships carry OpenBLAS with CBLAS: the direct path is what runs here."""
     assert blas.blas_gemm_available(np.float64) == bool(blas._library_candidates())
     assert not blas.blas_gemm_available(np.int64)
+
+
+@pytest.mark.parametrize("lanes", [0, 1, 2, 3])
+def test_lanes_run_in_order_each_and_match_numpy(lanes):
+    """Each step's lanes start before the last step's end; every lane still sees its
+    calls in order (the first overwrites)."""
+    rng = np.random.default_rng(lanes)
+    a = [rng.standard_normal((60, 40)) for _ in range(3)]
+    b = [rng.standard_normal((40, 50)) for _ in range(3)]
+    c = np.full((60 * max(lanes, 1), 50), np.nan)
+    started = []
+    for step in range(3):
+        started += blas.start_lanes([[(a[step], b[step], c[60 * lane:60 * lane + 60],
+                                       step == 0)] for lane in range(lanes)])
+    blas.finish_lanes(started)
+    expected = sum(x @ y for x, y in zip(a, b))
+    for lane in range(lanes):
+        np.testing.assert_allclose(c[60 * lane:60 * lane + 60], expected, rtol=1e-12)
+
+
+def test_a_failing_lane_raises_after_every_lane_ends():
+    c = np.zeros((4, 4))
+    good = [(np.ones((2, 3)), np.ones((3, 4)), c[:2], True)]
+    bad = [(None, np.ones((3, 4)), c[2:], True)]
+    with pytest.raises(AttributeError):
+        blas.finish_lanes(blas.start_lanes([good, bad]))
+    np.testing.assert_array_equal(c[:2], 3.0)

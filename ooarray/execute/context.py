@@ -30,17 +30,29 @@ class TaskContext:
     pool : BufferManager
     plan : Plan, optional
         Lets nodes that stream their inputs evaluate regions themselves (:meth:`evaluate`).
+    cores : int
+        Cores the task may keep busy with threads of its own.
     """
 
-    def __init__(self, pool: BufferManager, plan=None) -> None:
+    def __init__(self, pool: BufferManager, plan=None, cores: int = 1,
+                 prefetched: dict[Hashable, concurrent.futures.Future] | None = None) -> None:
         self.pool = pool
         self.plan = plan
+        self.cores = max(1, cores)
         self.cache: dict = {}
         self._pinned: dict[Hashable, np.ndarray] = {}
         self._scratch: list[np.ndarray] = []
         # Prefetched chunks, pinned by the I/O thread; a read takes the pin over, so each
-        # access of the trace is recorded once.
-        self._prefetched: dict[Hashable, concurrent.futures.Future] = {}
+        # access of the trace is recorded once. Parts of a task share their task's.
+        self._prefetched: dict[Hashable, concurrent.futures.Future] = \
+            {} if prefetched is None else prefetched
+        self._owns_prefetched = prefetched is None
+
+    def part(self) -> "TaskContext":
+        """Return a context for one part of this task (a matmul step that BLAS lanes still
+        read while the task reads the next step): it takes over this task's prefetched
+        chunks, and its own :meth:`close` releases what it pinned and allocated."""
+        return TaskContext(self.pool, self.plan, self.cores, self._prefetched)
 
     def evaluate(self, node, region: Region) -> np.ndarray:
         """Return ``region`` of ``node`` (evaluated through the plan, fused)."""
@@ -144,10 +156,11 @@ class TaskContext:
 
     def close(self) -> None:
         """Unpin every chunk and give back every scratch buffer."""
-        for key, future in self._prefetched.items():
-            if future.exception() is None:  # waits for the read; a failed read pinned nothing
-                self.pool.unpin(key)
-        self._prefetched.clear()
+        if self._owns_prefetched:
+            for key, future in self._prefetched.items():
+                if future.exception() is None:  # waits for the read; a failed one pinned nothing
+                    self.pool.unpin(key)
+            self._prefetched.clear()
         self.cache.clear()
         for key in self._pinned:
             self.pool.unpin(key)

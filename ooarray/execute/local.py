@@ -75,8 +75,8 @@ def _make_chunk(plan: Plan, task: Task, ctx: TaskContext):
     return task.node.compute_chunk(task.index, arrays, ctx)
 
 
-def _run_task(plan: Plan, task: Task, sink: Sink, stats: Stats) -> None:
-    ctx = TaskContext(_pool, plan)
+def _run_task(plan: Plan, task: Task, sink: Sink, stats: Stats, cores: int) -> None:
+    ctx = TaskContext(_pool, plan, cores)
     try:
         if task.direct:
             chunk = _make_chunk(plan, task, ctx)
@@ -134,10 +134,10 @@ def _workers(threads: int) -> concurrent.futures.ThreadPoolExecutor:
 
 
 def _run_stage(plan: Plan, tasks: list[Task], sink: Sink, stats: Stats, threads: int,
-               bar) -> None:
+               cores: int, bar) -> None:
     def run(task: Task) -> None:
         with _pool.reserve(task.nbytes):
-            _run_task(plan, task, sink, stats)
+            _run_task(plan, task, sink, stats, cores)
 
     def finished(future: concurrent.futures.Future | None = None) -> None:
         if future is not None:
@@ -147,7 +147,7 @@ def _run_stage(plan: Plan, tasks: list[Task], sink: Sink, stats: Stats, threads:
 
     if threads <= 1 and len(tasks) > 1 and isinstance(sink, StoreSink) \
             and all(task.direct for task in tasks):
-        _run_writing_behind(plan, tasks, sink, stats, finished)
+        _run_writing_behind(plan, tasks, sink, stats, cores, finished)
         return
     if threads <= 1 or len(tasks) <= 1:
         for task in tasks:
@@ -189,7 +189,7 @@ def _write_behind(task: Task, chunk, holding: int, sink: Sink, stats: Stats) -> 
         _pool.discharge(holding)
 
 
-def _run_writing_behind(plan: Plan, tasks: list[Task], sink: Sink, stats: Stats,
+def _run_writing_behind(plan: Plan, tasks: list[Task], sink: Sink, stats: Stats, cores: int,
                         finished) -> None:
     """Run tasks that deliver their chunk to a store one after another, each chunk written
     on the writer thread while the next task computes (a matmul's C tile is encoded and
@@ -206,7 +206,7 @@ def _run_writing_behind(plan: Plan, tasks: list[Task], sink: Sink, stats: Stats,
             computing = max(0, task.nbytes - sink.scratch_bytes)
             _pool.admit(computing)
             try:
-                ctx = TaskContext(_pool, plan)
+                ctx = TaskContext(_pool, plan, cores)
                 try:
                     chunk = ctx.detach(_make_chunk(plan, task, ctx))
                 finally:
@@ -272,11 +272,13 @@ def execute(plan: Plan, sink: Sink) -> Stats:
         _pool.set_trace(order.trace, order.uses)
         try:
             for group in order.stages:
-                wanted = group[0].node.task_threads if not group[0].sink or group[0].direct \
-                    else None
+                node = group[0].node if not group[0].sink or group[0].direct else None
+                wanted = node.task_threads if node is not None else None
                 stage_threads = max(1, min(threads, wanted or threads))
-                with _library_threads(cores // stage_threads):
-                    _run_stage(plan, group, sink, stats, stage_threads, bar)
+                task_cores = max(1, cores // stage_threads)
+                library = node.library_threads if node is not None else None
+                with _library_threads(library or task_cores):
+                    _run_stage(plan, group, sink, stats, stage_threads, task_cores, bar)
         except BaseException:
             sink.abort()
             raise

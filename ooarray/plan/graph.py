@@ -41,6 +41,10 @@ Operand = Any
 class EvaluationContext(Protocol):
     """What a task gives nodes while they evaluate (implemented by the executor)."""
 
+    #: Cores the task may keep busy with threads of its own (see
+    #: :attr:`MaterializedNode.library_threads`).
+    cores: int
+
     def read(self, node: "MaterializedNode", region: Region) -> np.ndarray:
         """Return ``region`` of a materialised node, from chunks pinned in the pool."""
 
@@ -49,6 +53,13 @@ class EvaluationContext(Protocol):
 
     def charge(self, nbytes: int) -> "contextlib.AbstractContextManager[None]":
         """Count ``nbytes`` a library allocates itself (LAPACK's copies) while a block runs."""
+
+    def part(self) -> "EvaluationContext":
+        """Return a context for one part of the task (a step whose reads other threads use
+        after the task has moved on): its pins end with its ``close()``, not this one's."""
+
+    def close(self) -> None:
+        """Unpin every chunk and give back every scratch buffer."""
 
 
 class Node:
@@ -144,6 +155,10 @@ class MaterializedNode(Node):
     #: Tasks of this node that may run at once (None: the executor's ``num_threads``). A
     #: node whose tasks use every core themselves (BLAS) says 1.
     task_threads: int | None = None
+    #: Threads BLAS and numexpr get while this node's tasks run (None: the cores shared out
+    #: over the tasks running at once). A node whose task spreads its library calls over
+    #: ``ctx.cores`` threads of its own says 1, so the two never oversubscribe the cores.
+    library_threads: int | None = None
 
 
 class SourceNode(MaterializedNode):

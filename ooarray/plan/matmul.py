@@ -14,6 +14,8 @@ Hong-Kung lower bound ``2 m n k / sqrt(M)`` (in elements, for a fast memory of `
 
 from __future__ import annotations
 
+import collections
+import concurrent.futures
 import dataclasses
 import itertools
 import math
@@ -21,7 +23,8 @@ import math
 import numpy as np
 
 from ooarray.core.chunks import Region, normalize_chunks, region_shape
-from ooarray.plan.blas import blas_gemm_available, gemm_accumulate
+from ooarray.plan.blas import GemmCall, blas_gemm_available, finish_lanes, gemm_accumulate, \
+    start_lanes
 from ooarray.plan.graph import EvaluationContext, MaterializedNode, Node, region_footprint
 
 __all__ = ["MatmulTiles", "plan_tiles", "MatmulNode"]
@@ -152,6 +155,11 @@ class MatmulNode(MaterializedNode):
         self.k = k
         self._direct_blas = blas_gemm_available(dtype)
         product = not self._direct_blas
+        # Chunk-by-chunk products (see _piecewise) run on lanes of single-threaded BLAS, one
+        # per core; set first, since it decides what a task holds.
+        piecewise = not batch and all(node.materialized and node.dtype == dtype
+                                      for node in (a, b))
+        self.library_threads = 1 if self._direct_blas and piecewise else None
         super().__init__(tuple(batch) + (m, n), dtype, self._grid(plan_tiles(
             m, k, n, itemsize, budget, align, product)), [a, b])
         # The plan's model assumes tiles that cover whole chunks; operands whose stored chunks
@@ -226,8 +234,13 @@ class MatmulNode(MaterializedNode):
         for step in self.steps:
             pinned_a, built_a = region_footprint(self.inputs[0], self._regions(index, step)[0])
             pinned_b, built_b = region_footprint(self.inputs[1], self._regions(index, step)[1])
-            # the step in use (pinned and assembled) and the next one (pinned, prefetched)
-            worst = max(worst, 2 * (pinned_a + pinned_b) + built_a + built_b)
+            if self.library_threads == 1:
+                # pieces are views: the step the lanes multiply, the next one (read), and
+                # the one after it (prefetched) are pinned
+                worst = max(worst, 3 * (pinned_a + pinned_b))
+            else:
+                # the step in use (pinned and assembled) and the next one (pinned, prefetched)
+                worst = max(worst, 2 * (pinned_a + pinned_b) + built_a + built_b)
         return worst + (0 if self._direct_blas else tile)  # and the product buffer
 
     def compute_chunk(self, index: tuple[int, ...], arrays: list[np.ndarray],
@@ -239,25 +252,66 @@ class MatmulNode(MaterializedNode):
         if not self.steps:
             tile.fill(0)
             return chunk
+        if self.library_threads == 1:
+            self._multiply_in_lanes(ctx, index, tile)
+            return chunk
         product = ctx.allocate(shape[-2:], self.dtype) if not self._direct_blas and (
             len(self.steps) > 1 or self._piecewise) else None
-        ctx.prefetch(a, self._regions(index, self.steps[0])[0])
-        ctx.prefetch(b, self._regions(index, self.steps[0])[1])
+        self._prefetch_step(ctx, index, 0)
         for number, step in enumerate(self.steps):
+            self._prefetch_step(ctx, index, number + 1)
             region_a, region_b = self._regions(index, step)
-            if number + 1 < len(self.steps):
-                next_a, next_b = self._regions(index, self.steps[number + 1])
-                ctx.prefetch(a, next_a)
-                ctx.prefetch(b, next_b)
             with ctx.scope():
                 if self._piecewise:
-                    self._multiply_pieces(ctx, region_a, region_b, tile, product, number == 0)
+                    for lane in self._piece_lanes(ctx, region_a, region_b, tile, number == 0, 1):
+                        for left, right, target, overwrite in lane:
+                            gemm_accumulate(left, right, target, product, overwrite=overwrite)
                     continue
                 depth = step.stop - step.start
                 left = ctx.evaluate(a, region_a).reshape(shape[-2], depth)
                 right = ctx.evaluate(b, region_b).reshape(depth, shape[-1])
                 gemm_accumulate(left, right, tile, product, overwrite=number == 0)
         return chunk
+
+    def _prefetch_step(self, ctx: EvaluationContext, index: tuple[int, ...],
+                       number: int) -> None:
+        if number < len(self.steps):
+            region_a, region_b = self._regions(index, self.steps[number])
+            ctx.prefetch(self.inputs[0], region_a)
+            ctx.prefetch(self.inputs[1], region_b)
+
+    def _multiply_in_lanes(self, ctx: EvaluationContext, index: tuple[int, ...],
+                           tile: np.ndarray) -> None:
+        """Multiply step by step, each step's chunk pieces as one lane of single-threaded
+        GEMMs per core (a band of the tile's rows, :func:`~ooarray.plan.blas.start_lanes`).
+
+        The task reads step ``s + 1`` while the lanes multiply step ``s``, so a lane that the
+        I/O thread slowed down does not hold the other one at the end of every step.
+        """
+        in_flight: collections.deque = collections.deque()
+        self._prefetch_step(ctx, index, 0)
+        try:
+            for number, step in enumerate(self.steps):
+                self._prefetch_step(ctx, index, number + 1)
+                part = ctx.part()
+                in_flight.append((part, []))
+                lanes = self._piece_lanes(part, *self._regions(index, step), tile,
+                                          number == 0, ctx.cores)
+                in_flight[-1][1].extend(start_lanes(lanes))
+                if len(in_flight) > 1:
+                    self._end_step(*in_flight.popleft())
+        finally:
+            while in_flight:  # nothing of the task may outlive it, even after an error
+                part, futures = in_flight.popleft()
+                concurrent.futures.wait(futures)
+                self._end_step(part, futures)
+
+    @staticmethod
+    def _end_step(part: EvaluationContext, futures: list) -> None:
+        try:
+            finish_lanes(futures)
+        finally:
+            part.close()
 
     @property
     def _piecewise(self) -> bool:
@@ -270,22 +324,44 @@ class MatmulNode(MaterializedNode):
         return len(self.shape) == 2 and all(
             node.materialized and node.dtype == self.dtype for node in self.inputs)
 
-    def _multiply_pieces(self, ctx: EvaluationContext, region_a: Region, region_b: Region,
-                         tile: np.ndarray, product: np.ndarray | None, first: bool) -> None:
+    def _piece_lanes(self, ctx: EvaluationContext, region_a: Region, region_b: Region,
+                     tile: np.ndarray, first: bool, bands: int) -> list[list[GemmCall]]:
+        """Return one step's GEMM calls, one per piece of chunks, as ``bands`` lanes: the
+        tile's rows cut into bands, each band's calls in order."""
         a, b = self.inputs
         rows, depth = region_a
         cols = region_b[1]
         row_cuts = _cuts(a.chunks[0], rows)
         col_cuts = _cuts(b.chunks[1], cols)
         depth_cuts = sorted(set(_cuts(a.chunks[1], depth)) | set(_cuts(b.chunks[0], depth)))
-        for r0, r1 in zip(row_cuts, row_cuts[1:]):
-            for c0, c1 in zip(col_cuts, col_cuts[1:]):
-                target = tile[r0 - rows.start:r1 - rows.start, c0 - cols.start:c1 - cols.start]
-                for number, (k0, k1) in enumerate(zip(depth_cuts, depth_cuts[1:])):
-                    left = ctx.read(a, (slice(r0, r1), slice(k0, k1)))
-                    right = ctx.read(b, (slice(k0, k1), slice(c0, c1)))
-                    gemm_accumulate(left, right, target, product,
-                                    overwrite=first and number == 0)
+        lefts = {(r0, k0): ctx.read(a, (slice(r0, r1), slice(k0, k1)))
+                 for r0, r1 in zip(row_cuts, row_cuts[1:])
+                 for k0, k1 in zip(depth_cuts, depth_cuts[1:])}
+        rights = {(k0, c0): ctx.read(b, (slice(k0, k1), slice(c0, c1)))
+                  for k0, k1 in zip(depth_cuts, depth_cuts[1:])
+                  for c0, c1 in zip(col_cuts, col_cuts[1:])}
+        lanes: list[list[GemmCall]] = []
+        for top, bottom in _bands(rows, bands):
+            lane: list[GemmCall] = []
+            for r0, r1 in zip(row_cuts, row_cuts[1:]):
+                lo, hi = max(r0, top), min(r1, bottom)
+                if lo >= hi:
+                    continue
+                for c0, c1 in zip(col_cuts, col_cuts[1:]):
+                    target = tile[lo - rows.start:hi - rows.start,
+                                  c0 - cols.start:c1 - cols.start]
+                    for number, k0 in enumerate(depth_cuts[:-1]):
+                        lane.append((lefts[r0, k0][lo - r0:hi - r0], rights[k0, c0], target,
+                                     first and number == 0))
+            lanes.append(lane)
+        return lanes
+
+
+def _bands(rows: slice, count: int) -> list[tuple[int, int]]:
+    """Cut ``rows`` into ``count`` bands of near-equal height (fewer if it is short)."""
+    count = max(1, min(count, rows.stop - rows.start))
+    edges = [rows.start + (rows.stop - rows.start) * i // count for i in range(count + 1)]
+    return list(zip(edges, edges[1:]))
 
 
 def _cuts(lengths: tuple[int, ...], sel: slice) -> list[int]:
