@@ -106,6 +106,11 @@ class Config:
         Size that ``ooarray.array_api`` creation functions aim for with automatic chunks;
         ``None`` derives it from ``memory_limit``. Tiny values (tests) make many chunks.
         Defaults to the environment variable ``OOARRAY_CHUNK_BYTES`` when it is set.
+    write_through : bool
+        Flush each chunk of at least 1 MiB that ooarray writes to a local Zarr store to disk
+        and drop it from the page cache. A result larger than RAM then does not push the
+        inputs' cached chunks out of the page cache, and the writes cost no page-cache
+        memory (the chunks are not in the cache when read back).
     """
 
     memory_limit: int = dataclasses.field(default_factory=_default_memory_limit)
@@ -115,6 +120,7 @@ class Config:
     spill_dir: str = dataclasses.field(default_factory=tempfile.gettempdir)
     progress: bool = False
     chunk_bytes: int | None = dataclasses.field(default_factory=_env_chunk_bytes)
+    write_through: bool = True
 
     def validated(self, **changes: Any) -> "Config":
         """Return a copy with ``changes`` applied, after checking each value."""
@@ -136,8 +142,9 @@ class Config:
                 raise ValueError(f"num_threads must be an int >= 1; got {n!r}")
         if "spill_dir" in changes:
             changes["spill_dir"] = os.fspath(changes["spill_dir"])
-        if "progress" in changes:
-            changes["progress"] = bool(changes["progress"])
+        for flag in ("progress", "write_through"):
+            if flag in changes:
+                changes[flag] = bool(changes[flag])
         if changes.get("chunk_bytes") is not None:
             changes["chunk_bytes"] = parse_bytes(changes["chunk_bytes"])
         return dataclasses.replace(self, **changes)
@@ -163,7 +170,7 @@ class set:  # noqa: A001 - mirrors dask.config.set
     ----------
     **settings
         Any of ``memory_limit``, ``policy``, ``executor``, ``num_threads``, ``spill_dir``,
-        ``progress``, ``chunk_bytes`` (see :class:`Config`).
+        ``progress``, ``chunk_bytes``, ``write_through`` (see :class:`Config`).
 
     Raises
     ------

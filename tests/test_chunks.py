@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ooarray.core.chunks import auto_chunks, block_region, iter_blocks, normalize_chunks, \
-    overlapping_blocks, region_shape, regular_chunk_shape
+    overlapping_blocks, refines, region_shape, regular_chunk_shape
 
 
 @pytest.mark.parametrize("chunks, shape, expected", [
@@ -79,3 +79,16 @@ def test_iter_blocks_is_c_order_and_complete():
 def test_regular_chunk_shape():
     assert regular_chunk_shape(((4, 4, 2), (3,))) == (4, 3)
     assert regular_chunk_shape(((2, 4),)) is None
+
+
+@pytest.mark.parametrize("fine, coarse, expected", [
+    (((4, 4), (3,)), ((8,), (3,)), True),
+    (((2, 2, 4), (1, 2)), ((4, 4), (3,)), True),
+    (((3, 3, 2), (3,)), ((4, 4), (3,)), False),
+    (((4, 4),), ((4, 4), (3,)), False),   # another number of axes
+    (((4, 3),), ((8,),), False),          # another length
+    (((0,),), ((0,),), True),
+    (((4, 4),), ((8,),), True),
+])
+def test_refines(fine, coarse, expected):
+    assert refines(fine, coarse) is expected

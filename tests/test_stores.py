@@ -253,3 +253,71 @@ def test_spill_store_never_reuses_a_live_chunk_s_file(tmp_path):
     assert out[0] == 1.0
     store.read("c", out)
     assert out[0] == 2.0
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.int16, np.complex128, np.bool_])
+@pytest.mark.parametrize("compressor", [None, "default", zarr.codecs.ZstdCodec(level=1),
+                                        zarr.codecs.BloscCodec(cname="zstd", clevel=3,
+                                                               shuffle="bitshuffle")])
+def test_zarr_direct_write_makes_the_files_zarr_makes(tmp_path, compressor, dtype):
+    """ooarray encodes whole chunks itself; the files are byte for byte zarr's own, and
+    edge chunks (stored padded) go through zarr."""
+    values = _values((10, 6), dtype)
+    grid = ((4, 4, 2), (6,))
+    ours = ZarrStore.create(tmp_path / "ours.zarr", values.shape, values.dtype, (4, 6),
+                            compressor=compressor)
+    assert ours._direct is not None
+    for i, rows in enumerate([slice(0, 4), slice(4, 8), slice(8, 10)]):
+        ours.write_chunk((i, 0), values[rows])
+    ours.commit()
+    theirs = zarr.create_array(str(tmp_path / "theirs.zarr"), shape=values.shape,
+                               chunks=(4, 6), dtype=values.dtype, fill_value=0,
+                               compressors=ours.array.metadata.codecs[1:] or None,
+                               config={"write_empty_chunks": True})
+    theirs[...] = values
+    for index in ["0/0", "1/0", "2/0"]:
+        assert (tmp_path / "ours.zarr" / "c" / index).read_bytes() == \
+            (tmp_path / "theirs.zarr" / "c" / index).read_bytes()
+    np.testing.assert_array_equal(zarr.open_array(str(tmp_path / "ours.zarr"))[...], values)
+    assert oa.open(tmp_path / "ours.zarr").chunks == grid
+
+
+@pytest.mark.parametrize("store_chunks, direct", [((4, 3), True), ((2, 6), True),
+                                                   ((3, 4), False)])
+def test_tasks_write_several_store_chunks_each(tmp_path, store_chunks, direct):
+    """A matmul tile goes straight to a store whose chunks divide it (no stage of sink
+    tasks); other store chunkings are written by sink tasks."""
+    from ooarray.plan.lower import Plan
+
+    left, right = _values((16, 5), np.float64), _values((5, 12), np.float64, seed=1)
+    with oa.config.set(memory_limit="6KB"):
+        array = oa.asarray(left, chunks=(4, 5)) @ oa.asarray(right, chunks=(5, 3))
+        assert array.node.chunks == ((8, 8), (6, 6))  # 8 x 6 tiles
+        plan = Plan(array.node, oa.asarray(np.empty((16, 12)), chunks=store_chunks).chunks)
+        assert all(task.direct for task in plan.tasks if task.sink) == direct
+    stored = array.to_zarr(tmp_path / "s.zarr", chunks=store_chunks)
+    assert stored.chunksize == store_chunks
+    np.testing.assert_allclose(zarr.open_array(str(tmp_path / "s.zarr"))[...], left @ right,
+                               rtol=1e-12)
+
+
+@pytest.mark.parametrize("write_through", [True, False])
+def test_write_through_flushes_and_drops_large_chunks_only(tmp_path, monkeypatch,
+                                                           write_through):
+    """With write_through (the default), chunks of 1 MiB or more are flushed to disk and
+    dropped from the page cache as they are written; smaller ones are left to the kernel."""
+    from ooarray.store import zarr as zarr_store
+
+    dropped = []
+    monkeypatch.setattr(os, "posix_fadvise",
+                        lambda fd, offset, length, advice: dropped.append(advice))
+    rows = zarr_store.WRITE_THROUGH_MIN_BYTES // (8 * 64)
+    values = _values((2 * rows, 64), np.float64)
+    with oa.config.set(write_through=write_through):
+        oa.asarray(values, chunks=(rows, 64)).to_zarr(tmp_path / "big.zarr", compressor=None)
+        oa.asarray(values, chunks=(rows // 2, 64)).to_zarr(tmp_path / "small.zarr",
+                                                           compressor=None)
+    assert dropped == ([os.POSIX_FADV_DONTNEED] * 2 if write_through else [])
+    for name in ("big", "small"):
+        np.testing.assert_array_equal(zarr.open_array(str(tmp_path / f"{name}.zarr"))[...],
+                                      values)

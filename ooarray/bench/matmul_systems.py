@@ -156,8 +156,9 @@ class OOArrayMatmul(MatmulSystem):
         self.extra, self.trace = {}, []
         with oa.config.set(memory_limit=self.memory_limit, policy=self.policy), \
                 oa.collect_stats(trace=True) as stats:
-            c = self._product(dataset)[2]
-            c.to_zarr(out, overwrite=True)
+            a, _, c = self._product(dataset)
+            # Like the other systems, C is stored in A's chunks (each tile is several of them).
+            c.to_zarr(out, overwrite=True, chunks=a.chunksize)
         tiles = c.node.tiles
         self.extra = {**stats.as_dict(), "policy": self.policy,
                       "tiles": {**dataclasses.asdict(tiles), "io_ratio": tiles.io_ratio}}

@@ -244,7 +244,8 @@ class OOArray(NDArrayOperatorsMixin):
         grid = self._store_chunks(chunks)
         return self._write(ZarrStore.create(path, self.shape, self.dtype,
                                             regular_chunk_shape(grid), overwrite=overwrite,
-                                            compressor=compressor))
+                                            compressor=compressor,
+                                            write_through=_config.get().write_through))
 
     def _write(self, store) -> "OOArray":
         """Compute into ``store``, commit it, and return the array opened from it; on any

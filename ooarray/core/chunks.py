@@ -19,6 +19,7 @@ import numpy as np
 __all__ = [
     "Chunks", "Region", "normalize_chunks", "auto_chunks", "block_region", "iter_blocks",
     "overlapping_blocks", "numblocks", "regular_chunk_shape", "region_shape", "offsets",
+    "refines",
 ]
 
 Chunks = tuple[tuple[int, ...], ...]
@@ -219,3 +220,24 @@ def regular_chunk_shape(chunks: Chunks) -> tuple[int, ...] | None:
             return None
         shape.append(max(lengths[0], 1))
     return tuple(shape)
+
+
+def refines(fine: Chunks, coarse: Chunks) -> bool:
+    """Return whether every block of ``coarse`` is a union of whole blocks of ``fine``.
+
+    Examples
+    --------
+    >>> refines(((2, 2, 2, 2),), ((4, 4),)), refines(((3, 3, 2),), ((4, 4),))
+    (True, False)
+    """
+    if len(fine) != len(coarse):
+        return False
+    for fine_lengths, coarse_lengths in zip(fine, coarse):
+        fine_lengths, coarse_lengths = tuple(fine_lengths), tuple(coarse_lengths)
+        if sum(fine_lengths) != sum(coarse_lengths):
+            return False
+        if fine_lengths == coarse_lengths:
+            continue
+        if not set(offsets(coarse_lengths)) <= set(offsets(fine_lengths)):
+            return False
+    return True

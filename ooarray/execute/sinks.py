@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ooarray.core.chunks import Chunks, Region
+from ooarray.core.chunks import Chunks, Region, overlapping_blocks
 from ooarray.store.base import ChunkStore
 
 __all__ = ["Sink", "ArraySink", "StoreSink"]
@@ -20,7 +20,11 @@ class Sink:
     scratch_bytes: int = 0
 
     def write(self, index: tuple[int, ...], region: Region, data: np.ndarray) -> int:
-        """Store ``data`` as ``region`` (block ``index``); return the bytes written to storage."""
+        """Store ``data`` as ``region`` of the result; return the bytes written to storage.
+
+        ``index`` is the block of the task that made ``data``; ``region`` is that block, or
+        covers several whole blocks of the sink when the task's grid is coarser.
+        """
         raise NotImplementedError
 
     def commit(self) -> None:
@@ -52,7 +56,10 @@ class StoreSink(Sink):
         self.scratch_bytes = store.write_scratch_bytes()
 
     def write(self, index: tuple[int, ...], region: Region, data: np.ndarray) -> int:
-        self.store.write_chunk(index, data)
+        # A task's chunk may span several of the store's (a matmul tile): each is written
+        # whole, one after another, so the store's scratch is that of one store chunk.
+        for block, _, in_region in overlapping_blocks(self.chunks, region):
+            self.store.write_chunk(block, data[in_region])
         return data.nbytes
 
     def commit(self) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Hashable
 import numpy as np
 
 from ooarray.core.chunks import Chunks, Region, block_region, iter_blocks, overlapping_blocks, \
-    region_shape
+    refines, region_shape
 from ooarray.plan.fuse import Fusion
 from ooarray.plan.graph import EvaluationContext, MaterializedNode, Node, SourceNode
 
@@ -84,10 +84,11 @@ class Plan:
         self.root = root
         self.fusion = Fusion()
         self.stages = self._materialized_stages(root)
-        # A root made by tasks on the sink's own grid hands each chunk straight to the sink:
+        # A root made by tasks on the sink's grid, or on a coarser grid whose blocks are whole
+        # sink blocks, hands each chunk straight to the sink (which writes it block by block):
         # no stage of sink tasks, and no result held in the pool until every chunk is made.
         direct = bool(self.stages) and self.stages[-1] is root and \
-            tuple(map(tuple, sink_chunks)) == root.chunks
+            refines(sink_chunks, root.chunks)
         self.tasks: list[Task] = []
         for number, node in enumerate(self.stages):
             delivers = direct and node is root
