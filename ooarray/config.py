@@ -106,11 +106,12 @@ class Config:
         Size that ``ooarray.array_api`` creation functions aim for with automatic chunks;
         ``None`` derives it from ``memory_limit``. Tiny values (tests) make many chunks.
         Defaults to the environment variable ``OOARRAY_CHUNK_BYTES`` when it is set.
-    write_through : bool
-        Flush each chunk of at least 1 MiB that ooarray writes to a local Zarr store to disk
-        and drop it from the page cache. A result larger than RAM then does not push the
-        inputs' cached chunks out of the page cache, and the writes cost no page-cache
-        memory (the chunks are not in the cache when read back).
+    write_through : bool or None
+        Flush each chunk of at least 1 MiB that ``to_zarr`` writes to a local store to disk
+        and drop it from the page cache, as databases write bulk output through a small ring
+        of buffers: a result that is out of core does not push the inputs' cached chunks out
+        of the page cache (its chunks are read back from disk). ``None`` (the default) writes
+        through the results larger than ``memory_limit``.
     """
 
     memory_limit: int = dataclasses.field(default_factory=_default_memory_limit)
@@ -120,7 +121,7 @@ class Config:
     spill_dir: str = dataclasses.field(default_factory=tempfile.gettempdir)
     progress: bool = False
     chunk_bytes: int | None = dataclasses.field(default_factory=_env_chunk_bytes)
-    write_through: bool = True
+    write_through: bool | None = None
 
     def validated(self, **changes: Any) -> "Config":
         """Return a copy with ``changes`` applied, after checking each value."""
@@ -142,9 +143,10 @@ class Config:
                 raise ValueError(f"num_threads must be an int >= 1; got {n!r}")
         if "spill_dir" in changes:
             changes["spill_dir"] = os.fspath(changes["spill_dir"])
-        for flag in ("progress", "write_through"):
-            if flag in changes:
-                changes[flag] = bool(changes[flag])
+        if "progress" in changes:
+            changes["progress"] = bool(changes["progress"])
+        if changes.get("write_through") is not None:
+            changes["write_through"] = bool(changes["write_through"])
         if changes.get("chunk_bytes") is not None:
             changes["chunk_bytes"] = parse_bytes(changes["chunk_bytes"])
         return dataclasses.replace(self, **changes)

@@ -160,3 +160,33 @@ def test_stored_operands_multiply_in_bands_over_the_cores(cores, dtype, monkeypa
     else:  # sums in another order: cancellation leaves ~1e-14 absolute differences
         np.testing.assert_allclose(np.load(tmp_path / "c.npy"), expected, rtol=1e-10,
                                    atol=1e-10)
+
+
+def test_each_tile_prefetches_the_next_tiles_first_step(tmp_path, monkeypatch):
+    """While a tile multiplies its last k-step, the I/O thread reads the next tile's first
+    step (the executor hands the reads over); the pool never goes over the budget, and the
+    ragged last step leaves room for the next tile's full first step."""
+    from ooarray.execute.context import TaskContext
+
+    started = []
+    original = TaskContext.prefetch_upcoming
+
+    def counting(self, max_bytes):
+        original(self, max_bytes)
+        started.append(len(self.handoff))
+
+    monkeypatch.setattr(TaskContext, "prefetch_upcoming", counting)
+    x, y = _values((96, 80), np.float64, 14), _values((80, 96), np.float64, 15)
+    with oa.config.set(memory_limit="40KB"):
+        product = _stored(x, grid=((16,) * 6, (16,) * 5)) @ \
+            _stored(y, grid=((16,) * 5, (16,) * 6))
+        node = product.node
+        assert len(node.steps) > 1 and node.steps[-1].stop - node.steps[-1].start < \
+            node.steps[0].stop - node.steps[0].start  # a ragged last step
+        product.to_zarr(tmp_path / "c.zarr", chunks=16)
+        assert oa.execute.pool().overshoot_bytes == 0
+    tiles = len(node.chunks[0]) * len(node.chunks[1])
+    assert len(started) == tiles and all(count > 0 for count in started[:-1])
+    assert started[-1] == 0  # the last tile has no next one
+    np.testing.assert_allclose(oa.open(tmp_path / "c.zarr").compute(), x @ y, rtol=1e-10,
+                               atol=1e-10)

@@ -301,23 +301,25 @@ def test_tasks_write_several_store_chunks_each(tmp_path, store_chunks, direct):
                                rtol=1e-12)
 
 
-@pytest.mark.parametrize("write_through", [True, False])
+@pytest.mark.parametrize("write_through, budget, expected", [
+    (True, "1GB", 4), (False, "3MB", 0), (None, "1GB", 0), (None, "3MB", 4)])
 def test_write_through_flushes_and_drops_large_chunks_only(tmp_path, monkeypatch,
-                                                           write_through):
-    """With write_through (the default), chunks of 1 MiB or more are flushed to disk and
-    dropped from the page cache as they are written; smaller ones are left to the kernel."""
+                                                           write_through, budget, expected):
+    """With write_through, chunks of 1 MiB or more are flushed to disk and dropped from the
+    page cache as they are written, smaller ones are left to the kernel; by default only
+    results larger than the budget are written through."""
     from ooarray.store import zarr as zarr_store
 
     dropped = []
     monkeypatch.setattr(os, "posix_fadvise",
                         lambda fd, offset, length, advice: dropped.append(advice))
     rows = zarr_store.WRITE_THROUGH_MIN_BYTES // (8 * 64)
-    values = _values((2 * rows, 64), np.float64)
-    with oa.config.set(write_through=write_through):
+    values = _values((4 * rows, 64), np.float64)  # 4 MiB
+    with oa.config.set(write_through=write_through, memory_limit=budget):
         oa.asarray(values, chunks=(rows, 64)).to_zarr(tmp_path / "big.zarr", compressor=None)
         oa.asarray(values, chunks=(rows // 2, 64)).to_zarr(tmp_path / "small.zarr",
                                                            compressor=None)
-    assert dropped == ([os.POSIX_FADV_DONTNEED] * 2 if write_through else [])
+    assert dropped == [os.POSIX_FADV_DONTNEED] * expected
     for name in ("big", "small"):
         np.testing.assert_array_equal(zarr.open_array(str(tmp_path / f"{name}.zarr"))[...],
                                       values)

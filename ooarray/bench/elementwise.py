@@ -370,8 +370,10 @@ def run_elementwise(size: int | str = DEFAULT_SIZE, memory: int | str = DEFAULT_
     say(f"systems {', '.join(s.name for s in chosen)}; formats {', '.join(formats)}; "
         f"{os.cpu_count()} CPUs (load average {os.getloadavg()[0]:.1f} at the start); "
         f"{repeat} repetition(s), median shown")
-    say("warm page cache; ooarray's pool starts empty in each repetition; outputs are not "
-        "fsynced inside the timing (os.sync() runs between runs)")
+    say("warm page cache; ooarray's pool starts empty in each repetition; ooarray writes "
+        "Zarr results larger than memory_limit through to disk (fdatasync per chunk, inside "
+        "its timing; config write_through), other outputs are not fsynced inside the timing "
+        "(os.sync() runs between runs)")
     results: list[Result] = []
     checks: list[Check] = []
     try:

@@ -416,7 +416,9 @@ def run_matmul(n: int = DEFAULT_N, memory: int | str = DEFAULT_MEMORY,
         warmed = warm_page_cache(dataset.inputs)
         seconds = time.perf_counter() - started
         say(f"page cache warmed: read {format_bytes(warmed)} in {seconds:.1f} s; every timed "
-            "run below reads a warm cache; outputs are not fsynced inside the timing")
+            "run below reads a warm cache; ooarray writes results larger than memory_limit "
+            "through to disk (fdatasync per chunk, inside its timing; config write_through), "
+            "the others leave their output to the kernel's write-back")
         for system in chosen:
             reason = system.missing()
             if reason is not None:

@@ -245,7 +245,15 @@ class OOArray(NDArrayOperatorsMixin):
         return self._write(ZarrStore.create(path, self.shape, self.dtype,
                                             regular_chunk_shape(grid), overwrite=overwrite,
                                             compressor=compressor,
-                                            write_through=_config.get().write_through))
+                                            write_through=self._writes_through()))
+
+    def _writes_through(self) -> bool:
+        """Whether ``to_zarr`` drops the chunks it writes from the page cache (config
+        ``write_through``; by default, for results larger than ``memory_limit``)."""
+        settings = _config.get()
+        if settings.write_through is not None:
+            return settings.write_through
+        return self.nbytes > settings.memory_limit
 
     def _write(self, store) -> "OOArray":
         """Compute into ``store``, commit it, and return the array opened from it; on any

@@ -11,15 +11,24 @@ import numpy as np
 
 from ooarray.buffer.manager import BufferManager
 from ooarray.core.chunks import Region, overlapping_blocks, region_shape
-from ooarray.plan.graph import MaterializedNode, SourceNode
+from ooarray.plan.graph import MaterializedNode, SourceNode, region_footprint
 
-__all__ = ["TaskContext"]
+__all__ = ["TaskContext", "release_reads"]
 
 
 @functools.cache
 def _io() -> concurrent.futures.ThreadPoolExecutor:
     """The I/O thread that reads prefetched chunks while a task computes."""
     return concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="ooarray-io")
+
+
+def release_reads(pool: BufferManager,
+                  reads: dict[Hashable, concurrent.futures.Future]) -> None:
+    """Unpin the chunks of started reads nobody took over (waiting for them to end)."""
+    for key, future in reads.items():
+        if future.exception() is None:  # a failed read pinned nothing
+            pool.unpin(key)
+    reads.clear()
 
 
 class TaskContext:
@@ -35,7 +44,8 @@ class TaskContext:
     """
 
     def __init__(self, pool: BufferManager, plan=None, cores: int = 1,
-                 prefetched: dict[Hashable, concurrent.futures.Future] | None = None) -> None:
+                 prefetched: dict[Hashable, concurrent.futures.Future] | None = None,
+                 upcoming: list | None = None, owner: bool = True) -> None:
         self.pool = pool
         self.plan = plan
         self.cores = max(1, cores)
@@ -43,16 +53,32 @@ class TaskContext:
         self._pinned: dict[Hashable, np.ndarray] = {}
         self._scratch: list[np.ndarray] = []
         # Prefetched chunks, pinned by the I/O thread; a read takes the pin over, so each
-        # access of the trace is recorded once. Parts of a task share their task's.
+        # access of the trace is recorded once. A task starts with those the task before it
+        # prefetched for it; its parts share its own.
         self._prefetched: dict[Hashable, concurrent.futures.Future] = \
             {} if prefetched is None else prefetched
-        self._owns_prefetched = prefetched is None
+        self._owner = owner
+        # What the next task reads first, and the reads started for it (handed over by
+        # the executor).
+        self._upcoming = upcoming or []
+        self.handoff: dict[Hashable, concurrent.futures.Future] = {}
 
     def part(self) -> "TaskContext":
         """Return a context for one part of this task (a matmul step that BLAS lanes still
         read while the task reads the next step): it takes over this task's prefetched
         chunks, and its own :meth:`close` releases what it pinned and allocated."""
-        return TaskContext(self.pool, self.plan, self.cores, self._prefetched)
+        return TaskContext(self.pool, self.plan, self.cores, self._prefetched, owner=False)
+
+    def prefetch_upcoming(self, max_bytes: int) -> None:
+        """Start reading, on the I/O thread, what the next task reads first, if its stored
+        chunks take at most ``max_bytes`` (what this task's last step leaves of its own
+        reservation); the executor hands the reads to the next task."""
+        upcoming, self._upcoming = self._upcoming, []
+        if self.plan is None or sum(region_footprint(node, region)[0]
+                                    for node, region in upcoming) > max_bytes:
+            return
+        for node, region in upcoming:
+            self._start_reads(self.handoff, node, region)
 
     def evaluate(self, node, region: Region) -> np.ndarray:
         """Return ``region`` of ``node`` (evaluated through the plan, fused)."""
@@ -86,13 +112,14 @@ class TaskContext:
 
     def prefetch(self, node, region: Region) -> None:
         """Start reading, on the I/O thread, the stored chunks that ``region`` of ``node`` needs."""
-        if self.plan is None:
-            return
+        if self.plan is not None:
+            self._start_reads(self._prefetched, node, region)
+
+    def _start_reads(self, into: dict, node, region: Region) -> None:
         for leaf, block in self.plan.leaf_blocks(node, region):
             key = leaf.chunk_key(block)
-            if isinstance(leaf, SourceNode) and key not in self._pinned \
-                    and key not in self._prefetched:
-                self._prefetched[key] = _io().submit(self._pin, leaf, block)
+            if isinstance(leaf, SourceNode) and key not in self._pinned and key not in into:
+                into[key] = _io().submit(self._pin, leaf, block)
 
     def _pin(self, node, block: tuple[int, ...]) -> np.ndarray:
         loader, scratch = self._loader(node, block)
@@ -156,11 +183,8 @@ class TaskContext:
 
     def close(self) -> None:
         """Unpin every chunk and give back every scratch buffer."""
-        if self._owns_prefetched:
-            for key, future in self._prefetched.items():
-                if future.exception() is None:  # waits for the read; a failed one pinned nothing
-                    self.pool.unpin(key)
-            self._prefetched.clear()
+        if self._owner:
+            release_reads(self.pool, self._prefetched)
         self.cache.clear()
         for key in self._pinned:
             self.pool.unpin(key)

@@ -25,7 +25,7 @@ from ooarray.buffer.manager import BufferManager
 from ooarray.buffer.policies import make_policy
 from ooarray.buffer.stats import Stats
 from ooarray.errors import BudgetError, format_bytes
-from ooarray.execute.context import TaskContext
+from ooarray.execute.context import TaskContext, release_reads
 from ooarray.execute.sinks import ArraySink, Sink, StoreSink
 from ooarray.plan.lower import Plan, Task
 from ooarray.plan.schedule import Schedule, schedule
@@ -201,15 +201,19 @@ def _run_writing_behind(plan: Plan, tasks: list[Task], sink: Sink, stats: Stats,
     in flight.
     """
     in_flight: concurrent.futures.Future | None = None
+    handoff: dict = {}  # reads a task started for the next one (its opening reads)
     try:
-        for task in tasks:
+        for position, task in enumerate(tasks):
             computing = max(0, task.nbytes - sink.scratch_bytes)
             _pool.admit(computing)
             try:
-                ctx = TaskContext(_pool, plan, cores)
+                after = tasks[position + 1] if position + 1 < len(tasks) else None
+                ctx = TaskContext(_pool, plan, cores, prefetched=handoff, upcoming=None
+                                  if after is None else after.node.opening_reads(after.index))
                 try:
                     chunk = ctx.detach(_make_chunk(plan, task, ctx))
                 finally:
+                    handoff = ctx.handoff
                     ctx.close()
                 try:
                     if in_flight is not None:
@@ -226,6 +230,7 @@ def _run_writing_behind(plan: Plan, tasks: list[Task], sink: Sink, stats: Stats,
                                          chunk, holding, sink, stats)
             finished()
     finally:
+        release_reads(_pool, handoff)  # left by a task that failed
         if in_flight is not None:  # nothing of this run may outlive it (even on Ctrl-C)
             concurrent.futures.wait([in_flight])
     if in_flight is not None:

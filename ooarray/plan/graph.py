@@ -54,6 +54,10 @@ class EvaluationContext(Protocol):
     def charge(self, nbytes: int) -> "contextlib.AbstractContextManager[None]":
         """Count ``nbytes`` a library allocates itself (LAPACK's copies) while a block runs."""
 
+    def prefetch_upcoming(self, max_bytes: int) -> None:
+        """Start reading what the next task reads first (``opening_reads``), if its stored
+        chunks take at most ``max_bytes``; the next task takes the reads over."""
+
     def part(self) -> "EvaluationContext":
         """Return a context for one part of the task (a step whose reads other threads use
         after the task has moved on): its pins end with its ``close()``, not this one's."""
@@ -150,6 +154,11 @@ class MaterializedNode(Node):
         They are not held all at once (``chunk_scratch_bytes`` covers what is), but they are
         part of the task's accesses, so the schedule's trace lists them.
         """
+        return []
+
+    def opening_reads(self, index: tuple[int, ...]) -> list[tuple["Node", Region]]:
+        """(node, region) pairs the task reads first, which the task before it in a serial
+        stage may prefetch while it ends (``ctx.prefetch_upcoming``); none by default."""
         return []
 
     #: Tasks of this node that may run at once (None: the executor's ``num_threads``). A

@@ -228,6 +228,15 @@ class MatmulNode(MaterializedNode):
             pairs += [(self.inputs[0], region_a), (self.inputs[1], region_b)]
         return pairs
 
+    def opening_reads(self, index: tuple[int, ...]) -> list[tuple[Node, Region]]:
+        return list(zip(self.inputs, self._regions(index, self.steps[0]))) if self.steps \
+            else []
+
+    def _step_pinned(self, index: tuple[int, ...], step: slice) -> int:
+        """Bytes of stored chunks a step pins."""
+        return sum(region_footprint(node, region)[0]
+                   for node, region in zip(self.inputs, self._regions(index, step)))
+
     def chunk_scratch_bytes(self, index: tuple[int, ...]) -> int:
         tile = math.prod(region_shape(self.chunk_region(index))) * self.dtype.itemsize
         worst = 0
@@ -286,13 +295,18 @@ class MatmulNode(MaterializedNode):
         GEMMs per core (a band of the tile's rows, :func:`~ooarray.plan.blas.start_lanes`).
 
         The task reads step ``s + 1`` while the lanes multiply step ``s``, so a lane that the
-        I/O thread slowed down does not hold the other one at the end of every step.
+        I/O thread slowed down does not hold the other one at the end of every step; during
+        the last step the I/O thread reads the next tile's first step.
         """
         in_flight: collections.deque = collections.deque()
         self._prefetch_step(ctx, index, 0)
         try:
             for number, step in enumerate(self.steps):
-                self._prefetch_step(ctx, index, number + 1)
+                if number + 1 < len(self.steps):
+                    self._prefetch_step(ctx, index, number + 1)
+                else:  # the next tile's first step, in what the task's last steps leave
+                    pinned = [self._step_pinned(index, s) for s in self.steps]
+                    ctx.prefetch_upcoming(3 * max(pinned) - sum(pinned[-2:]))
                 part = ctx.part()
                 in_flight.append((part, []))
                 lanes = self._piece_lanes(part, *self._regions(index, step), tile,
