@@ -62,6 +62,7 @@ class TaskContext:
         # the executor).
         self._upcoming = upcoming or []
         self.handoff: dict[Hashable, concurrent.futures.Future] = {}
+        self.handoff_bytes = 0
 
     def part(self) -> "TaskContext":
         """Return a context for one part of this task (a matmul step that BLAS lanes still
@@ -74,11 +75,12 @@ class TaskContext:
         chunks take at most ``max_bytes`` (what this task's last step leaves of its own
         reservation); the executor hands the reads to the next task."""
         upcoming, self._upcoming = self._upcoming, []
-        if self.plan is None or sum(region_footprint(node, region)[0]
-                                    for node, region in upcoming) > max_bytes:
+        needed = sum(region_footprint(node, region)[0] for node, region in upcoming)
+        if self.plan is None or not upcoming or needed > max_bytes:
             return
         for node, region in upcoming:
             self._start_reads(self.handoff, node, region)
+        self.handoff_bytes = needed
 
     def evaluate(self, node, region: Region) -> np.ndarray:
         """Return ``region`` of ``node`` (evaluated through the plan, fused)."""
@@ -151,6 +153,24 @@ class TaskContext:
         out = self.allocate(region_shape(region), node.dtype)
         for block, in_block, in_region in blocks:
             out[in_region] = self._chunk(node, block)[in_block]
+        return out
+
+    def read_panel(self, node: MaterializedNode, region: Region) -> np.ndarray:
+        """Return ``region`` of ``node`` as one array: a view of the chunk that holds it, or
+        a copy from the pool whose chunks are unpinned once copied (unless this context held
+        them before), so the copy replaces them in the task's working set and the pool may
+        keep them as cache."""
+        blocks = overlapping_blocks(node.chunks, region)
+        if len(blocks) == 1:
+            return self.read(node, region)
+        out = self.allocate(region_shape(region), node.dtype)
+        for block, in_block, in_region in blocks:
+            key = node.chunk_key(block)
+            held = key in self._pinned
+            out[in_region] = self._chunk(node, block)[in_block]
+            if not held:
+                del self._pinned[key]
+                self.pool.unpin(key)
         return out
 
     def charge(self, nbytes: int) -> contextlib.AbstractContextManager[None]:

@@ -202,10 +202,14 @@ def _run_writing_behind(plan: Plan, tasks: list[Task], sink: Sink, stats: Stats,
     """
     in_flight: concurrent.futures.Future | None = None
     handoff: dict = {}  # reads a task started for the next one (its opening reads)
+    # Budget a task keeps held for those reads: they are part of the next task's working
+    # set, so the next task is admitted for the rest only.
+    carried = 0
     try:
         for position, task in enumerate(tasks):
-            computing = max(0, task.nbytes - sink.scratch_bytes)
-            _pool.admit(computing)
+            computing = max(0, task.nbytes - sink.scratch_bytes, carried)
+            _pool.admit(computing - carried)
+            kept = 0
             try:
                 after = tasks[position + 1] if position + 1 < len(tasks) else None
                 ctx = TaskContext(_pool, plan, cores, prefetched=handoff, upcoming=None
@@ -213,7 +217,7 @@ def _run_writing_behind(plan: Plan, tasks: list[Task], sink: Sink, stats: Stats,
                 try:
                     chunk = ctx.detach(_make_chunk(plan, task, ctx))
                 finally:
-                    handoff = ctx.handoff
+                    handoff, kept = ctx.handoff, min(ctx.handoff_bytes, computing)
                     ctx.close()
                 try:
                     if in_flight is not None:
@@ -223,7 +227,8 @@ def _run_writing_behind(plan: Plan, tasks: list[Task], sink: Sink, stats: Stats,
                     _pool.release(chunk)
                     raise
             finally:
-                _pool.discharge(computing)
+                _pool.discharge(computing - kept)
+                carried = kept
             holding = chunk.nbytes + sink.scratch_bytes
             _pool.admit(holding)
             in_flight = _writer().submit(contextvars.copy_context().run, _write_behind, task,
@@ -231,6 +236,7 @@ def _run_writing_behind(plan: Plan, tasks: list[Task], sink: Sink, stats: Stats,
             finished()
     finally:
         release_reads(_pool, handoff)  # left by a task that failed
+        _pool.discharge(carried)
         if in_flight is not None:  # nothing of this run may outlive it (even on Ctrl-C)
             concurrent.futures.wait([in_flight])
     if in_flight is not None:

@@ -48,6 +48,10 @@ class EvaluationContext(Protocol):
     def read(self, node: "MaterializedNode", region: Region) -> np.ndarray:
         """Return ``region`` of a materialised node, from chunks pinned in the pool."""
 
+    def read_panel(self, node: "MaterializedNode", region: Region) -> np.ndarray:
+        """Return ``region`` as one array: a view of its chunk, or a copy (scratch) whose
+        chunks are unpinned once copied."""
+
     def allocate(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
         """Return a scratch array from the pool, freed when the task ends."""
 
