@@ -53,3 +53,35 @@ def test_read_panel_unpins_the_chunks_it_copies_unless_held_before():
     np.testing.assert_array_equal(held, values[:3, :4])
     ctx.close()
     assert all(frame.pins == 0 for frame in pool._frames.values())
+
+
+def test_a_full_pool_reuses_a_cached_chunk_of_the_size_before_mapping_a_new_buffer(
+        monkeypatch):
+    """A chunk load in a full pool takes the buffer of an evicted chunk of its size, and the
+    free buffer of another size (a matmul's tile) stays for the next request of that size."""
+    from ooarray.buffer import manager
+    from ooarray.buffer.policies import LRUPolicy
+    from ooarray.buffer.stats import Stats
+
+    mapped = []
+    original = manager.new_buffer
+    monkeypatch.setattr(manager, "new_buffer",
+                        lambda nbytes: mapped.append(nbytes) or original(nbytes))
+    chunk, tile = 2 << 20, 9 << 20  # 2 MiB chunks, a 9 MiB tile
+    pool = BufferManager(1)
+    pool.reset(3 * chunk + tile, LRUPolicy(), Stats())
+
+    def load(key):
+        pool.pin(key, (chunk,), np.uint8, lambda out: out.fill(key))
+        pool.unpin(key)
+
+    for key in range(3):
+        load(key)
+    pool.release(pool.allocate((tile,), np.uint8))  # now free, and the pool is full
+    assert mapped == [chunk] * 3 + [tile]
+    evicted = pool.stats.evictions  # (the tile took a chunk's room: the small reserve)
+    load(3)  # evicts the least recent chunk and reuses its buffer
+    tile_again = pool.allocate((tile,), np.uint8)  # the free tile buffer, not a new one
+    assert mapped == [chunk] * 3 + [tile]
+    assert pool.stats.evictions == evicted + 1 and pool.overshoot_bytes == 0
+    pool.release(tile_again)

@@ -81,6 +81,11 @@ class _Frame:
     error: BaseException | None = None
 
 
+def _serves(size: int, nbytes: int) -> bool:
+    """Whether a buffer of ``size`` bytes is handed out for a request of ``nbytes``."""
+    return size >= nbytes and nbytes >= REUSE_MIN_FILL * size
+
+
 def _view(raw: np.ndarray, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
     dtype = np.dtype(dtype)
     nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
@@ -190,7 +195,7 @@ class BufferManager:
 
     def _take_free(self, nbytes: int) -> np.ndarray | None:
         position = bisect.bisect_left(self._free_sizes, nbytes)
-        if position < len(self._free) and nbytes >= REUSE_MIN_FILL * self._free_sizes[position]:
+        if position < len(self._free) and _serves(self._free_sizes[position], nbytes):
             self._free_sizes.pop(position)
             return self._free.pop(position)
         return None
@@ -204,7 +209,19 @@ class BufferManager:
         candidates = [k for k, f in self._frames.items() if f.pins == 0 and f.ready.is_set()]
         if not candidates:
             return False
-        key = self.policy.victim(candidates)
+        self._give_back(self._evict(self.policy.victim(candidates)))
+        return True
+
+    def _evict_fitting(self, nbytes: int) -> np.ndarray | None:
+        """Evict the policy's victim among the cached chunks whose buffer would serve a
+        request of ``nbytes``, and return that buffer; None if no such chunk is cached."""
+        candidates = [k for k, f in self._frames.items() if f.pins == 0 and f.ready.is_set()
+                      and _serves(f.raw.nbytes, nbytes)]
+        return self._evict(self.policy.victim(candidates)) if candidates else None
+
+    def _evict(self, key: Hashable) -> np.ndarray:
+        """Evict chunk ``key`` (spilling it if it is an intermediate still to be read);
+        return its buffer."""
         frame = self._frames.pop(key)
         if frame.intermediate and self._remaining[key] > 0:
             self.spill.write(key, frame.value)
@@ -214,14 +231,20 @@ class BufferManager:
         self.policy.forget(key)
         self.stats.evictions += 1
         self._record("evict", key)
-        self._give_back(frame.raw)
-        return True
+        return frame.raw
 
     def _obtain(self, nbytes: int) -> np.ndarray:
         raw = self._take_free(nbytes)
         reserve = 0 if nbytes < SMALL_BYTES else \
             min(SMALL_RESERVE_BYTES, int(self.limit * SMALL_RESERVE_SHARE))
         ceiling = self.limit - reserve
+        if raw is None and nbytes >= MMAP_MIN_BYTES and self._held + nbytes > ceiling:
+            # A full pool serves a large request from a cached chunk of its size before it
+            # drops free buffers of another size to map a new one: a mapping costs its page
+            # faults again (about 20 ms for 72 MiB here), and a matmul alternates chunk
+            # loads with tile-sized buffers, which would otherwise trade places in the pool
+            # (8 GiB mapped in a 45 s run at n = 16384).
+            raw = self._evict_fitting(nbytes)
         if raw is None:
             # Free buffers of the wrong size go before any live chunk: evicting a chunk may
             # cost a re-read or a spill, dropping an unusable buffer costs nothing.
