@@ -41,6 +41,14 @@ class TaskContext:
         Lets nodes that stream their inputs evaluate regions themselves (:meth:`evaluate`).
     cores : int
         Cores the task may keep busy with threads of its own.
+    prefetched : dict, optional
+        Reads already started for this task (by the task before it), or shared with the task
+        this context is a :meth:`part` of.
+    upcoming : list of (node, region), optional
+        What the next task reads first (:meth:`prefetch_upcoming`).
+    owner : bool
+        Whether :meth:`close` releases the reads in ``prefetched`` nobody took over (not for
+        a part).
     """
 
     def __init__(self, pool: BufferManager, plan=None, cores: int = 1,

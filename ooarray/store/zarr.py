@@ -87,8 +87,9 @@ class _ChunkFiles:
         return self.directory / self.encoding.encode_chunk_key(tuple(index))
 
     def read(self, index: tuple[int, ...], out: np.ndarray, borrow) -> bool:
-        """Decode chunk ``index`` into ``out``; False if it is an edge chunk."""
-        if out.shape != self.chunk_shape:
+        """Decode chunk ``index`` into ``out``; False if it is an edge chunk (or ``out`` is
+        not contiguous)."""
+        if out.shape != self.chunk_shape or not out.flags.c_contiguous:
             return False
         try:
             with open(self.path(index), "rb", buffering=0) as handle:
