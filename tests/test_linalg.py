@@ -192,3 +192,54 @@ def test_each_tile_prefetches_the_next_tiles_first_step(tmp_path, monkeypatch):
     assert started[-1] == 0  # the last tile has no next one
     np.testing.assert_allclose(oa.open(tmp_path / "c.zarr").compute(), x @ y, rtol=1e-10,
                                atol=1e-10)
+
+
+def test_a_tiles_last_step_ends_on_the_writer_and_its_errors_fail_the_write(tmp_path,
+                                                                            monkeypatch):
+    """A tile's task returns while BLAS still runs its last step (the writer waits for it
+    before writing the tile); an error there fails the run, and no store appears."""
+    from ooarray.execute.context import TaskContext
+    from ooarray.plan import blas
+
+    deferred = []
+    original = TaskContext.finish_later
+
+    def counting(self, finish, nbytes):
+        taken = original(self, finish, nbytes)
+        deferred.append(taken)
+        return taken
+
+    monkeypatch.setattr(TaskContext, "finish_later", counting)
+    x, y = _values((64, 48), np.float64, 16), _values((48, 64), np.float64, 17)
+    with oa.config.set(memory_limit="40KB"):
+        product = _stored(x, grid=((16,) * 4, (16,) * 3)) @ \
+            _stored(y, grid=((16,) * 3, (16,) * 4))
+        product.to_zarr(tmp_path / "c.zarr", chunks=16)
+        assert oa.execute.pool().overshoot_bytes == 0
+        tiles = len(product.node.chunks[0]) * len(product.node.chunks[1])
+        assert tiles > 1 and deferred == [True] * tiles
+        np.testing.assert_allclose(oa.open(tmp_path / "c.zarr").compute(), x @ y,
+                                   rtol=1e-10, atol=1e-10)
+    with oa.config.set(memory_limit="1MB"):  # room for the result in memory
+        (_stored(x, grid=((16,) * 4, (16,) * 3)) @ _stored(y, grid=((16,) * 3, (16,) * 4))
+         ).compute()  # a task that delivers to memory finishes its own steps
+    assert len(deferred) > tiles and not any(deferred[tiles:])
+    with oa.config.set(memory_limit="40KB"):
+
+        calls = []
+        gemm = blas.gemm_accumulate
+        fail_at = [None]
+
+        def failing(a, b, c, scratch=None, overwrite=False):
+            calls.append(1)
+            if len(calls) == fail_at[0]:
+                raise FloatingPointError("lane failed")
+            gemm(a, b, c, scratch, overwrite)
+
+        monkeypatch.setattr(blas, "gemm_accumulate", failing)
+        product.to_zarr(tmp_path / "counted.zarr", chunks=16)
+        fail_at[0] = len(calls) // tiles  # the first tile's last call: in its last step
+        calls.clear()
+        with pytest.raises(FloatingPointError, match="lane failed"):
+            product.to_zarr(tmp_path / "d.zarr", chunks=16)
+    assert not (tmp_path / "d.zarr").exists()

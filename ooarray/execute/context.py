@@ -5,7 +5,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import functools
-from collections.abc import Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 
 import numpy as np
 
@@ -49,11 +49,14 @@ class TaskContext:
     owner : bool
         Whether :meth:`close` releases the reads in ``prefetched`` nobody took over (not for
         a part).
+    defers : bool
+        Whether the executor takes work the task leaves running (:meth:`finish_later`).
     """
 
     def __init__(self, pool: BufferManager, plan=None, cores: int = 1,
                  prefetched: dict[Hashable, concurrent.futures.Future] | None = None,
-                 upcoming: list | None = None, owner: bool = True) -> None:
+                 upcoming: list | None = None, owner: bool = True,
+                 defers: bool = False) -> None:
         self.pool = pool
         self.plan = plan
         self.cores = max(1, cores)
@@ -71,6 +74,18 @@ class TaskContext:
         self._upcoming = upcoming or []
         self.handoff: dict[Hashable, concurrent.futures.Future] = {}
         self.handoff_bytes = 0
+        self._defers = defers
+        # Work left running when the task returned, and the bytes it holds (finish_later).
+        self.unfinished: tuple[Callable[[], None], int] | None = None
+
+    def finish_later(self, finish: Callable[[], None], nbytes: int) -> bool:
+        """Let the task return while work it started still runs, if the executor allows it:
+        ``finish`` waits for that work and releases the ``nbytes`` it holds; the executor
+        calls it (on the writer thread) before the chunk is written."""
+        if not self._defers:
+            return False
+        self.unfinished = (finish, nbytes)
+        return True
 
     def part(self) -> "TaskContext":
         """Return a context for one part of this task (a matmul step that BLAS lanes still

@@ -181,8 +181,11 @@ def _writer() -> concurrent.futures.ThreadPoolExecutor:
     return concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="ooarray-write")
 
 
-def _write_behind(task: Task, chunk, holding: int, sink: Sink, stats: Stats) -> None:
+def _write_behind(task: Task, chunk, holding: int, sink: Sink, stats: Stats,
+                  finish=None) -> None:
     try:
+        if finish is not None:  # the task's last BLAS calls, still writing into the chunk
+            finish()
         _deliver(sink, task, task.node.chunk_region(task.index), chunk, stats)
     finally:
         _pool.release(chunk)
@@ -209,30 +212,43 @@ def _run_writing_behind(plan: Plan, tasks: list[Task], sink: Sink, stats: Stats,
         for position, task in enumerate(tasks):
             computing = max(0, task.nbytes - sink.scratch_bytes, carried)
             _pool.admit(computing - carried)
-            kept = 0
+            kept = running = 0
             try:
                 after = tasks[position + 1] if position + 1 < len(tasks) else None
                 ctx = TaskContext(_pool, plan, cores, prefetched=handoff, upcoming=None
-                                  if after is None else after.node.opening_reads(after.index))
+                                  if after is None else after.node.opening_reads(after.index),
+                                  defers=True)
                 try:
                     chunk = ctx.detach(_make_chunk(plan, task, ctx))
+                except BaseException:
+                    if ctx.unfinished is not None:
+                        ctx.unfinished[0]()
+                    raise
                 finally:
                     handoff, kept = ctx.handoff, min(ctx.handoff_bytes, computing)
                     ctx.close()
+                # The task's last BLAS calls may still run: their bytes stay reserved until
+                # the writer has waited for them.
+                finish, running = ctx.unfinished or (None, 0)
+                running = min(running, computing - kept)
                 try:
                     if in_flight is not None:
                         in_flight.result()  # a failed write stops the run here
                         in_flight = None
                 except BaseException:
+                    if finish is not None:
+                        finish()
+                    _pool.discharge(running)
+                    running = 0
                     _pool.release(chunk)
                     raise
             finally:
-                _pool.discharge(computing - kept)
+                _pool.discharge(computing - kept - running)
                 carried = kept
             holding = chunk.nbytes + sink.scratch_bytes
             _pool.admit(holding)
             in_flight = _writer().submit(contextvars.copy_context().run, _write_behind, task,
-                                         chunk, holding, sink, stats)
+                                         chunk, holding + running, sink, stats, finish)
             finished()
     finally:
         release_reads(_pool, handoff)  # left by a task that failed

@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -61,6 +61,11 @@ class EvaluationContext(Protocol):
     def prefetch_upcoming(self, max_bytes: int) -> None:
         """Start reading what the next task reads first (``opening_reads``), if its stored
         chunks take at most ``max_bytes``; the next task takes the reads over."""
+
+    def finish_later(self, finish: Callable[[], None], nbytes: int) -> bool:
+        """Offer to let the task end while work it started still runs (BLAS on its last
+        step): ``finish`` waits for that work and releases the ``nbytes`` it holds; the
+        executor calls it before the chunk is used. False: the task must call it itself."""
 
     def part(self) -> "EvaluationContext":
         """Return a context for one part of the task (a step whose reads other threads use

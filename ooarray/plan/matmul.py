@@ -325,11 +325,15 @@ class MatmulNode(MaterializedNode):
                 in_flight[-1][1].extend(start_lanes(lanes))
                 if len(in_flight) > 1:
                     self._end_step(*in_flight.popleft())
+            # The last step may end after the task: a lane that finishes first starts on the
+            # next tile instead of waiting for the other (they drift apart by 50-100 ms a
+            # tile, as the I/O and writer threads take one core or the other).
+            last = list(in_flight)
+            pinned_a, pinned_b, built_b = self._step_bytes(index, self.steps[-1])
+            if ctx.finish_later(lambda: _end_steps(last), pinned_a + (built_b or pinned_b)):
+                in_flight.clear()
         finally:
-            while in_flight:  # nothing of the task may outlive it, even after an error
-                part, futures = in_flight.popleft()
-                concurrent.futures.wait(futures)
-                self._end_step(part, futures)
+            _end_steps(in_flight)  # nothing else of the task may outlive it, even after an error
 
     @staticmethod
     def _end_step(part: EvaluationContext, futures: list) -> None:
@@ -391,6 +395,21 @@ class MatmulNode(MaterializedNode):
                                      first and number == 0))
             lanes.append(lane)
         return lanes
+
+
+def _end_steps(steps) -> None:
+    """Wait for the lanes of every step in ``steps`` (pairs of a part and its futures) and
+    close the parts, raising the first error once all have ended."""
+    errors = []
+    for part, futures in list(steps):
+        try:
+            MatmulNode._end_step(part, futures)
+        except BaseException as error:  # noqa: PERF203 - every part must be closed
+            errors.append(error)
+    if isinstance(steps, collections.deque):
+        steps.clear()
+    if errors:
+        raise errors[0]
 
 
 def _bands(rows: slice, count: int) -> list[tuple[int, int]]:
