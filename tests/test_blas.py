@@ -60,28 +60,32 @@ def test_numpy_wheel_blas_is_found():
     assert not blas.blas_gemm_available(np.int64)
 
 
-@pytest.mark.parametrize("lanes", [0, 1, 2, 3])
-def test_lanes_run_in_order_each_and_match_numpy(lanes):
-    """Each step's lanes start before the last step's end; every lane still sees its
-    calls in order (the first overwrites)."""
-    rng = np.random.default_rng(lanes)
-    a = [rng.standard_normal((60, 40)) for _ in range(3)]
-    b = [rng.standard_normal((40, 50)) for _ in range(3)]
-    c = np.full((60 * max(lanes, 1), 50), np.nan)
+@pytest.mark.parametrize("bands, threads", [(1, 1), (2, 2), (6, 2), (5, 3)])
+def test_bands_run_their_steps_in_order_on_any_thread(bands, threads):
+    """Every step is queued before the last one ends; each band still sees its steps in
+    order (the first overwrites), whichever thread takes it."""
+    rng = np.random.default_rng(bands)
+    a = [rng.standard_normal((60, 40)) for _ in range(4)]
+    b = [rng.standard_normal((40, 50)) for _ in range(4)]
+    c = np.full((60 * bands, 50), np.nan)
+    run = blas.BandedGemm(bands, threads)
     started = []
-    for step in range(3):
-        started += blas.start_lanes([[(a[step], b[step], c[60 * lane:60 * lane + 60],
-                                       step == 0)] for lane in range(lanes)])
+    for step in range(4):
+        started += run.start([[(a[step], b[step], c[60 * band:60 * band + 60], step == 0)]
+                              for band in range(bands)])
     blas.finish_lanes(started)
     expected = sum(x @ y for x, y in zip(a, b))
-    for lane in range(lanes):
-        np.testing.assert_allclose(c[60 * lane:60 * lane + 60], expected, rtol=1e-12)
+    for band in range(bands):
+        np.testing.assert_allclose(c[60 * band:60 * band + 60], expected, rtol=1e-12)
 
 
-def test_a_failing_lane_raises_after_every_lane_ends():
+def test_a_failing_band_raises_after_every_band_ends():
     c = np.zeros((4, 4))
     good = [(np.ones((2, 3)), np.ones((3, 4)), c[:2], True)]
     bad = [(None, np.ones((3, 4)), c[2:], True)]
+    run = blas.BandedGemm(2, 2)
     with pytest.raises(AttributeError):
-        blas.finish_lanes(blas.start_lanes([good, bad]))
-    np.testing.assert_array_equal(c[:2], 3.0)
+        blas.finish_lanes(run.start([good, bad]) + run.start([good, []]))
+    np.testing.assert_array_equal(c[:2], 3.0)  # band 0 ran both of its steps
+    with pytest.raises(ValueError, match="expected 2 bands"):
+        run.start([good])

@@ -17,11 +17,12 @@ import ctypes
 import functools
 import glob
 import os
+import threading
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
-__all__ = ["gemm_accumulate", "blas_gemm_available", "start_lanes", "finish_lanes",
+__all__ = ["gemm_accumulate", "blas_gemm_available", "BandedGemm", "finish_lanes",
            "GemmCall"]
 
 #: One ``c (+)= a @ b``: the operands, the output view, and whether to overwrite it.
@@ -144,9 +145,9 @@ def gemm_accumulate(a: np.ndarray, b: np.ndarray, c: np.ndarray,
 
 
 @functools.cache
-def _lane_thread(number: int) -> concurrent.futures.ThreadPoolExecutor:
-    """The thread that runs lane ``number`` (kept between tasks)."""
-    return concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix=f"ooarray-gemm{number}")
+def _lane_threads(count: int) -> concurrent.futures.ThreadPoolExecutor:
+    """The threads that run GEMM bands (kept between tasks)."""
+    return concurrent.futures.ThreadPoolExecutor(count, thread_name_prefix="ooarray-gemm")
 
 
 def _run_lane(lane: Sequence[GemmCall]) -> None:
@@ -154,43 +155,65 @@ def _run_lane(lane: Sequence[GemmCall]) -> None:
         gemm_accumulate(a, b, c, overwrite=overwrite)
 
 
-def start_lanes(lanes: Sequence[Sequence[GemmCall]]) -> list[concurrent.futures.Future]:
-    """Start each lane of GEMM calls on a thread of its own; return their futures.
+class BandedGemm:
+    """The GEMM calls of one task, cut into bands of the output, run by one thread per core.
 
-    Lane ``i`` always runs on thread ``i``, after the lanes ``i`` started before it: a caller
-    that cuts its output the same way every time may start the next calls before the last
-    ones end, and each part of the output still sees its calls in order. With BLAS limited
-    to one thread, two lanes on two cores run about 10 % faster than one two-thread BLAS on
-    the same calls of chunk size: no thread waits for its partner inside BLAS, at each call's
-    barriers or when the I/O thread takes its core (docs/matmul.md).
+    Each step's calls come as one list per band; a band's lists run in step order, any band
+    on any thread: the threads take bands from one queue, so a thread that the I/O thread
+    slowed down does not leave the other idle until it catches up (with one fixed band per
+    thread, that cost ~1.7 s of 46 at n = 16384). With BLAS limited to one thread, two threads
+    on two cores run about 10 % faster than one two-thread BLAS on the same calls of chunk
+    size: no thread waits for its partner inside BLAS, at each call's barriers or when the I/O
+    thread takes its core (docs/matmul.md).
 
     Parameters
     ----------
-    lanes : sequence of sequences of (a, b, c, overwrite)
-        ``c += a @ b`` (``c = a @ b`` when ``overwrite``); the ``c`` views of one lane never
-        overlap those of another.
-
-    Returns
-    -------
-    list of concurrent.futures.Future
-        One per lane; wait for them with :func:`finish_lanes`.
+    bands : int
+        Bands per step; the ``c`` views of one band never overlap those of another.
+    threads : int
+        Threads that run the bands.
 
     Examples
     --------
     >>> import numpy as np
     >>> c = np.zeros((2, 2))
-    >>> finish_lanes(start_lanes([[(np.eye(1), np.ones((1, 2)), c[:1], True)],
-    ...                           [(np.eye(1), np.full((1, 2), 2.0), c[1:], True)]]))
+    >>> run = BandedGemm(bands=2, threads=2)
+    >>> futures = run.start([[(np.eye(1), np.ones((1, 2)), c[:1], True)],
+    ...                      [(np.eye(1), np.full((1, 2), 2.0), c[1:], True)]])
+    >>> futures += run.start([[(np.eye(1), np.ones((1, 2)), c[:1], False)], []])
+    >>> finish_lanes(futures)
     >>> c
-    array([[1., 1.],
+    array([[2., 2.],
            [2., 2.]])
     """
-    return [_lane_thread(number).submit(_run_lane, lane) for number, lane in enumerate(lanes)
-            if lane]
+
+    def __init__(self, bands: int, threads: int) -> None:
+        self.bands, self.threads = bands, max(1, threads)
+        self._steps = 0
+        self._next = [0] * bands  # per band, the step whose calls run next
+        self._turn = threading.Condition()
+
+    def start(self, bands: Sequence[Sequence[GemmCall]]) -> list[concurrent.futures.Future]:
+        """Queue one step's calls, one list per band; return their futures."""
+        if len(bands) != self.bands:
+            raise ValueError(f"expected {self.bands} bands of calls, got {len(bands)}")
+        step, self._steps = self._steps, self._steps + 1
+        pool = _lane_threads(self.threads)
+        return [pool.submit(self._run, step, band, calls) for band, calls in enumerate(bands)]
+
+    def _run(self, step: int, band: int, calls: Sequence[GemmCall]) -> None:
+        with self._turn:  # the band's calls of the step before have ended
+            self._turn.wait_for(lambda: self._next[band] == step)
+        try:
+            _run_lane(calls)
+        finally:
+            with self._turn:
+                self._next[band] = step + 1
+                self._turn.notify_all()
 
 
 def finish_lanes(futures: Sequence[concurrent.futures.Future]) -> None:
-    """Wait until every lane has ended, then raise the first lane's error, if any."""
+    """Wait until every band's calls have ended, then raise the first error, if any."""
     concurrent.futures.wait(futures)
     for future in futures:
         future.result()

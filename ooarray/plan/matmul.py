@@ -23,8 +23,8 @@ import math
 import numpy as np
 
 from ooarray.core.chunks import Region, normalize_chunks, region_shape
-from ooarray.plan.blas import GemmCall, blas_gemm_available, finish_lanes, gemm_accumulate, \
-    start_lanes
+from ooarray.plan.blas import BandedGemm, GemmCall, blas_gemm_available, finish_lanes, \
+    gemm_accumulate
 from ooarray.plan.graph import EvaluationContext, MaterializedNode, Node, region_footprint
 
 __all__ = ["MatmulTiles", "plan_tiles", "MatmulNode"]
@@ -47,6 +47,9 @@ PLAN_REFINEMENTS = 6
 PLAN_SHRINK_MARGIN = 0.9
 #: A plan's working set is measured on every task up to this many, and on a sample beyond.
 TASKS_MEASURED = 256
+#: Bands of a tile's rows per core when its rows span fewer of A's chunks than there are cores
+#: (the cores take bands from one queue, see BandedGemm).
+BANDS_PER_CORE = 3
 #: Large tiles are rounded down to a multiple of this (BLAS blocks, typical chunk sizes).
 TILE_ROUNDING = 256
 
@@ -284,7 +287,8 @@ class MatmulNode(MaterializedNode):
             region_a, region_b = self._regions(index, step)
             with ctx.scope():
                 if self._piecewise:
-                    for lane in self._piece_lanes(ctx, region_a, region_b, tile, number == 0, 1):
+                    for lane in self._piece_lanes(ctx, region_a, region_b, tile, number == 0,
+                                                  [(region_a[0].start, region_a[0].stop)]):
                         for left, right, target, overwrite in lane:
                             gemm_accumulate(left, right, target, product, overwrite=overwrite)
                     continue
@@ -303,14 +307,17 @@ class MatmulNode(MaterializedNode):
 
     def _multiply_in_lanes(self, ctx: EvaluationContext, index: tuple[int, ...],
                            tile: np.ndarray) -> None:
-        """Multiply step by step, each step's chunk pieces as one lane of single-threaded
-        GEMMs per core (a band of the tile's rows, :func:`~ooarray.plan.blas.start_lanes`).
+        """Multiply step by step, each step's chunk pieces as GEMM calls in bands of the tile's
+        rows, run by one single-threaded BLAS thread per core
+        (:class:`~ooarray.plan.blas.BandedGemm`).
 
-        The task reads step ``s + 1`` while the lanes multiply step ``s``, so a lane that the
-        I/O thread slowed down does not hold the other one at the end of every step; during
-        the last step the I/O thread reads the next tile's first step.
+        The task reads step ``s + 1`` while the threads multiply step ``s``, so a thread that
+        the I/O thread slowed down does not hold the other one at the end of every step;
+        during the last step the I/O thread reads the next tile's first step.
         """
         in_flight: collections.deque = collections.deque()
+        bands = _bands(self.chunk_region(index)[-2], self.inputs[0].chunks[0], ctx.cores)
+        gemm = BandedGemm(len(bands), ctx.cores)
         self._prefetch_step(ctx, index, 0)
         try:
             for number, step in enumerate(self.steps):
@@ -321,8 +328,8 @@ class MatmulNode(MaterializedNode):
                 part = ctx.part()
                 in_flight.append((part, []))
                 lanes = self._piece_lanes(part, *self._regions(index, step), tile,
-                                          number == 0, ctx.cores)
-                in_flight[-1][1].extend(start_lanes(lanes))
+                                          number == 0, bands)
+                in_flight[-1][1].extend(gemm.start(lanes))
                 if len(in_flight) > 1:
                     self._end_step(*in_flight.popleft())
             # The last step may end after the task: a lane that finishes first starts on the
@@ -354,9 +361,10 @@ class MatmulNode(MaterializedNode):
             node.materialized and node.dtype == self.dtype for node in self.inputs)
 
     def _piece_lanes(self, ctx: EvaluationContext, region_a: Region, region_b: Region,
-                     tile: np.ndarray, first: bool, bands: int) -> list[list[GemmCall]]:
-        """Return one step's GEMM calls as ``bands`` lanes: the tile's rows cut into bands,
-        each band's calls in order.
+                     tile: np.ndarray, first: bool,
+                     bands: list[tuple[int, int]]) -> list[list[GemmCall]]:
+        """Return one step's GEMM calls, one list per band of the tile's rows (``bands``:
+        their first and last rows), each band's calls in order.
 
         A's pieces are views of its pinned chunks (one call per piece of A's chunks). With
         direct BLAS, B's step is one panel as wide as the tile (copied when it spans chunks):
@@ -381,7 +389,7 @@ class MatmulNode(MaterializedNode):
                       for k0, k1 in zip(depth_cuts, depth_cuts[1:])
                       for c0, c1 in zip(col_cuts, col_cuts[1:])}
         lanes: list[list[GemmCall]] = []
-        for top, bottom in _bands(rows, bands):
+        for top, bottom in bands:
             lane: list[GemmCall] = []
             for r0, r1 in zip(row_cuts, row_cuts[1:]):
                 lo, hi = max(r0, top), min(r1, bottom)
@@ -412,9 +420,15 @@ def _end_steps(steps) -> None:
         raise errors[0]
 
 
-def _bands(rows: slice, count: int) -> list[tuple[int, int]]:
-    """Cut ``rows`` into ``count`` bands of near-equal height (fewer if it is short)."""
-    count = max(1, min(count, rows.stop - rows.start))
+def _bands(rows: slice, row_chunks: tuple[int, ...], cores: int) -> list[tuple[int, int]]:
+    """Cut a tile's ``rows`` into bands for :class:`~ooarray.plan.blas.BandedGemm`: A's row
+    chunks when there are at least as many as cores (each call then has a chunk's height),
+    else ``BANDS_PER_CORE`` bands per core of near-equal height (some empty if it is short).
+    """
+    cuts = _cuts(row_chunks, rows)
+    if len(cuts) - 1 >= cores:
+        return list(zip(cuts, cuts[1:]))
+    count = cores * BANDS_PER_CORE
     edges = [rows.start + (rows.stop - rows.start) * i // count for i in range(count + 1)]
     return list(zip(edges, edges[1:]))
 
