@@ -236,11 +236,13 @@ def _run_writing_behind(plan: Plan, tasks: list[Task], sink: Sink, stats: Stats,
                         in_flight.result()  # a failed write stops the run here
                         in_flight = None
                 except BaseException:
-                    if finish is not None:
-                        finish()
-                    _pool.discharge(running)
-                    running = 0
-                    _pool.release(chunk)
+                    try:
+                        if finish is not None:  # BLAS must stop writing into the chunk first
+                            finish()
+                    finally:
+                        _pool.discharge(running)
+                        running = 0
+                        _pool.release(chunk)
                     raise
             finally:
                 _pool.discharge(computing - kept - running)
