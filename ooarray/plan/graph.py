@@ -29,7 +29,7 @@ from ooarray.store.base import ChunkStore
 
 __all__ = [
     "Node", "RegionNode", "MaterializedNode", "SourceNode", "ConstantNode", "Operand",
-    "EvaluationContext", "region_footprint",
+    "EvaluationContext", "region_footprint", "leaf_chunks", "Leaf",
 ]
 
 _ids = itertools.count()
@@ -212,6 +212,25 @@ class ConstantNode(RegionNode):
     def label(self) -> str:
         return "in-memory" if self.array.strides.count(0) < self.array.ndim or not \
             self.array.ndim else "filled"
+
+
+#: A materialised chunk: its node and block index.
+Leaf = tuple[MaterializedNode, tuple[int, ...]]
+
+
+def leaf_chunks(node: Node, region: Region) -> set[Leaf]:
+    """The materialised chunks that evaluating ``region`` of ``node`` pins (walking region
+    nodes without fusion, which reads the same chunks)."""
+    found: set[Leaf] = set()
+    pending = [(node, region)]
+    while pending:
+        current, current_region = pending.pop()
+        if current.materialized:
+            found.update((current, block) for block, _, _ in
+                         overlapping_blocks(current.chunks, current_region))
+        else:
+            pending.extend(current.input_regions(current_region))
+    return found
 
 
 def region_footprint(node: Node, region: Region) -> tuple[int, int]:

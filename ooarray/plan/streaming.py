@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 
-from ooarray.core.chunks import Region, overlapping_blocks
-from ooarray.plan.graph import Node, SourceNode, region_footprint
+from ooarray.core.chunks import Region
+from ooarray.plan.graph import Node, SourceNode, leaf_chunks, region_footprint
 
 __all__ = ["Piece", "intermediate_leaves", "scope_groups", "piece_footprint"]
 
@@ -23,17 +23,8 @@ Piece = Sequence[tuple[Node, Region]]
 
 def intermediate_leaves(node: Node, region: Region) -> set[Hashable]:
     """Return the keys of the intermediate (task-made) chunks that ``region`` of ``node`` pins."""
-    found: set[Hashable] = set()
-    pending = [(node, region)]
-    while pending:
-        current, current_region = pending.pop()
-        if current.materialized:
-            if not isinstance(current, SourceNode):
-                found.update(current.chunk_key(block) for block, _, _ in
-                             overlapping_blocks(current.chunks, current_region))
-            continue
-        pending.extend(current.input_regions(current_region))
-    return found
+    return {leaf.chunk_key(block) for leaf, block in leaf_chunks(node, region)
+            if not isinstance(leaf, SourceNode)}
 
 
 def scope_groups(leaves: Sequence[set[Hashable]]) -> list[list[int]]:

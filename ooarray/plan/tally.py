@@ -28,13 +28,14 @@ from ooarray.core.chunks import (
     Region,
     block_region,
     iter_blocks,
-    overlapping_blocks,
     region_shape,
 )
 from ooarray.plan.graph import (
     EvaluationContext,
+    Leaf,
     MaterializedNode,
     Node,
+    leaf_chunks,
     region_footprint,
 )
 
@@ -63,27 +64,9 @@ class TallySpec(Protocol):
         """Bytes ``add`` allocates itself (NumPy temporaries) for a block of ``items``."""
 
 
-#: A materialised chunk: its node and block index.
-Leaf = tuple[MaterializedNode, tuple[int, ...]]
-
-
 def _bytes(leaves: set[Leaf] | list[Leaf]) -> int:
     return sum(math.prod(region_shape(node.chunk_region(block))) * node.dtype.itemsize
                for node, block in leaves)
-
-
-def leaf_chunks(node: Node, region: Region) -> set[Leaf]:
-    """The materialised chunks that evaluating ``region`` of ``node`` pins."""
-    found: set[Leaf] = set()
-    pending = [(node, region)]
-    while pending:
-        current, current_region = pending.pop()
-        if current.materialized:
-            found.update((current, block) for block, _, _ in
-                         overlapping_blocks(current.chunks, current_region))
-        else:
-            pending.extend(current.input_regions(current_region))
-    return found
 
 
 def group_blocks(chunks: Chunks, groups: int) -> list[list[Region]]:
