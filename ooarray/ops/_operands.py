@@ -9,11 +9,30 @@ import numpy as np
 from ooarray import config as _config
 from ooarray.core.array import OOArray, check_dtype
 from ooarray.core.chunks import normalize_chunks, target_chunk_bytes
+from ooarray.errors import BudgetError, format_bytes
 from ooarray.plan.graph import ConstantNode, Node
 
-__all__ = ["as_node", "as_operand", "wrap", "constant_node", "deliver_out"]
+__all__ = ["as_node", "as_operand", "wrap", "constant_node", "deliver_out", "compute_small",
+           "IN_MEMORY_SHARE"]
 
 _SCALARS = (bool, int, float, complex, np.generic)
+#: Share of ``memory_limit`` that an operation may hold in memory whole: the small result of
+#: a counting pass, a copy of an operand it needs whole (cycled values, a mask inside a tuple
+#: index), or an input it hands to NumPy (``unique(axis=...)``, weighted quantiles).
+IN_MEMORY_SHARE = 1 / 4
+
+
+def compute_small(array: OOArray, what: str, advice: str) -> np.ndarray:
+    """Compute ``array`` (the small result of a cheap pass), or raise BudgetError saying
+    that ``what`` takes more than :data:`IN_MEMORY_SHARE` of ``memory_limit``, and
+    ``advice``."""
+    limit = _config.get().memory_limit
+    if array.nbytes > limit * IN_MEMORY_SHARE:
+        raise BudgetError(
+            f"{what} takes {format_bytes(array.nbytes)}, over a quarter of memory_limit="
+            f"{format_bytes(limit)}; {advice}",
+            needed=int(array.nbytes / IN_MEMORY_SHARE), limit=limit)
+    return array.compute()
 
 
 def constant_node(array: np.ndarray, chunks: Any = None) -> ConstantNode:

@@ -29,8 +29,7 @@ from ooarray.core.chunks import target_chunk_bytes
 from ooarray.core.dispatch import implements
 from ooarray.core.indexing import empty_masks_as_indices, is_basic_index, \
     normalize_basic_index
-from ooarray.errors import BudgetError, format_bytes
-from ooarray.ops._operands import constant_node
+from ooarray.ops._operands import IN_MEMORY_SHARE, compute_small, constant_node
 from ooarray.plan.graph import Node, SourceNode
 from ooarray.plan.regions import BroadcastNode, CastNode, SliceNode, TransposeNode
 from ooarray.plan.scatter import BlockCountNode, CyclicNode, EntryCountNode, \
@@ -42,9 +41,6 @@ __all__ = ["setitem", "copyto", "putmask", "place"]
 
 #: A dtype of zero bytes: stand-ins of any shape on which NumPy checks indices and shapes.
 _NOTHING = np.dtype([])
-#: An in-memory copy of an OOArray (cycled values, a mask inside a tuple index) may take at
-#: most this share of ``memory_limit``.
-IN_MEMORY_SHARE = 1 / 4
 _SCALARS = (bool, int, float, complex, np.generic)
 #: Index arrays up to this many entries are checked by NumPy on a stand-in of their values.
 SMALL_INDEX = 2**16
@@ -376,15 +372,11 @@ def _array_assign(array: OOArray, items: list[Any], value: Any) -> Node:
     length = max(1, target_chunk_bytes(_limit()) // record)
     lengths = (length,) * (n // length) + ((n % length,) if n % length else ())
     destinations = Destinations(array.shape, array.chunks, axes)
-    counting = _oo(EntryCountNode(indices, lengths, destinations))
-    if counting.nbytes > _limit() * IN_MEMORY_SHARE:
-        raise BudgetError(
-            f"assigning {n} index entries into {destinations.buckets} output blocks along "
-            f"the indexed axes needs a table of counts of {format_bytes(counting.nbytes)}, "
-            f"over a quarter of memory_limit={format_bytes(_limit())}; rechunk the array "
-            f"into fewer blocks along axes {axes} or raise memory_limit",
-            needed=counting.nbytes * 4, limit=_limit())
-    counted = counting.compute()
+    counted = compute_small(
+        _oo(EntryCountNode(indices, lengths, destinations)),
+        f"the table of counts for assigning {n} index entries into {destinations.buckets} "
+        f"output blocks along the indexed axes",
+        f"rechunk the array into fewer blocks along axes {axes} or raise memory_limit")
     buckets = destinations.buckets
     for position, axis in enumerate(axes):
         size = array.shape[axis]

@@ -31,8 +31,7 @@ from ooarray.core.chunks import block_region, iter_blocks, target_chunk_bytes
 from ooarray.core.dispatch import implements
 from ooarray.core.indexing import INVALID_INDEX_MESSAGE, empty_masks_as_indices, \
     is_valid_index_item
-from ooarray.errors import BudgetError, format_bytes
-from ooarray.ops._operands import constant_node, deliver_out
+from ooarray.ops._operands import compute_small, constant_node, deliver_out
 from ooarray.ops.creation import asarray
 from ooarray.plan.compact import CompactNode, CountNode
 from ooarray.plan.gather import GatherNode, TouchedNode, gather_chunks, touched_blocks, \
@@ -53,17 +52,6 @@ def _target_bytes() -> int:
     return target_chunk_bytes(_config.get().memory_limit)
 
 
-def _small(node: Any, what: str, advice: str) -> np.ndarray:
-    """Compute the small result of a cheap pass, or say why it is not small."""
-    limit = _config.get().memory_limit
-    if node.nbytes > limit // 4:
-        raise BudgetError(
-            f"{what} takes {format_bytes(node.nbytes)}, over a quarter of memory_limit="
-            f"{format_bytes(limit)}; raise memory_limit or {advice}",
-            needed=node.nbytes, limit=limit)
-    return OOArray(node).compute()
-
-
 def _empty(shape: tuple[int, ...], dtype: np.dtype) -> OOArray:
     return OOArray(constant_node(np.empty(shape, dtype)))
 
@@ -76,9 +64,10 @@ def _compact(data: OOArray | None, mask: OOArray) -> OOArray:
     if mask.size == 0:
         return _empty((0,) if data is not None else (0,) + coords_shape,
                       data.dtype if data is not None else _INTP)
-    counts = _small(CountNode(mask.node, source.chunks), "counting the mask's True values "
-                    "per block row", "rechunk the array with longer chunks along its "
-                    "trailing axes")
+    counts = compute_small(OOArray(CountNode(mask.node, source.chunks)),
+                           "counting the mask's True values per block row",
+                           "raise memory_limit or rechunk the array with longer chunks along "
+                           "its trailing axes")
     if not counts.any():
         return _empty((0,) if data is not None else (0,) + coords_shape,
                       data.dtype if data is not None else _INTP)
@@ -418,8 +407,10 @@ def _gather(sliced: OOArray, advanced: list[_Advanced], origin: list[int],
             touched[block] = touched_blocks(parts, lengths, axis_chunks)[0]
     else:
         pass_node = TouchedNode(nodes, index_shape, grid, lengths, axis_chunks)
-        table = _small(pass_node, "the map of the source blocks each index chunk touches",
-                       "use larger index chunks or an array with fewer blocks")
+        table = compute_small(OOArray(pass_node),
+                              "the map of the source blocks each index chunk touches",
+                              "raise memory_limit or use larger index chunks or an array with "
+                              "fewer blocks")
         extremes = table.reshape(-1, table.shape[-1])[:, pass_node.blocks:].reshape(
             -1, len(nodes), 2)
         for number, (length, axis) in enumerate(zip(lengths, origin)):

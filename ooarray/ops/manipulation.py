@@ -24,6 +24,7 @@ from ooarray.core.array import OOArray
 from ooarray.core.chunks import target_chunk_bytes
 from ooarray.core.dispatch import implements
 from ooarray.errors import BudgetError, format_bytes
+from ooarray.ops._operands import IN_MEMORY_SHARE
 from ooarray.ops.creation import asarray
 from ooarray.plan.regions import BroadcastNode
 from ooarray.plan.repeat import RepeatNode
@@ -590,7 +591,7 @@ def repeat(a: Any, repeats: Any, axis: Any = None) -> OOArray:
 
 def _check_count_bytes(n: int) -> None:
     limit = _config.get().memory_limit
-    if 8 * n > limit // 4:
+    if 8 * n > limit * IN_MEMORY_SHARE:
         raise BudgetError(
             f"np.repeat with per-element counts holds one int64 per element along the axis "
             f"({format_bytes(8 * n)}), over a quarter of memory_limit={format_bytes(limit)}; "

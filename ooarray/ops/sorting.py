@@ -30,6 +30,7 @@ from ooarray.core.array import OOArray
 from ooarray.core.chunks import normalize_chunks
 from ooarray.core.dispatch import implements
 from ooarray.errors import BudgetError, format_bytes
+from ooarray.ops._operands import IN_MEMORY_SHARE
 from ooarray.ops.creation import asarray
 from ooarray.plan.graph import Node
 from ooarray.plan.quantile import median_positions, quantile_positions
@@ -45,9 +46,6 @@ _INDEX = np.dtype(np.intp)
 #: A block of whole lanes is at most this share of ``memory_limit``: its task holds the
 #: block, an assembled copy, the result and NumPy's sort scratch (about three lane copies).
 LANE_SHARE = 1 / 16
-#: Functions without an out-of-core algorithm (``unique(axis=...)``, weighted quantiles) run
-#: in NumPy when their input is at most this share of ``memory_limit``.
-IN_MEMORY_SHARE = 1 / 4
 
 
 # -- shared helpers -----------------------------------------------------------------------
