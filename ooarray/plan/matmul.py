@@ -15,14 +15,13 @@ Hong-Kung lower bound ``2 m n k / sqrt(M)`` (in elements, for a fast memory of `
 from __future__ import annotations
 
 import collections
-import concurrent.futures
 import dataclasses
 import itertools
 import math
 
 import numpy as np
 
-from ooarray.core.chunks import Region, normalize_chunks, region_shape
+from ooarray.core.chunks import Chunks, Region, normalize_chunks, region_shape
 from ooarray.plan.blas import BandedGemm, GemmCall, blas_gemm_available, finish_lanes, \
     gemm_accumulate
 from ooarray.plan.graph import EvaluationContext, MaterializedNode, Node, region_footprint
