@@ -75,15 +75,63 @@ def test_tile_plan_fits_budget_and_counts_io_against_the_bound():
     budget = 10**9
     tiles = plan_tiles(16384, 16384, 16384, 8, budget)
     assert tiles.task_bytes <= budget
-    assert tiles.tm % 256 == 0 and tiles.tm == tiles.tn
+    assert tiles.tm % 256 == 0 and tiles.tn % 256 == 0
     # Counted traffic: every tile reads k (tm + tn) elements.
     count = math.ceil(16384 / tiles.tm) * math.ceil(16384 / tiles.tn)
     assert tiles.io_bytes == count * 16384 * (tiles.tm + tiles.tn) * 8
     bound = 2 * 16384**3 / math.sqrt(budget / 8) * 8
     assert tiles.lower_bound_bytes == pytest.approx(bound, rel=1e-6)
     assert 1 <= tiles.io_ratio < 6
+    # Reuse of A's row panel only lowers the expected reads, never below reading B once
+    # per row of tiles and A once.
+    rows = math.ceil(16384 / tiles.tm)
+    assert (rows + 1) * 16384**2 * 8 <= tiles.expected_read_bytes <= tiles.io_bytes
     thin = plan_tiles(10**6, 64, 8, 8, 10**8)
     assert thin.tn == 8 and thin.tk == 64 and thin.task_bytes <= 10**8
+
+
+@pytest.mark.parametrize("panel", [False, True])
+@pytest.mark.parametrize("n, chunk", [(16384, 1024), (8192, 1024), (6000, 750), (3000, 512)])
+def test_tile_plans_cover_whole_chunks_and_read_less_with_more_budget(n, chunk, panel):
+    align = (chunk, chunk, chunk)
+    budgets = [2**k * 10**6 for k in range(8, 14)]
+    plans = [plan_tiles(n, n, n, 8, budget, align, product_buffer=False, panel=panel)
+             for budget in budgets]
+    for budget, tiles in zip(budgets, plans):
+        assert tiles.task_bytes <= 0.9 * budget
+        # tiles and steps of whole chunks (or the whole axis), never thinner than 1:2 ...
+        for length in (tiles.tm, tiles.tn, tiles.tk):
+            assert length == n or length % chunk == 0, (budget, tiles)
+        assert max(tiles.tm, tiles.tn) <= 2 * min(tiles.tm, tiles.tn)
+        # ... and only as many bytes counted as the tiles read
+        assert tiles.lower_bound_bytes <= tiles.expected_read_bytes <= tiles.io_bytes
+    reads = [tiles.expected_read_bytes for tiles in plans]
+    assert reads == sorted(reads, reverse=True), reads  # more budget never reads more
+    assert reads[-1] < reads[0] or reads[0] == 2 * n * n * 8  # (each read once already)
+
+
+def test_a_product_is_stored_in_its_operands_chunks_and_tiles_run_in_snake_order(tmp_path):
+    """Tiles are sized for the budget; C goes to Zarr in A's row chunks and B's column chunks
+    (each written whole as its tile ends), and every other row of tiles runs right to left so
+    that a row starts on the B panel the one before ended with."""
+    from ooarray.plan.lower import Plan
+    from ooarray.plan.schedule import schedule
+
+    x, y = _values((96, 80), np.float64, 16), _values((80, 112), np.float64, 17)
+    with oa.config.set(memory_limit="50KB"):
+        product = _stored(x, grid=((8,) * 12, (16,) * 5)) @ \
+            _stored(y, grid=((16,) * 5, (8,) * 14))
+        node = product.node
+        rows, columns = len(node.chunks[0]), len(node.chunks[1])
+        assert rows > 2 and columns > 1 and max(node.chunks[0]) > 8
+        order = [task.index for task in schedule(Plan(node, node.chunks)).tasks]
+        assert sorted(order) == [(i, j) for i in range(rows) for j in range(columns)]
+        assert [index[1] for index in order[:2 * columns]] == \
+            list(range(columns)) + list(reversed(range(columns)))
+        stored = product.to_zarr(tmp_path / "c.zarr")
+        assert oa.execute.pool().overshoot_bytes == 0
+    assert stored.chunks == ((8,) * 12, (8,) * 14)
+    assert_like_numpy(stored, x @ y)
 
 
 def test_belady_reads_fewer_bytes_than_lru_on_matmul(tmp_path):
@@ -125,14 +173,14 @@ def test_an_intermediate_operand_read_in_several_k_steps(policy):
     step's pin is in the trace, so the chunk stays until its last step (it used to be freed
     after the first)."""
     x = _values((60, 400), np.float64, 11)
-    with oa.config.set(memory_limit="200KB", policy=policy), oa.collect_stats() as stats:
+    with oa.config.set(memory_limit="40KB", policy=policy), oa.collect_stats() as stats:
         a = oa.asarray(x)
         centred = a - a.mean(axis=1, keepdims=True)
         product = centred @ a.T
         assert len(product.node.steps) > 1  # several k-steps over the same stored chunks
         result = product.compute()
     np.testing.assert_allclose(result, (x - x.mean(axis=1, keepdims=True)) @ x.T, rtol=1e-10)
-    assert stats.peak_bytes <= 200_000
+    assert stats.peak_bytes <= 40_000
 
 
 @pytest.mark.parametrize("cores", [1, 2, 3, 5])
@@ -177,7 +225,7 @@ def test_each_tile_prefetches_the_next_tiles_first_step(tmp_path, monkeypatch):
 
     monkeypatch.setattr(TaskContext, "prefetch_upcoming", counting)
     x, y = _values((96, 80), np.float64, 14), _values((80, 96), np.float64, 15)
-    with oa.config.set(memory_limit="40KB"):
+    with oa.config.set(memory_limit="50KB"):  # tiles of whole chunks, so each needs new ones
         # B's chunks are as deep as a step, so steps read views (no copy of B whose freed
         # buffers the pool would hand to chunks half their size, a slack of its own)
         product = _stored(x, grid=((16,) * 6, (16,) * 5)) @ \

@@ -290,7 +290,7 @@ def test_tasks_write_several_store_chunks_each(tmp_path, store_chunks, direct):
     from ooarray.plan.lower import Plan
 
     left, right = _values((16, 5), np.float64), _values((5, 12), np.float64, seed=1)
-    with oa.config.set(memory_limit="6KB"):
+    with oa.config.set(memory_limit="4KB"):
         array = oa.asarray(left, chunks=(4, 5)) @ oa.asarray(right, chunks=(5, 3))
         assert array.node.chunks == ((8, 8), (6, 6))  # 8 x 6 tiles
         plan = Plan(array.node, oa.asarray(np.empty((16, 12)), chunks=store_chunks).chunks)

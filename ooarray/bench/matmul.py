@@ -74,7 +74,7 @@ DTYPE = np.dtype(np.float64)
 SEED = 1
 
 #: Side of the square chunks A and B are stored in: 8 MiB, so the tile planner can align
-#: tiles of any multiple of 1024 (3072 at 1 GB for n = 16384) with no chunk pinned for a sliver,
+#: tiles of any multiple of 1024 (4096 at 1 GB for n = 16384) with no chunk pinned for a sliver,
 #: and both A's row panels and B's column panels are read without touching other chunks.
 INPUT_CHUNK = 1024
 #: Chunks per side even small inputs are split into, so tiles and k-steps are exercised.
@@ -330,7 +330,8 @@ def _format_counters(results: Sequence[Result], limit: int) -> str:
             line += (f"\n  {'':22} tiles tm={t['tm']} tn={t['tn']} tk={t['tk']}, task "
                      f"{format_bytes(t['task_bytes'])}; planned input "
                      f"{format_bytes(t['io_bytes'])} = {t['io_ratio']:.2f} x the Hong-Kung "
-                     f"bound {format_bytes(t['lower_bound_bytes'])}; read "
+                     f"bound {format_bytes(t['lower_bound_bytes'])}, expected with reuse "
+                     f"{format_bytes(t['expected_read_bytes'])}; read "
                      f"{x['bytes_read'] / t['lower_bound_bytes']:.2f} x the bound")
         lines.append(line)
     return "\n".join(lines)

@@ -157,7 +157,8 @@ class OOArrayMatmul(MatmulSystem):
         with oa.config.set(memory_limit=self.memory_limit, policy=self.policy), \
                 oa.collect_stats(trace=True) as stats:
             a, _, c = self._product(dataset)
-            # Like the other systems, C is stored in A's chunks (each tile is several of them).
+            # Like the other systems, C is stored in A's chunks (each tile is several of them;
+            # ``to_zarr`` would choose them too, it is said for the peers' sake).
             c.to_zarr(out, overwrite=True, chunks=a.chunksize)
         tiles = c.node.tiles
         self.extra = {**stats.as_dict(), "policy": self.policy,

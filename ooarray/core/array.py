@@ -210,9 +210,11 @@ class OOArray(NDArrayOperatorsMixin):
         if chunks is not None:
             return normalize_chunks(chunks, self.shape, self.itemsize,
                                     target_chunk_bytes(_config.get().memory_limit))
-        if regular_chunk_shape(self.chunks) is not None:
-            return self.chunks
-        return normalize_chunks(self.chunksize, self.shape, self.itemsize)
+        grid = self._node.store_chunks if self._node.materialized else self.chunks
+        if regular_chunk_shape(grid) is not None:
+            return grid
+        return normalize_chunks(tuple(max(axis, default=0) for axis in grid), self.shape,
+                                self.itemsize)
 
     def to_zarr(self, path: str | os.PathLike, *, chunks: Any = None, overwrite: bool = False,
                 compressor: Any = "default") -> "OOArray":
@@ -223,7 +225,8 @@ class OOArray(NDArrayOperatorsMixin):
         path : str or path-like
             A directory; it appears only once every chunk is written.
         chunks : chunks argument, optional
-            The store's chunk shape; by default the array's (made regular if it is not).
+            The store's chunk shape; by default the array's (made regular if it is not),
+            or for a matrix product the operands' chunks rather than its tiles.
         overwrite : bool
             Replace an existing store at ``path``.
         compressor : zarr codec, None or "default"

@@ -18,12 +18,12 @@ from __future__ import annotations
 import contextlib
 import itertools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
 import numpy as np
 
-from ooarray.core.chunks import Chunks, Region, block_region, overlapping_blocks, \
+from ooarray.core.chunks import Chunks, Region, block_region, iter_blocks, overlapping_blocks, \
     region_shape
 from ooarray.store.base import ChunkStore
 
@@ -169,6 +169,18 @@ class MaterializedNode(Node):
         """(node, region) pairs the task reads first, which the task before it in a serial
         stage may prefetch while it ends (``ctx.prefetch_upcoming``); none by default."""
         return []
+
+    def block_order(self) -> Iterator[tuple[int, ...]]:
+        """The order in which the node's tasks run (the schedule's, hence Belady's future):
+        C order of the blocks by default."""
+        return iter_blocks(self.chunks)
+
+    @property
+    def store_chunks(self) -> Chunks:
+        """The chunk grid ``to_zarr`` writes the node's output in when not told one: its own
+        by default; a node whose task blocks are an execution detail (a matmul's tiles)
+        gives a finer grid that refines them."""
+        return self.chunks
 
     #: Tasks of this node that may run at once (None: the executor's ``num_threads``). A
     #: node whose tasks use every core themselves (BLAS) says 1.

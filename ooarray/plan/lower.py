@@ -92,7 +92,7 @@ class Plan:
         self.tasks: list[Task] = []
         for number, node in enumerate(self.stages):
             delivers = direct and node is root
-            for index in iter_blocks(node.chunks):
+            for index in node.block_order():
                 inputs = node.task_inputs(index)
                 out_bytes = _region_bytes(node.chunk_region(index), node.dtype) \
                     + node.chunk_scratch_bytes(index) + (sink_scratch if delivers else 0)

@@ -4,9 +4,10 @@ Dask and Cubed multiply block by block and sum the partial products in a tree, w
 materialises ``k / chunk`` partial results. Here one task owns one tile of C: it walks the
 k dimension in steps, multiplying an A tile by a B tile with BLAS (all cores), which adds the
 product into the C tile itself (:mod:`ooarray.plan.blas`), while the I/O thread reads the next
-step's tiles and the writer thread writes the previous C tile. The tile side comes from the
-budget: a task holds its C tile and two steps of A and B tiles (the one in use and the one being
-prefetched), while the previous C tile and the sink's two encoded copies of it are in flight.
+step's tiles and the writer thread writes the previous C tile. The tiles come from the
+budget: of the plans whose task fits (its C tile, three steps of A and B tiles, and the previous
+C tile in flight), the one expected to read least, where tiles run row by row (every other row
+backwards) and the pool keeps A's row panel between the tiles of a row when there is room.
 
 The counted input traffic, ``k (tm + tn)`` elements per tile, is reported next to the
 Hong-Kung lower bound ``2 m n k / sqrt(M)`` (in elements, for a fast memory of ``M`` elements).
@@ -16,12 +17,14 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import functools
 import itertools
 import math
+from collections.abc import Iterator
 
 import numpy as np
 
-from ooarray.core.chunks import Chunks, Region, normalize_chunks, region_shape
+from ooarray.core.chunks import Chunks, Region, iter_blocks, normalize_chunks, region_shape
 from ooarray.plan.blas import BandedGemm, GemmCall, blas_gemm_available, finish_lanes, \
     gemm_accumulate
 from ooarray.plan.graph import EvaluationContext, MaterializedNode, Node, region_footprint
@@ -31,15 +34,16 @@ __all__ = ["MatmulTiles", "plan_tiles", "MatmulNode"]
 #: Share of the budget one multiplication task plans for; the rest is slack for the pool's
 #: size classes and small allocations.
 TASK_SHARE = 0.9
-#: What a task holds at once, in square tiles: its C tile, the previous C tile and the sink's
-#: two copies of it while the writer thread encodes it (so that the write overlaps this
-#: task's BLAS), and a product buffer where BLAS cannot accumulate in place (see
-#: :mod:`ooarray.plan.blas`); and three steps of A and B tiles: the one in use (its stored
-#: chunks pinned, and the tile assembled from them) and the one being prefetched (pinned).
-C_TILES_HELD = 4
+#: C tiles held at once: the task's own, and the previous one while the writer thread writes
+#: it (so that the write overlaps this task's BLAS); a third holds products where BLAS cannot
+#: accumulate in place (see :mod:`ooarray.plan.blas`).
+C_TILES_HELD = 2
+#: Copies of one stored chunk of C the sink holds while it encodes (zarr's copy and the
+#: encoded bytes); C is stored in chunks finer than its tiles (``MatmulNode.store_chunks``).
+SINK_CHUNK_COPIES = 2
+#: Steps of A and B tiles a task holds: the one in use (its stored chunks pinned, and the
+#: tile assembled from them, or for lanes B's panel) and the one or two being prefetched.
 STEP_TILES_HELD = 3
-#: Copies of a C tile the sink may hold while it encodes (zarr's copy and the encoded bytes).
-SINK_TILE_COPIES = 2
 #: How often a plan is shrunk when a task's measured working set exceeds the budget, and the
 #: margin each shrink leaves.
 PLAN_REFINEMENTS = 6
@@ -49,8 +53,15 @@ TASKS_MEASURED = 256
 #: Bands of a tile's rows per core when its rows span fewer of A's chunks than there are cores
 #: (the cores take bands from one queue, see BandedGemm).
 BANDS_PER_CORE = 3
-#: Large tiles are rounded down to a multiple of this (BLAS blocks, typical chunk sizes).
+#: Tile lengths of operands without a chunk length to follow are multiples of this (BLAS
+#: blocks, typical chunk sizes) from twice it up.
 TILE_ROUNDING = 256
+#: Tiles at most this many times longer than wide, unless the short side spans its axis:
+#: the reads the plan counts favour thin tiles (A's row panel stays in the pool and B
+#: streams by), but thin tiles make thin BLAS calls and copy B's panels more often.
+MAX_ASPECT = 2
+#: Tile lengths tried along an axis: at most about this many, spaced geometrically.
+LENGTHS_TRIED = 48
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,11 +73,14 @@ class MatmulTiles:
     tm, tn, tk : int
         Rows and columns of a C tile, and the k step.
     task_bytes : int
-        What one task holds at once.
+        What one task holds at once, with the tile being written behind it.
     io_bytes : int
         Input bytes the tasks read, counted without reuse between tasks.
     lower_bound_bytes : int
         Hong-Kung lower bound of the input traffic for a fast memory of the budget's size.
+    expected_read_bytes : int
+        Input bytes read when the pool keeps A's row panel between the tiles of a row, in
+        what the task leaves of the budget (the plan minimises this).
     """
 
     tm: int
@@ -75,6 +89,7 @@ class MatmulTiles:
     task_bytes: int
     io_bytes: int
     lower_bound_bytes: int
+    expected_read_bytes: int = 0
 
     @property
     def io_ratio(self) -> float:
@@ -94,40 +109,127 @@ def _round(t: int, limit: int, align: int = 1) -> int:
     if align > 1:
         # Smaller than a chunk: a divisor of the chunk length, so no tile straddles two chunks
         # (a straddling tile pins both).
-        return max(d for d in range(1, t + 1) if align % d == 0)
+        return max(d for d in _divisors(align) if d <= t)
     if t >= 2 * TILE_ROUNDING:
         return t - t % TILE_ROUNDING
     return t
 
 
+@functools.lru_cache(maxsize=64)
+def _divisors(length: int) -> tuple[int, ...]:
+    """The divisors of ``length``, ascending."""
+    small = [d for d in range(1, math.isqrt(length) + 1) if length % d == 0]
+    return tuple(sorted(set(small) | {length // d for d in small}))
+
+
+def _lengths(limit: int, align: int, most: int) -> list[int]:
+    """Tile lengths worth trying along an axis of ``limit``, none above ``most``: the whole
+    axis, multiples of the chunk length ``align`` and its divisors (or, without one, every
+    length up to :data:`TILE_ROUNDING` and its multiples), thinned geometrically to about
+    :data:`LENGTHS_TRIED`."""
+    top = min(limit, most)
+    if top < 1:
+        return []
+    if align > 1:
+        found = {d for d in _divisors(align) if d <= top}
+        found.update(range(align, top + 1, align))
+    else:
+        found = set(range(1, min(2 * TILE_ROUNDING, top + 1)))
+        found.update(range(2 * TILE_ROUNDING, top + 1, TILE_ROUNDING))
+    found.add(top if top == limit else _round(top, limit, align))
+    lengths = sorted(found)
+    if len(lengths) <= LENGTHS_TRIED:
+        return lengths
+    ratio = (lengths[-1] / lengths[0]) ** (1 / LENGTHS_TRIED)
+    kept = [lengths[0]]
+    for length in lengths[1:-1]:
+        if length >= kept[-1] * ratio:
+            kept.append(length)
+    return kept + [lengths[-1]]
+
+
+def _store_length(tile: int, align: int) -> int:
+    """Length of C's stored chunks along an axis of tiles ``tile`` long: the operand's chunk
+    length where it divides the tile (C is then stored like its operands), else the tile."""
+    return align if 1 < align < tile and tile % align == 0 else tile
+
+
 def plan_tiles(m: int, k: int, n: int, itemsize: int, budget: int,
                align: tuple[int, int, int] = (1, 1, 1),
-               product_buffer: bool = True) -> MatmulTiles:
+               product_buffer: bool = True, panel: bool = False) -> MatmulTiles:
     """Choose output-stationary tiles for C = A @ B within ``budget`` bytes.
 
-    ``align`` gives the chunk lengths of the operands along m, n and k; tiles are rounded
-    down to multiples of them where they are larger. ``product_buffer`` reserves a tile for
-    products that BLAS cannot add into C itself.
+    A task holds two C tiles (its own and the previous one, written behind it), the
+    sink's copies of a stored chunk of C and three steps of A and B tiles; a third tile
+    holds products that BLAS cannot add into C itself (``product_buffer``), and B's step
+    may be copied into a panel as wide as the tile (``panel``). Among the plans whose task
+    fits in :data:`TASK_SHARE` of the budget, with steps at least a chunk deep and tiles at
+    most :data:`MAX_ASPECT` times longer than wide, the one expected to read least
+    (``expected_read_bytes``: each row of tiles reads B, and the pool keeps A's row panel
+    in what the task leaves) wins; then the one with fewest tiles, then the deepest steps.
+
+    ``align`` gives the chunk lengths of the operands along m, n and k; tiles and steps are
+    multiples of them, or divisors below one chunk.
 
     Examples
     --------
-    >>> t = plan_tiles(16384, 16384, 16384, 8, 10**9, align=(1024, 1024, 1024))
+    >>> t = plan_tiles(16384, 16384, 16384, 8, 10**9, align=(1024, 1024, 1024),
+    ...                product_buffer=False, panel=True)
     >>> (t.tm, t.tn, t.tk), t.task_bytes <= 10**9
-    ((3072, 3072, 3072), True)
+    ((4096, 4096, 1024), True)
     """
     items = int(budget * TASK_SHARE) // itemsize
+    pool = budget // itemsize
     c_tiles = C_TILES_HELD + int(product_buffer)
-    side = math.isqrt(max(1, items // (c_tiles + 2 * STEP_TILES_HELD)))
-    tm, tn = _round(side, m, align[0]), _round(side, n, align[1])
-    # Whatever C and its copies leave goes to the k step (tall-skinny and thin shapes).
-    held_c = c_tiles * tm * tn
-    tk = _round(max(1, (items - held_c) // (STEP_TILES_HELD * (tm + tn))), k, align[2])
-    task_items = held_c + STEP_TILES_HELD * tk * (tm + tn)
+    # Steps shallower than a chunk pin whole chunks for a sliver of them, and make BLAS
+    # calls too thin to run at speed.
+    shallowest = min(k, align[2] if align[2] > 1 else TILE_ROUNDING)
+    best: tuple | None = None
+    for tm in _lengths(m, align[0], max(1, items // c_tiles)):
+        for tn in _lengths(n, align[1], max(1, items // (c_tiles * tm))):
+            if max(tm, tn) > MAX_ASPECT * min(tm, tn) and \
+                    not (tm == m and tm < tn) and not (tn == n and tn < tm):
+                continue
+            sink = SINK_CHUNK_COPIES * _store_length(tm, align[0]) * _store_length(tn, align[1])
+            held_c = c_tiles * tm * tn + sink
+            per_depth = STEP_TILES_HELD * (tm + tn) + (tn if panel else 0)
+            deepest = _round((items - held_c) // per_depth, k, align[2]) \
+                if items > held_c else 1
+            for tk in _lengths(k, align[2], deepest):
+                task_items = held_c + per_depth * tk
+                fits = task_items <= items
+                # least traffic among plans that fit with steps at least a chunk deep (else
+                # the smallest task), then the fewest tiles, then the deepest steps
+                reads = _expected_reads(m, k, n, tm, tn, tk, pool - task_items)
+                key = (not fits, tk < shallowest, reads if fits else task_items,
+                       math.ceil(m / tm) * math.ceil(n / tn), -tk)
+                if best is None or key < best[0]:
+                    best = (key, tm, tn, tk, task_items)
+    if best is None:  # an empty axis
+        tm, tn, tk, task_items = max(1, m), max(1, n), max(1, k), 0
+    else:
+        _, tm, tn, tk, task_items = best
     tiles = math.ceil(m / tm) * math.ceil(n / tn)
     io_items = tiles * k * (tm + tn) if m and n else 0
     bound = 2 * m * n * k / math.sqrt(max(1, budget // itemsize))
+    expected = _expected_reads(m, k, n, tm, tn, tk, pool - task_items) if m and n else 0
     return MatmulTiles(tm, tn, tk, task_items * itemsize, io_items * itemsize,
-                       int(bound * itemsize))
+                       int(bound * itemsize), expected * itemsize)
+
+
+def _expected_reads(m: int, k: int, n: int, tm: int, tn: int, tk: int, room: int) -> int:
+    """Elements of A and B read when tiles run row by row and the pool keeps ``room``
+    elements besides the task: each row of tiles reads all of B, and A's row panel once and
+    then, for each further tile of the row, what of it neither the pool nor the task's own
+    steps of A could keep."""
+    columns = math.ceil(n / tn)
+    full_rows, last = divmod(m, tm)
+
+    def missed_of(rows: int) -> int:
+        return max(0, rows * k - STEP_TILES_HELD * rows * tk - room)
+
+    missed = full_rows * missed_of(tm) + (missed_of(last) if last else 0)
+    return math.ceil(m / tm) * k * n + m * k + (columns - 1) * missed
 
 
 class MatmulNode(MaterializedNode):
@@ -162,8 +264,10 @@ class MatmulNode(MaterializedNode):
         piecewise = not batch and all(node.materialized and node.dtype == dtype
                                       for node in (a, b))
         self.library_threads = 1 if self._direct_blas and piecewise else None
+        self._align = align
+        panel = self.library_threads == 1  # B's steps are copied into panels (_piece_lanes)
         super().__init__(tuple(batch) + (m, n), dtype, self._grid(plan_tiles(
-            m, k, n, itemsize, budget, align, product)), [a, b])
+            m, k, n, itemsize, budget, align, product, panel)), [a, b])
         # The plan's model assumes tiles that cover whole chunks; operands whose stored chunks
         # are coarser than a step (reshaped, transposed) pin more. Measure one task's real
         # working set and shrink the plan until it fits, when it can.
@@ -173,7 +277,8 @@ class MatmulNode(MaterializedNode):
             if best[0] <= budget or planning <= 1:
                 break
             planning = max(1, int(planning * budget / best[0] * PLAN_SHRINK_MARGIN))
-            self.chunks = self._grid(plan_tiles(m, k, n, itemsize, planning, align, product))
+            self.chunks = self._grid(plan_tiles(m, k, n, itemsize, planning, align, product,
+                                                panel))
             best = min(best, (self._task_bytes(), self.tiles), key=lambda pair: pair[0])
         # Smaller steps do not help when whole stored chunks are pinned anyway: keep the plan
         # that needed least (the budget check then says how much that is).
@@ -185,10 +290,26 @@ class MatmulNode(MaterializedNode):
         self.steps = [slice(s, min(s + tiles.tk, self.k)) for s in range(0, self.k, tiles.tk)]
         return self._batch_chunks + normalize_chunks((tiles.tm, tiles.tn), self._core_shape, 1)
 
+    @property
+    def store_chunks(self) -> Chunks:
+        """C stored in A's row chunks and B's column chunks where they divide the tiles: the
+        tiles are sized for this computation's budget, not for reading C back."""
+        lengths = (_store_length(self.tiles.tm, self._align[0]),
+                   _store_length(self.tiles.tn, self._align[1]))
+        return self._batch_chunks + normalize_chunks(lengths, self._core_shape, 1)
+
+    def block_order(self) -> Iterator[tuple[int, ...]]:
+        """Tiles row by row, every other row from right to left: a row's first tile needs
+        the B panel that the row before ended with, which the pool may still hold."""
+        columns = len(self.chunks[-1])
+        for index in iter_blocks(self.chunks):
+            yield index if index[-2] % 2 == 0 else index[:-1] + (columns - 1 - index[-1],)
+
     def _task_bytes(self) -> int:
-        """The largest working set (tile, scratch, the sink's copies) of the tasks: all of them
-        when there are few, else a sample that meets every row and column offset of the tiles
-        against the operands' chunks."""
+        """The largest working set (tile, scratch, the one being written and the sink's
+        copies of a stored chunk) of the tasks: all of them when there are few, else a
+        sample that meets every row and column offset of the tiles against the operands'
+        chunks."""
         lead = (0,) * (len(self.shape) - 2)
         rows, cols = len(self.chunks[-2]), len(self.chunks[-1])
         if rows * cols <= TASKS_MEASURED:
@@ -196,10 +317,12 @@ class MatmulNode(MaterializedNode):
         else:
             indices = {lead + (i, (i * 7 + j) % cols) for i in range(rows)
                        for j in range(max(1, TASKS_MEASURED // rows))}
+        stored = SINK_CHUNK_COPIES * math.prod(max(axis, default=0)
+                                               for axis in self.store_chunks) * self.dtype.itemsize
         worst = 0
         for index in indices:
             tile = math.prod(region_shape(self.chunk_region(index))) * self.dtype.itemsize
-            worst = max(worst, tile * (1 + SINK_TILE_COPIES) + self.chunk_scratch_bytes(index))
+            worst = max(worst, tile * C_TILES_HELD + stored + self.chunk_scratch_bytes(index))
         return worst
 
     @property
