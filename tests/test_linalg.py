@@ -88,6 +88,8 @@ def test_tile_plan_fits_budget_and_counts_io_against_the_bound():
     assert (rows + 1) * 16384**2 * 8 <= tiles.expected_read_bytes <= tiles.io_bytes
     thin = plan_tiles(10**6, 64, 8, 8, 10**8)
     assert thin.tn == 8 and thin.tk == 64 and thin.task_bytes <= 10**8
+    empty = plan_tiles(10**5, 0, 10**5, 8, 10**6)  # C is zeros, still made tile by tile
+    assert empty.io_bytes == 0 and 0 < empty.tm * empty.tn * 8 * 2 <= 10**6
 
 
 @pytest.mark.parametrize("panel", [False, True])

@@ -195,7 +195,7 @@ def plan_tiles(m: int, k: int, n: int, itemsize: int, budget: int,
             per_depth = STEP_TILES_HELD * (tm + tn) + (tn if panel else 0)
             deepest = _round((items - held_c) // per_depth, k, align[2]) \
                 if items > held_c else 1
-            for tk in _lengths(k, align[2], deepest):
+            for tk in _lengths(k, align[2], deepest) or [1]:  # (k = 0: no steps)
                 task_items = held_c + per_depth * tk
                 fits = task_items <= items
                 # least traffic among plans that fit with steps at least a chunk deep (else
