@@ -76,15 +76,15 @@ def test_tile_plan_fits_budget_and_counts_io_against_the_bound():
     tiles = plan_tiles(16384, 16384, 16384, 8, budget)
     assert tiles.task_bytes <= budget
     assert tiles.tm % 256 == 0 and tiles.tn % 256 == 0
-    # Counted traffic: every tile reads k (tm + tn) elements.
-    count = math.ceil(16384 / tiles.tm) * math.ceil(16384 / tiles.tn)
-    assert tiles.io_bytes == count * 16384 * (tiles.tm + tiles.tn) * 8
+    # Counted traffic: every tile reads k (tm + tn) elements (less at ragged edges): each
+    # row of tiles reads B, each column A.
+    rows, columns = math.ceil(16384 / tiles.tm), math.ceil(16384 / tiles.tn)
+    assert tiles.io_bytes == 16384 * (columns * 16384 + rows * 16384) * 8
     bound = 2 * 16384**3 / math.sqrt(budget / 8) * 8
     assert tiles.lower_bound_bytes == pytest.approx(bound, rel=1e-6)
     assert 1 <= tiles.io_ratio < 6
     # Reuse of A's row panel only lowers the expected reads, never below reading B once
     # per row of tiles and A once.
-    rows = math.ceil(16384 / tiles.tm)
     assert (rows + 1) * 16384**2 * 8 <= tiles.expected_read_bytes <= tiles.io_bytes
     thin = plan_tiles(10**6, 64, 8, 8, 10**8)
     assert thin.tn == 8 and thin.tk == 64 and thin.task_bytes <= 10**8
@@ -110,6 +110,31 @@ def test_tile_plans_cover_whole_chunks_and_read_less_with_more_budget(n, chunk, 
     reads = [tiles.expected_read_bytes for tiles in plans]
     assert reads == sorted(reads, reverse=True), reads  # more budget never reads more
     assert reads[-1] < reads[0] or reads[0] == 2 * n * n * 8  # (each read once already)
+
+
+@pytest.mark.parametrize("policy", ["belady", "lru"])
+def test_a_scheduled_matmul_pins_what_the_plan_counts_and_reads_less(policy, tmp_path):
+    """The schedule's trace pins k (tm + tn) elements per tile (the plan's ``io_bytes``) when
+    tiles cover whole chunks; the pool reads each input at least once and at most that."""
+    from ooarray.plan.lower import Plan
+    from ooarray.plan.schedule import schedule
+
+    x, y = _values((96, 80), np.float64, 18), _values((80, 112), np.float64, 19)
+    with oa.config.set(memory_limit="50KB", policy=policy), oa.collect_stats() as stats:
+        a, b = _stored(x, grid=((8,) * 12, (16,) * 5)), _stored(y, grid=((16,) * 5, (8,) * 14))
+        product = a @ b
+        node, tiles = product.node, product.node.tiles
+        assert len(node.chunks[0]) * len(node.chunks[1]) > 4 and len(node.steps) > 1
+        sizes = {}
+        for operand in (a.node, b.node):
+            for index in np.ndindex(*(len(axis) for axis in operand.chunks)):
+                block = [axis[i] for axis, i in zip(operand.chunks, index)]
+                sizes[operand.chunk_key(index)] = math.prod(block) * 8
+        trace = schedule(Plan(node, node.chunks)).trace
+        assert sum(sizes.get(key, 0) for key in trace) == tiles.io_bytes
+        product.to_npy(tmp_path / "c.npy")
+    np.testing.assert_allclose(np.load(tmp_path / "c.npy"), x @ y, rtol=1e-10, atol=1e-10)
+    assert x.nbytes + y.nbytes <= stats.bytes_read <= tiles.io_bytes
 
 
 def test_a_product_is_stored_in_its_operands_chunks_and_tiles_run_in_snake_order(tmp_path):

@@ -75,7 +75,8 @@ class MatmulTiles:
     task_bytes : int
         What one task holds at once, with the tile being written behind it.
     io_bytes : int
-        Input bytes the tasks read, counted without reuse between tasks.
+        Input bytes the tasks read, counted without reuse between tasks: ``k (tm + tn)``
+        elements per tile (less for tiles cut short at the edges).
     lower_bound_bytes : int
         Hong-Kung lower bound of the input traffic for a fast memory of the budget's size.
     expected_read_bytes : int
@@ -209,8 +210,8 @@ def plan_tiles(m: int, k: int, n: int, itemsize: int, budget: int,
         tm, tn, tk, task_items = max(1, m), max(1, n), max(1, k), 0
     else:
         _, tm, tn, tk, task_items = best
-    tiles = math.ceil(m / tm) * math.ceil(n / tn)
-    io_items = tiles * k * (tm + tn) if m and n else 0
+    # each tile reads its rows of A and its columns of B, k deep
+    io_items = k * (math.ceil(n / tn) * m + math.ceil(m / tm) * n) if m and n else 0
     bound = 2 * m * n * k / math.sqrt(max(1, budget // itemsize))
     expected = _expected_reads(m, k, n, tm, tn, tk, pool - task_items) if m and n else 0
     return MatmulTiles(tm, tn, tk, task_items * itemsize, io_items * itemsize,
