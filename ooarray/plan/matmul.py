@@ -358,28 +358,28 @@ class MatmulNode(MaterializedNode):
         return list(zip(self.inputs, self._regions(index, self.steps[0]))) if self.steps \
             else []
 
-    def _step_bytes(self, index: tuple[int, ...], step: slice) -> tuple[int, int, int]:
-        """A step's bytes: A's chunks and B's chunks it pins, and its copy of B."""
+    def _step_bytes(self, index: tuple[int, ...], step: slice) -> tuple[int, int, int, int]:
+        """A step's bytes: A's chunks it pins and its copy of them, and the same of B."""
         region_a, region_b = self._regions(index, step)
-        pinned_b, built_b = region_footprint(self.inputs[1], region_b)
-        return region_footprint(self.inputs[0], region_a)[0], pinned_b, built_b
+        return (*region_footprint(self.inputs[0], region_a),
+                *region_footprint(self.inputs[1], region_b))
 
     def _room_after_last_step(self, index: tuple[int, ...]) -> int:
-        """What a lanes task's reservation leaves while its last step is read and the one
-        before it multiplied (see chunk_scratch_bytes)."""
-        sizes = [self._step_bytes(index, step) for step in self.steps]
-        reserved = max(3 * (a + b) + built for a, b, built in sizes)
-        last_a, last_b, last_built = sizes[-1]
-        before = sizes[-2][0] + sizes[-2][2] if len(sizes) > 1 else 0
-        return reserved - before - (last_a + last_b + last_built)
+        """What a lanes task's reservation (its chunk scratch) leaves while its last step is
+        read and the one before it multiplied."""
+        last_a, _, last_b, last_built = self._step_bytes(index, self.steps[-1])
+        before = 0
+        if len(self.steps) > 1:
+            pinned_a, _, _, built_b = self._step_bytes(index, self.steps[-2])
+            before = pinned_a + built_b
+        return self.chunk_scratch_bytes(index) - before - (last_a + last_b + last_built)
 
     def chunk_scratch_bytes(self, index: tuple[int, ...]) -> int:
         tile = math.prod(region_shape(self.chunk_region(index))) * self.dtype.itemsize
         worst = 0
         for step in self.steps:
-            pinned_a, built_a = region_footprint(self.inputs[0], self._regions(index, step)[0])
-            pinned_b, built_b = region_footprint(self.inputs[1], self._regions(index, step)[1])
-            if self.library_threads == 1:  # (_room_after_last_step follows this)
+            pinned_a, built_a, pinned_b, built_b = self._step_bytes(index, step)
+            if self.library_threads == 1:
                 # the step the lanes multiply holds A's chunks and its copy of B's, the next
                 # one A's and B's chunks and the copy being made, the one after it is
                 # prefetched: at most three steps of chunks and one copy, since a copy is no
@@ -459,7 +459,7 @@ class MatmulNode(MaterializedNode):
             # next tile instead of waiting for the other (they drift apart by 50-100 ms a
             # tile, as the I/O and writer threads take one core or the other).
             last = list(in_flight)
-            pinned_a, pinned_b, built_b = self._step_bytes(index, self.steps[-1])
+            pinned_a, _, pinned_b, built_b = self._step_bytes(index, self.steps[-1])
             if ctx.finish_later(lambda: _end_steps(last), pinned_a + (built_b or pinned_b)):
                 in_flight.clear()
         finally:
