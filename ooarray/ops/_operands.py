@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import mmap
+import weakref
 from typing import Any
 
 import numpy as np
@@ -10,7 +12,7 @@ from ooarray import config as _config
 from ooarray.core.array import OOArray, check_dtype
 from ooarray.core.chunks import normalize_chunks, target_chunk_bytes
 from ooarray.errors import BudgetError, format_bytes
-from ooarray.plan.graph import ConstantNode, Node
+from ooarray.plan.graph import ConstantNode, Node, SourceNode, frozen, is_frozen
 
 __all__ = ["as_node", "as_operand", "wrap", "constant_node", "deliver_out", "compute_small",
            "IN_MEMORY_SHARE"]
@@ -35,12 +37,36 @@ def compute_small(array: OOArray, what: str, advice: str) -> np.ndarray:
     return array.compute()
 
 
-def constant_node(array: np.ndarray, chunks: Any = None) -> ConstantNode:
-    """Return a node over an in-memory array (no copy)."""
+def constant_node(array: np.ndarray, chunks: Any = None) -> Node:
+    """Return a node over the values ``array`` holds now.
+
+    A frozen array (read-only, and a view of nothing writable) is used in place. A writable
+    one is copied, since NumPy's result is that of the moment of the call: into memory, or,
+    for a file-backed array (``np.memmap``) larger than :data:`IN_MEMORY_SHARE` of
+    ``memory_limit``, chunk by chunk into a snapshot file in ``spill_dir`` that is removed
+    with the node.
+    """
     check_dtype(array.dtype)
+    settings = _config.get()
     grid = normalize_chunks(chunks, array.shape, array.dtype.itemsize,
-                            target_chunk_bytes(_config.get().memory_limit))
+                            target_chunk_bytes(settings.memory_limit))
+    if not is_frozen(array) and _file_backed(array) and \
+            array.nbytes > settings.memory_limit * IN_MEMORY_SHARE:
+        from ooarray.store.memmap import snapshot_file
+
+        node = SourceNode(snapshot_file(array, grid, settings.spill_dir))
+        weakref.finalize(node, node.store.remove)
+        return node
     return ConstantNode(array, grid)
+
+
+def _file_backed(array: np.ndarray) -> bool:
+    current: Any = array
+    while isinstance(current, np.ndarray):
+        if isinstance(current, np.memmap):
+            return True
+        current = current.base
+    return isinstance(current, mmap.mmap)
 
 
 def as_operand(value: Any) -> Any:
@@ -52,7 +78,7 @@ def as_operand(value: Any) -> Any:
     array = np.asarray(value)
     if array.ndim == 0:
         check_dtype(array.dtype)
-        return array
+        return frozen(array)
     return constant_node(array)
 
 

@@ -24,7 +24,7 @@ from ooarray.core.array import OOArray, check_dtype
 from ooarray.core.chunks import normalize_chunks, target_chunk_bytes
 from ooarray.core.dispatch import implements
 from ooarray.ops._operands import constant_node
-from ooarray.plan.graph import SourceNode
+from ooarray.plan.graph import SourceNode, is_frozen
 from ooarray.store.generated import GeneratedStore
 
 __all__ = ["asarray", "array", "asanyarray", "ascontiguousarray", "asfortranarray", "require",
@@ -136,7 +136,10 @@ def asarray(data: Any, dtype: Any = None, order: str | None = None, *, device: A
 
             check_dtype(data.dtype)
             result = OOArray(SourceNode(ZarrStore(data)))
-        elif isinstance(data, np.memmap) and _memmap_file_region(data) is not None:
+        elif isinstance(data, np.memmap) and is_frozen(data) and \
+                _memmap_file_region(data) is not None:
+            # Read in place only when nobody can write it through NumPy; a writable memmap
+            # is snapshotted by constant_node (NumPy's value at the call).
             result = OOArray(SourceNode(_memmap_store(data, chunks)))
             chunks = None
         else:

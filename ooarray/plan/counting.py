@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from ooarray.core.chunks import Region
+from ooarray.plan.graph import frozen
 
 __all__ = ["BoundsSpec", "MomentSpec", "HistogramSpec", "StoneSpec", "HistogramDDSpec",
            "BincountSpec", "CentredProductSpec", "NUMPY_HISTOGRAM_SCRATCH"]
@@ -160,7 +161,8 @@ class HistogramSpec(_Sum):
 
     def __init__(self, bins: int | np.ndarray, range: tuple[Any, Any] | None,
                  dtype: np.dtype, nbins: int, itemsize: int) -> None:
-        self.bins, self.range, self.dtype, self.shape = bins, range, np.dtype(dtype), (nbins,)
+        self.bins = frozen(bins) if isinstance(bins, np.ndarray) else bins
+        self.range, self.dtype, self.shape = range, np.dtype(dtype), (nbins,)
         self.itemsize = itemsize
 
     def scratch_bytes(self, items: int, out_items: int) -> int:
@@ -214,7 +216,7 @@ class HistogramDDSpec(_Sum):
     name = "histogramdd"
 
     def __init__(self, edges: Sequence[np.ndarray], weighted: bool) -> None:
-        self.edges, self.weighted = list(edges), weighted
+        self.edges, self.weighted = [frozen(np.asarray(e)) for e in edges], weighted
         self.shape = tuple(len(e) + 1 for e in self.edges)
         self.dtype = np.dtype(np.float64 if weighted else np.intp)
 

@@ -29,7 +29,7 @@ from ooarray.store.base import ChunkStore
 
 __all__ = [
     "Node", "RegionNode", "MaterializedNode", "SourceNode", "ConstantNode", "Operand",
-    "EvaluationContext", "region_footprint", "leaf_chunks", "Leaf",
+    "EvaluationContext", "region_footprint", "leaf_chunks", "Leaf", "frozen", "is_frozen",
 ]
 
 _ids = itertools.count()
@@ -203,12 +203,44 @@ class SourceNode(MaterializedNode):
         return self.store.description
 
 
+def is_frozen(array: np.ndarray) -> bool:
+    """Whether nobody can change ``array``'s values through NumPy: it and every ndarray it
+    is a view of are read-only (a read-only view of a writable array is not frozen)."""
+    current: Any = array
+    while isinstance(current, np.ndarray):
+        if current.flags.writeable:
+            return False
+        current = current.base
+    return True
+
+
+def frozen(array: np.ndarray) -> np.ndarray:
+    """Return ``array`` if it is frozen, else a read-only copy of its values now.
+
+    NumPy computes at the moment of a call, so a plan that holds a writable array would
+    change its answer when the array is written later. A broadcast view is copied compactly
+    (its zero-strided axes stay zero-strided), so a scalar filled over a huge shape stays one
+    element.
+    """
+    if is_frozen(array):
+        return array
+    compact = tuple(slice(0, 1) if stride == 0 and length > 1 else slice(None)
+                    for stride, length in zip(array.strides, array.shape))
+    copy = np.array(array[compact], copy=True)
+    copy.flags.writeable = False
+    return copy if copy.shape == array.shape else np.broadcast_to(copy, array.shape)
+
+
 class ConstantNode(RegionNode):
-    """An array already in memory (the user's ndarray, or a broadcast scalar): read as views."""
+    """An array already in memory (the user's ndarray, or a broadcast scalar): read as views.
+
+    The node holds a frozen array (:func:`frozen`): a writable one is copied when the node is
+    made, so the plan's values are those of the moment of the call.
+    """
 
     def __init__(self, array: np.ndarray, chunks: Chunks) -> None:
         super().__init__(array.shape, array.dtype, chunks)
-        self.array = array
+        self.array = frozen(array)
 
     def input_regions(self, region: Region) -> list[tuple[Node, Region]]:
         return []

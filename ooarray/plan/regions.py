@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ooarray.core.chunks import Chunks, Region, normalize_chunks, offsets, region_shape
-from ooarray.plan.graph import EvaluationContext, Node, RegionNode
+from ooarray.plan.graph import EvaluationContext, Node, RegionNode, frozen
 
 __all__ = [
     "ElementwiseNode", "SliceNode", "TransposeNode", "BroadcastNode", "CastNode",
@@ -76,7 +76,9 @@ class ElementwiseNode(RegionNode):
         shape = tuple(shape)
         super().__init__(shape, dtypes[output], chunks or broadcast_chunks(shape, nodes), nodes)
         self.func = func
-        self.operands = tuple(operands)
+        # A 0-d ndarray operand is held frozen: its later writes must not reach the plan.
+        self.operands = tuple(frozen(op) if isinstance(op, np.ndarray) else op
+                              for op in operands)
         self.dtypes = tuple(np.dtype(d) for d in dtypes)
         self.output = output
         self.kwargs = dict(kwargs or {})

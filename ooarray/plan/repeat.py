@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from ooarray.core.chunks import Chunks, Region, auto_chunks, region_shape
-from ooarray.plan.graph import EvaluationContext, Node, RegionNode
+from ooarray.plan.graph import EvaluationContext, Node, RegionNode, frozen
 
 __all__ = ["RepeatNode"]
 
@@ -42,7 +42,7 @@ class RepeatNode(RegionNode):
         if isinstance(repeats, np.ndarray):
             self.scalar = None
             self.ends = np.cumsum(repeats, dtype=np.int64)
-            self.counts = repeats.astype(np.int64, copy=False)
+            self.counts = frozen(repeats.astype(np.int64, copy=False))
             length = int(self.ends[-1]) if n else 0
         else:
             self.scalar = int(repeats)

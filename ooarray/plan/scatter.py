@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from ooarray.core.chunks import Chunks, Region, offsets, region_shape
-from ooarray.plan.graph import EvaluationContext, MaterializedNode, Node, RegionNode
+from ooarray.plan.graph import EvaluationContext, MaterializedNode, Node, RegionNode, frozen
 from ooarray.plan.regions import broadcast_region
 
 __all__ = [
@@ -88,7 +88,7 @@ class SetRegionNode(RegionNode):
         self.index = list(index)
         self.target_shape = tuple(1 if e is None else e[2] for e in self.index
                                   if not isinstance(e, int))
-        self.value = value
+        self.value = frozen(value) if isinstance(value, np.ndarray) else value
         inputs = [old] + ([value] if isinstance(value, Node) else [])
         super().__init__(old.shape, old.dtype, old.chunks, inputs)
 
@@ -150,7 +150,8 @@ class MaskedFillNode(RegionNode):
     """
 
     def __init__(self, old: Node, value: Any, mask: Any = None) -> None:
-        self.value, self.mask = value, mask
+        self.value, self.mask = (frozen(x) if isinstance(x, np.ndarray) else x
+                                 for x in (value, mask))
         inputs = [old] + [x for x in (value, mask) if isinstance(x, Node)]
         super().__init__(old.shape, old.dtype, old.chunks, inputs)
 
@@ -182,7 +183,7 @@ class CyclicNode(RegionNode):
 
     def __init__(self, values: np.ndarray, shape: tuple[int, ...], chunks: Chunks) -> None:
         super().__init__(shape, values.dtype, chunks)
-        self.values = np.ascontiguousarray(values).reshape(-1)
+        self.values = frozen(np.ascontiguousarray(values).reshape(-1))
 
     @property
     def label(self) -> str:
