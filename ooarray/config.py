@@ -112,6 +112,10 @@ class Config:
         of buffers: a result that is out of core does not push the inputs' cached chunks out
         of the page cache (its chunks are read back from disk). ``None`` (the default) writes
         through the results larger than ``memory_limit``.
+    eager_bytes : int
+        An operation whose OOArray operands are in memory and whose operands and result
+        fit in this many bytes (and in a sixteenth of ``memory_limit``) runs at once with
+        NumPy instead of building a plan (small arrays at NumPy's pace); 0 plans everything.
     """
 
     memory_limit: int = dataclasses.field(default_factory=_default_memory_limit)
@@ -122,6 +126,7 @@ class Config:
     progress: bool = False
     chunk_bytes: int | None = dataclasses.field(default_factory=_env_chunk_bytes)
     write_through: bool | None = None
+    eager_bytes: int = 4 * 2**20
 
     def validated(self, **changes: Any) -> "Config":
         """Return a copy with ``changes`` applied, after checking each value."""
@@ -147,6 +152,9 @@ class Config:
             changes["progress"] = bool(changes["progress"])
         if changes.get("write_through") is not None:
             changes["write_through"] = bool(changes["write_through"])
+        if "eager_bytes" in changes:
+            value = changes["eager_bytes"]
+            changes["eager_bytes"] = 0 if value == 0 else parse_bytes(value)
         if changes.get("chunk_bytes") is not None:
             changes["chunk_bytes"] = parse_bytes(changes["chunk_bytes"])
         return dataclasses.replace(self, **changes)
@@ -172,7 +180,8 @@ class set:  # noqa: A001 - mirrors dask.config.set
     ----------
     **settings
         Any of ``memory_limit``, ``policy``, ``executor``, ``num_threads``, ``spill_dir``,
-        ``progress``, ``chunk_bytes``, ``write_through`` (see :class:`Config`).
+        ``progress``, ``chunk_bytes``, ``write_through``, ``eager_bytes`` (see
+        :class:`Config`).
 
     Raises
     ------

@@ -44,3 +44,12 @@ def sync_executor():
     threads (the random and tie tests keep the default thread executor)."""
     with oa.config.set(executor="sync"):
         yield
+
+
+@pytest.fixture(autouse=True)
+def planned_engine():
+    """Run the plan engine even on the suite's small arrays: eager evaluation of small
+    in-memory work (``eager_bytes``) would otherwise answer most tests with NumPy itself.
+    tests/test_eager.py and tests/test_programs.py test the eager path."""
+    with oa.config.set(eager_bytes=0):
+        yield

@@ -404,13 +404,21 @@ def test_strided_slices_read_about_one_input_chunk_per_task(step):
     assert_like_numpy(two, np.arange(10**4).reshape(100, 100)[::-37, 5::31])
 
 
-def test_array_copies_an_ndarray_and_asarray_shares_it():
+def test_asarray_takes_the_values_of_the_moment_and_shares_only_frozen_arrays():
+    # NumPy computes at the call: a lazy array built from a writable ndarray keeps the
+    # values it had then (the ndarray is copied); a read-only one is shared, not copied.
     x = np.arange(5)
-    copied, shared = oa.array(x), oa.asarray(x)
-    expected_copy, expected_view = np.array(x), np.asarray(x)
+    copied, taken = oa.array(x), oa.asarray(x)
+    expected = np.array(x)
     x[0] = 100
-    assert_like_numpy(copied, expected_copy)
-    assert_like_numpy(shared, expected_view)
+    assert_like_numpy(copied, expected)
+    assert_like_numpy(taken, expected)
+    frozen = np.arange(5.0)
+    frozen.flags.writeable = False
+    assert oa.asarray(frozen).node.array is frozen
+    view = np.arange(5.0)[1:]
+    view.flags.writeable = False  # a read-only view of a writable array is not frozen
+    assert oa.asarray(view).node.array is not view
 
 
 def test_dlpack_exports_the_computed_values(rng):

@@ -164,9 +164,13 @@ def test_creation_functions():
 
 def test_asarray_copy():
     values = np.arange(6.0)
-    kept, shared = xp.asarray(values, copy=True), xp.asarray(values)
-    values[0] = 99.0
-    assert kept.tolist()[0] == 0.0 and shared.tolist()[0] == 99.0
+    kept, taken = xp.asarray(values, copy=True), xp.asarray(values)
+    values[0] = 99.0  # an OOArray holds the values of the moment it was made
+    assert kept.tolist()[0] == 0.0 and taken.tolist()[0] == 0.0
+    with pytest.raises(ValueError, match="writable"):
+        xp.asarray(values, copy=False)
+    values.flags.writeable = False
+    assert xp.asarray(values, copy=False).node.array is values  # frozen: shared
     with pytest.raises(ValueError):
         xp.asarray([1, 2], copy=False)
     with pytest.raises(ValueError):

@@ -13,6 +13,7 @@ from ooarray.array_api._dtypes import DEFAULT_DTYPES, check_dtype
 from ooarray.array_api._helpers import as_array, check_device, default_chunks
 from ooarray.core.array import OOArray
 from ooarray.plan.regions import ElementwiseNode
+from ooarray.plan.graph import is_frozen
 
 __all__ = ["arange", "asarray", "empty", "empty_like", "eye", "from_dlpack", "full",
            "full_like", "linspace", "meshgrid", "ones", "ones_like", "tril", "triu", "zeros",
@@ -83,6 +84,10 @@ def asarray(obj: Any, /, *, dtype: Any = None, device: Any = None,
     if isinstance(obj, np.ndarray):
         if copy is False and dtype is not None and dtype != obj.dtype:
             raise ValueError("asarray(copy=False) cannot change the dtype without a copy")
+        if copy is False and not is_frozen(obj):
+            raise ValueError("asarray(copy=False) cannot share a writable ndarray: an "
+                             "OOArray holds the values of the moment it is made, so a "
+                             "writable array is copied; pass a read-only array or copy=None")
         data = obj.copy() if copy else obj
     else:
         if copy is False:

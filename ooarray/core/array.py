@@ -16,12 +16,12 @@ from numpy.lib.array_utils import normalize_axis_tuple
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
 from ooarray import config as _config
-from ooarray.core import dispatch
+from ooarray.core import dispatch, eager
 from ooarray.core.chunks import Chunks, normalize_chunks, regular_chunk_shape, \
     target_chunk_bytes
 from ooarray.core.indexing import is_basic_index, normalize_basic_index
 from ooarray.errors import BudgetError, format_bytes
-from ooarray.plan.graph import Node
+from ooarray.plan.graph import ConstantNode, Node
 from ooarray.plan.rechunk import RechunkNode, plan_rechunk  # noqa: F401 (RechunkNode moved)
 from ooarray.plan.regions import CastNode, SliceNode, TransposeNode
 
@@ -42,6 +42,16 @@ def check_dtype(dtype: Any, what: str = "ooarray") -> np.dtype:
             f"(object, string, datetime and structured data cannot be processed out of core)"
         )
     return dtype
+
+
+def _getitem(values: np.ndarray, index: Any) -> np.ndarray:
+    return values[index]
+
+
+def _assigned(values: np.ndarray, index: Any, value: Any) -> np.ndarray:
+    changed = values.copy()  # other arrays may share ``values``: never written in place
+    changed[index] = value
+    return changed
 
 
 class OOArray(NDArrayOperatorsMixin):
@@ -192,10 +202,11 @@ class OOArray(NDArrayOperatorsMixin):
             If the result alone does not fit in ``memory_limit``; write it to a store with
             :meth:`to_zarr` instead.
         """
-        from ooarray.execute.local import ArraySink, execute
-        from ooarray.plan.lower import Plan
+        from ooarray.execute.run import ArraySink, run
 
         limit = _config.get().memory_limit
+        if type(self._node) is ConstantNode and self.nbytes <= eager.eager_limit():
+            return np.array(self._node.array)  # the caller's own copy
         if self.nbytes > limit:
             raise BudgetError(
                 f"the result is {format_bytes(self.nbytes)} but memory_limit is "
@@ -203,7 +214,7 @@ class OOArray(NDArrayOperatorsMixin):
                 f"ooarray.save(path, a), or compute a slice or reduction of it",
                 needed=self.nbytes, limit=limit)
         sink = ArraySink(self.shape, self.dtype, self.chunks)
-        execute(Plan(self._node, sink.chunks, sink.scratch_bytes), sink)
+        run(self._node, sink)
         return sink.result
 
     def _store_chunks(self, chunks: Any) -> Chunks:
@@ -261,13 +272,12 @@ class OOArray(NDArrayOperatorsMixin):
     def _write(self, store) -> "OOArray":
         """Compute into ``store``, commit it, and return the array opened from it; on any
         failure or interruption the store is discarded."""
-        from ooarray.execute.local import StoreSink, execute
+        from ooarray.execute.run import StoreSink, run
         from ooarray.plan.graph import SourceNode
-        from ooarray.plan.lower import Plan
 
         sink = StoreSink(store)
         try:
-            execute(Plan(self._node, sink.chunks, sink.scratch_bytes), sink)
+            run(self._node, sink)
         except BaseException:
             store.abort()
             raise
@@ -340,6 +350,11 @@ class OOArray(NDArrayOperatorsMixin):
     def __getitem__(self, index: Any) -> "OOArray":
         """``a[index]`` as NumPy: basic indexing is a lazy view; integer and boolean arrays
         (lists, ndarrays, OOArrays) go to :func:`ooarray.ops.indexing.getitem`."""
+        values = self._small_values()
+        if values is not None:
+            done = eager.function(_getitem, (values, index), {})
+            if done is not eager.NOT_EAGER:
+                return done
         if isinstance(index, OOArray) or not is_basic_index(index):
             from ooarray.ops.indexing import getitem
 
@@ -353,9 +368,22 @@ class OOArray(NDArrayOperatorsMixin):
     def __setitem__(self, index: Any, value: Any) -> None:
         """``a[index] = value``, lazily: ``a`` is rebound to the new values and arrays built
         from it before keep the old ones (see :func:`ooarray.ops.assignment.setitem`)."""
+        values = self._small_values()
+        if values is not None:
+            done = eager.function(_assigned, (values, index, value), {})
+            if done is not eager.NOT_EAGER:
+                self._node = done._node
+                return
         from ooarray.ops.assignment import setitem
 
         setitem(self, index, value)
+
+    def _small_values(self) -> np.ndarray | None:
+        """The in-memory values, if operations on them run eagerly (:mod:`.eager`)."""
+        node = self._node
+        if type(node) is ConstantNode and node.nbytes <= eager.eager_limit():
+            return node.array
+        return None
 
     def transpose(self, *axes: Any) -> "OOArray":
         """Return the array with axes permuted (reversed by default), without copying."""
@@ -368,6 +396,9 @@ class OOArray(NDArrayOperatorsMixin):
         axes = normalize_axis_tuple(axes, self.ndim)
         if axes == tuple(range(self.ndim)):
             return OOArray(self._node)
+        values = self._small_values()
+        if values is not None:
+            return eager.wrap(values.transpose(axes))
         return OOArray(TransposeNode(self._node, axes))
 
     def astype(self, dtype: Any, order: str = "K", casting: str = "unsafe",
@@ -379,6 +410,9 @@ class OOArray(NDArrayOperatorsMixin):
                             f"according to the rule {casting!r}")
         if dtype == self.dtype and not copy:
             return self
+        values = self._small_values()
+        if values is not None:
+            return eager.wrap(values.astype(dtype))
         return OOArray(CastNode(self._node, dtype))
 
     def rechunk(self, chunks: Any) -> "OOArray":

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from ooarray.core import eager
+
 __all__ = ["HANDLED_FUNCTIONS", "UFUNC_METHODS", "implements", "implements_ufunc_method",
            "array_function", "array_ufunc", "supported_functions"]
 
@@ -61,6 +63,9 @@ def array_function(func: Callable[..., Any], types: tuple[type, ...], args: tupl
 
     if not all(issubclass(t, (OOArray, np.ndarray)) or t is object for t in types):
         return NotImplemented
+    done = eager.function(func, args, kwargs)
+    if done is not eager.NOT_EAGER:
+        return done
     implementation = HANDLED_FUNCTIONS.get(func)
     if implementation is None:
         from ooarray.interop.fallback import call_in_memory
@@ -71,6 +76,9 @@ def array_function(func: Callable[..., Any], types: tuple[type, ...], args: tupl
 
 def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict[str, Any]) -> Any:
     """``__array_ufunc__``: run the handler of ``ufunc.method`` or say it has none."""
+    done = eager.ufunc(ufunc, method, inputs, kwargs)
+    if done is not eager.NOT_EAGER:
+        return done
     handler = UFUNC_METHODS.get(method)
     if handler is None:
         name = f"numpy.{ufunc.__name__}.{method}"

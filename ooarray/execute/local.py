@@ -90,21 +90,38 @@ def _run_task(plan: Plan, task: Task, sink: Sink, stats: Stats, cores: int) -> N
         ctx.close()
 
 
+@functools.cache
+def _blas_controller():
+    """threadpoolctl's view of the loaded BLAS (scanning the libraries costs ~100 us, so
+    once); None without threadpoolctl (the bench extra): BLAS keeps its setting."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:
+        return None
+    return ThreadpoolController().select(user_api="blas")
+
+
 @contextlib.contextmanager
 def _library_threads(count: int) -> Iterator[None]:
-    """Give numexpr and BLAS ``count`` threads each while tasks run on their own threads."""
-    previous = numexpr.set_num_threads(max(1, count))
+    """Give numexpr and BLAS ``count`` threads each while tasks run on their own threads.
+
+    Only what differs is set: numexpr's ``set_num_threads`` costs ~150 us even to the same
+    count, which a computation on a small array would pay twice.
+    """
+    count = max(1, count)
+    previous = numexpr.get_num_threads()
+    if previous != count:
+        numexpr.set_num_threads(count)
+    blas = _blas_controller()
+    limit = contextlib.nullcontext()
+    if blas is not None and any(info["num_threads"] != count for info in blas.info()):
+        limit = blas.limit(limits=count)
     try:
-        try:  # threadpoolctl is optional (the bench extra); without it BLAS keeps its setting
-            from threadpoolctl import threadpool_limits
-        except ImportError:
-            blas = contextlib.nullcontext()
-        else:
-            blas = threadpool_limits(limits=max(1, count), user_api="blas")
-        with blas:
+        with limit:
             yield
     finally:
-        numexpr.set_num_threads(previous)
+        if previous != count:
+            numexpr.set_num_threads(previous)
 
 
 def _progress(total: int, enabled: bool):
@@ -303,7 +320,7 @@ def execute(plan: Plan, sink: Sink) -> Stats:
             for group in order.stages:
                 node = group[0].node if not group[0].sink or group[0].direct else None
                 wanted = node.task_threads if node is not None else None
-                stage_threads = max(1, min(threads, wanted or threads))
+                stage_threads = max(1, min(threads, wanted or threads, len(group)))
                 task_cores = max(1, cores // stage_threads)
                 library = node.library_threads if node is not None else None
                 with _library_threads(library or task_cores):

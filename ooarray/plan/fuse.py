@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import re
 from typing import Any
 
 import numexpr
@@ -58,6 +59,29 @@ _OPERAND_DTYPES = frozenset(np.dtype(t) for t in (np.bool_, np.int32, np.int64, 
 #: Result dtypes we let numexpr produce (integer arithmetic differs from NumPy's).
 _RESULT_DTYPES = frozenset(np.dtype(t) for t in (np.bool_, np.float32, np.float64,
                                                   np.complex128))
+
+
+#: Inputs (arrays and constants) of one numexpr expression: numexpr passes them, with the
+#: output, through one NumPy iterator, which takes at most 64 operands (32 before NumPy 2).
+MAX_INPUTS = 31
+#: Operators of one expression: each may take a register of numexpr's 255.
+MAX_OPERATORS = 96
+_NAME = re.compile(r"\b[vk]\d+\b")
+
+
+def _canonical(expression: str, leaves: dict[str, Node], constants: dict[str, np.ndarray]
+               ) -> tuple[str, dict[str, Node], dict[str, np.ndarray]]:
+    """Rename leaves ``a0, a1, ...`` and constants ``k0, k1, ...`` in order of appearance, so
+    the same tree over other nodes is the same text (numexpr caches compiled expressions by
+    text: a loop body compiles once, not once per iteration)."""
+    names: dict[str, str] = {}
+    for match in _NAME.finditer(expression):
+        old = match.group()
+        if old not in names:
+            names[old] = f"{'a' if old in leaves else 'k'}{len(names)}"
+    renamed = _NAME.sub(lambda m: names[m.group()], expression)
+    return (renamed, {names[k]: v for k, v in leaves.items()},
+            {names[k]: v for k, v in constants.items()})
 
 
 @functools.lru_cache(maxsize=4096)
@@ -135,13 +159,17 @@ class Fusion:
             built = self._visit(node) if _candidate(node) else None
             fused = None
             if built is not None:
-                expression, leaves, constants = built
-                fused = FusedExpression(node, expression, leaves, constants)
+                fused = FusedExpression(node, *_canonical(built[0], built[1], built[2]))
             self._found[node.id] = fused
         return self._found[node.id]
 
     def _visit(self, node: ElementwiseNode
-               ) -> tuple[str, dict[str, Node], dict[str, np.ndarray]] | None:
+               ) -> tuple[str, dict[str, Node], dict[str, np.ndarray], int] | None:
+        """Return (expression, leaves, constants, operators) of the tree under ``node``.
+
+        An operand whose tree would take the expression past numexpr's limits (inputs,
+        registers) stays a leaf: it is evaluated as an expression of its own.
+        """
         loop_in = self._loop_dtypes(node)
         if loop_in is None:
             return None
@@ -150,9 +178,14 @@ class Fusion:
         leaves: dict[str, Node] = {}
         constants: dict[str, np.ndarray] = {}
         parts = []
+        operators = 1
         for position, op in enumerate(node.operands):
             if isinstance(op, Node):
                 inner = self._visit(op) if _candidate(op) else None
+                if inner is not None and (
+                        len(leaves.keys() | inner[1].keys()) + len(constants) + len(inner[2])
+                        > MAX_INPUTS or operators + inner[3] > MAX_OPERATORS):
+                    inner = None
                 if inner is None:
                     name = f"v{op.id}"
                     leaves[name] = op
@@ -161,6 +194,7 @@ class Fusion:
                     parts.append(inner[0])
                     leaves.update(inner[1])
                     constants.update(inner[2])
+                    operators += inner[3]
             else:
                 try:
                     value = np.asarray(op, dtype=loop_in[position])
@@ -172,13 +206,19 @@ class Fusion:
                 name = f"k{next(self._counter)}"
                 constants[name] = value
                 parts.append(name)
-        expression = _render(node.func, parts)
-        signature = tuple(sorted((name, leaf.dtype.str, len(leaf.shape))
-                                 for name, leaf in leaves.items())) + tuple(
-            sorted((name, value.dtype.str, 0) for name, value in constants.items()))
-        if _numexpr_dtype(expression, signature) != node.dtype:
+        if len(leaves) + len(constants) > MAX_INPUTS:
             return None
-        return expression, leaves, constants
+        # numexpr types an expression operator by operator, and every operand's type was
+        # checked against NumPy's below; so checking this operator on its operands' types
+        # checks the tree (and the check's text repeats, so it is cached).
+        signature = tuple((f"x{i}", (op.dtype if isinstance(op, Node) else
+                                     constants[part].dtype).str,
+                           int(isinstance(op, Node)))
+                          for i, (op, part) in enumerate(zip(node.operands, parts)))
+        check = _render(node.func, [name for name, _, _ in signature])
+        if _numexpr_dtype(check, signature) != node.dtype:
+            return None
+        return _render(node.func, parts), leaves, constants, operators
 
     @staticmethod
     def _loop_dtypes(node: ElementwiseNode) -> tuple[np.dtype, ...] | None:

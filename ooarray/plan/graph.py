@@ -30,6 +30,7 @@ from ooarray.store.base import ChunkStore
 __all__ = [
     "Node", "RegionNode", "MaterializedNode", "SourceNode", "ConstantNode", "Operand",
     "EvaluationContext", "region_footprint", "leaf_chunks", "Leaf", "frozen", "is_frozen",
+    "settle",
 ]
 
 _ids = itertools.count()
@@ -91,6 +92,8 @@ class Node:
     """
 
     materialized = False
+    #: Whether computing a region only views its input (nothing worth storing once).
+    is_view = False
 
     def __init__(self, shape: Sequence[int], dtype: np.dtype, chunks: Chunks,
                  inputs: Sequence["Node"] = ()) -> None:
@@ -238,9 +241,22 @@ class ConstantNode(RegionNode):
     made, so the plan's values are those of the moment of the call.
     """
 
+    is_view = True
+
     def __init__(self, array: np.ndarray, chunks: Chunks) -> None:
         super().__init__(array.shape, array.dtype, chunks)
         self.array = frozen(array)
+
+    @classmethod
+    def whole(cls, array: np.ndarray) -> "ConstantNode":
+        """A node over a frozen ``array`` in one chunk (the eager path's results: built in a
+        few hundred nanoseconds, where the general constructor normalises its arguments)."""
+        node = cls.__new__(cls)
+        node.shape, node.dtype, node.array = array.shape, array.dtype, array
+        node.chunks = tuple((n,) for n in array.shape)
+        node.inputs = ()
+        node.id = next(_ids)
+        return node
 
     def input_regions(self, region: Region) -> list[tuple[Node, Region]]:
         return []
@@ -256,6 +272,21 @@ class ConstantNode(RegionNode):
     def label(self) -> str:
         return "in-memory" if self.array.strides.count(0) < self.array.ndim or not \
             self.array.ndim else "filled"
+
+
+def settle(node: Node, values: Node) -> None:
+    """Make ``node`` stand for ``values`` (a constant or a source holding its computed values).
+
+    The node object keeps its identity and id, so every plan that holds it, through any
+    consumer, now reads the stored values; it drops its inputs, so the work upstream of it
+    can be freed.
+    """
+    if (values.shape, values.dtype) != (node.shape, node.dtype) or values.inputs:
+        raise AssertionError(f"cannot settle {node!r} on {values!r}")
+    state = dict(values.__dict__)
+    state["id"] = node.id
+    node.__class__ = type(values)
+    node.__dict__ = state
 
 
 #: A materialised chunk: its node and block index.

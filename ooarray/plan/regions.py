@@ -149,6 +149,8 @@ class SliceNode(RegionNode):
         ``step`` and a length (``(start, step, length)`` tuples), ``int`` or ``None``.
     """
 
+    is_view = True
+
     def __init__(self, source: Node, index: Sequence[Any]) -> None:
         self.items: list[tuple[Any, ...]] = []
         shape: list[int] = []
@@ -212,6 +214,8 @@ class SliceNode(RegionNode):
 class TransposeNode(RegionNode):
     """``np.transpose`` with an axes permutation."""
 
+    is_view = True
+
     def __init__(self, source: Node, axes: Sequence[int]) -> None:
         self.axes = tuple(axes)
         super().__init__([source.shape[a] for a in self.axes], source.dtype,
@@ -233,6 +237,8 @@ class TransposeNode(RegionNode):
 
 class BroadcastNode(RegionNode):
     """``np.broadcast_to``: a read-only view, no memory of its own."""
+
+    is_view = True
 
     def __init__(self, source: Node, shape: tuple[int, ...], target_bytes: int) -> None:
         shape = tuple(shape)

@@ -1,0 +1,194 @@
+"""Eager evaluation: small in-memory work runs at once with NumPy.
+
+A lazy plan pays for planning, scheduling and a pool on every computation: hundreds of
+microseconds, where NumPy takes one or two on a thousand elements. Iterative programs (solvers,
+time steps, per-row updates) pay it on every step. So an operation whose OOArray operands are
+all in memory (:class:`~ooarray.plan.graph.ConstantNode`) and whose operands and result fit in
+``eager_bytes`` (at most a sixteenth of ``memory_limit``) is computed now by NumPy itself: its
+values, dtypes and errors are NumPy's, and its result is again an in-memory OOArray, so a loop
+of small steps never builds a plan. Anything larger, or on stored data, stays lazy.
+
+A result NumPy made is frozen without a copy (nobody else holds it); an ``out=`` OOArray is
+rebound to a new buffer, never written in place, since other arrays may share its values.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ooarray import config as _config
+from ooarray.plan.graph import ConstantNode, frozen
+
+__all__ = ["NOT_EAGER", "eager_limit", "ufunc", "function", "wrap", "concrete"]
+
+#: What the functions here return when the operation must be planned lazily.
+NOT_EAGER: Any = NotImplemented
+
+#: Functions that write into an argument: the lazy implementations rebind OOArrays instead.
+_IN_PLACE = frozenset({np.copyto, np.place, np.putmask, np.put, np.put_along_axis,
+                       np.fill_diagonal})
+#: Functions whose result can be far larger than their array arguments (repetition, outer
+#: products, shapes given as numbers): planned lazily, where a huge result stays out of core.
+_EXPANDING = frozenset({
+    np.outer, np.kron, np.tile, np.repeat, np.pad, np.broadcast_to, np.broadcast_arrays,
+    np.meshgrid, np.einsum, np.tensordot, np.resize, np.diag, np.diagflat, np.vander,
+    np.bincount, np.histogram2d, np.histogramdd, np.cov, np.corrcoef, np.ix_,
+    np.zeros_like, np.ones_like, np.full_like, np.empty_like, np.linalg.svd,
+    np.linalg.qr, np.insert, np.histogram, np.apply_along_axis, np.linspace, np.logspace,
+    np.geomspace, np.arange,
+})
+#: FFTs take a length (``n``, ``s``) that can pad a small input to any size.
+_FFTS = frozenset(getattr(np.fft, name) for name in (
+    "fft", "ifft", "rfft", "irfft", "hfft", "ihfft", "fft2", "ifft2", "rfft2", "irfft2",
+    "fftn", "ifftn", "rfftn", "irfftn"))
+#: Bytes per element a result may take at most (complex128).
+_MAX_ITEMSIZE = 16
+
+
+class _Lazy(Exception):
+    """An argument that is not a small in-memory array."""
+
+
+def eager_limit() -> int:
+    """Bytes of operands (and of the result) up to which an operation runs at once."""
+    settings = _config.get()
+    return min(settings.eager_bytes, settings.memory_limit // 16)
+
+
+def concrete(array: Any) -> np.ndarray | None:
+    """The frozen in-memory values of an OOArray, or None if it is planned or stored."""
+    node = array._node
+    return node.array if type(node) is ConstantNode else None
+
+
+def wrap(value: Any) -> Any:
+    """Turn what NumPy returned into OOArrays (arrays and NumPy scalars), keeping tuples,
+    lists and Python scalars as they are."""
+    from ooarray.core.array import OOArray
+
+    if isinstance(value, np.ndarray):
+        if value.base is None:
+            value.flags.writeable = False  # NumPy made it for us alone: frozen, no copy
+        return OOArray(ConstantNode.whole(frozen(value)))
+    if isinstance(value, np.generic):
+        return wrap(np.asarray(value))
+    if isinstance(value, tuple):
+        return tuple(wrap(v) for v in value)
+    if isinstance(value, list):
+        return [wrap(v) for v in value]
+    return value
+
+
+class _Unwrapper:
+    """Replaces OOArrays by their in-memory values, counting the bytes of array arguments."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.total = limit, 0
+
+    def __call__(self, value: Any) -> Any:
+        from ooarray.core.array import OOArray
+
+        if isinstance(value, OOArray):
+            array = concrete(value)
+            if array is None:
+                raise _Lazy
+            return self._count(array)
+        if isinstance(value, np.ndarray):
+            return self._count(value)
+        if isinstance(value, (list, tuple)):
+            return type(value)(self(v) for v in value)
+        return value
+
+    def _count(self, array: np.ndarray) -> np.ndarray:
+        self.total += array.nbytes
+        if self.total > self.limit:
+            raise _Lazy
+        return array
+
+
+def _result_elements(ufunc_: np.ufunc, method: str, args: list[Any]) -> int | None:
+    """Elements of a ufunc's result, or None if not known cheaply."""
+    shapes = [a.shape if isinstance(a, np.ndarray) else np.shape(a) for a in args]
+    if method == "__call__":
+        if ufunc_.signature is None:
+            largest = max(shapes, key=len)
+            if all(s == largest or s == () for s in shapes):
+                return math.prod(largest)
+            return math.prod(np.broadcast_shapes(*shapes))
+        if ufunc_ is np.matmul and all(len(s) >= 1 for s in shapes):
+            a, b = shapes
+            batch = np.broadcast_shapes(a[:-2], b[:-2])
+            return math.prod(batch) * (a[-2] if len(a) > 1 else 1) * \
+                (b[-1] if len(b) > 1 else 1)
+        return None
+    if method == "outer":
+        return math.prod(math.prod(s) for s in shapes)
+    if method in ("reduce", "accumulate", "reduceat"):
+        return math.prod(shapes[0]) if shapes else None
+    return None
+
+
+def ufunc(ufunc_: np.ufunc, method: str, inputs: tuple, kwargs: dict[str, Any]) -> Any:
+    """Run ``ufunc.method`` now if its operands are small and in memory, else NOT_EAGER."""
+    from ooarray.core.array import OOArray
+
+    limit = eager_limit()
+    if limit <= 0 or method == "at":
+        return NOT_EAGER
+    out = kwargs.get("out")
+    outs = out if isinstance(out, tuple) else (() if out is None else (out,))
+    if "where" in kwargs and not outs:  # NumPy leaves the rest uninitialised; lazily: zeros
+        return NOT_EAGER
+    unwrap = _Unwrapper(limit)
+    try:
+        args = [unwrap(x) for x in inputs]
+        call = {k: unwrap(v) for k, v in kwargs.items() if k != "out"}
+        buffers = []
+        for target in outs:
+            if isinstance(target, OOArray):
+                values = concrete(target)
+                if values is None:
+                    raise _Lazy
+                buffers.append(values.copy())
+            else:
+                buffers.append(target)
+    except _Lazy:
+        return NOT_EAGER
+    elements = _result_elements(ufunc_, method, args)
+    if elements is None or elements * _MAX_ITEMSIZE > limit:
+        return NOT_EAGER
+    if outs:
+        call["out"] = tuple(buffers) if isinstance(out, tuple) else buffers[0]
+    result = getattr(ufunc_, method)(*args, **call)
+    if not outs:
+        return wrap(result)
+    for target, buffer in zip(outs, buffers):
+        if isinstance(target, OOArray):
+            buffer.flags.writeable = False
+            target._node = ConstantNode.whole(buffer)
+    return outs if isinstance(result, tuple) else outs[0]
+
+
+def function(func: Any, args: tuple, kwargs: dict[str, Any]) -> Any:
+    """Run the NumPy function ``func`` now if its array arguments are small and in memory
+    and its result cannot outgrow them, else NOT_EAGER."""
+    limit = eager_limit()
+    if limit <= 0 or func in _IN_PLACE or func in _EXPANDING or \
+            kwargs.get("out") is not None or kwargs.get("like") is not None or \
+            (func in _FFTS and (len(args) > 1 or "n" in kwargs or "s" in kwargs)):
+        return NOT_EAGER
+    unwrap = _Unwrapper(limit)
+    try:
+        call_args = [unwrap(a) for a in args]
+        call_kwargs = {k: unwrap(v) for k, v in kwargs.items()}
+    except _Lazy:
+        return NOT_EAGER
+    if func in (np.dot, np.inner) and len(call_args) == 2:
+        a, b = (np.shape(x) for x in call_args)
+        kept = (b[:-2] + b[-1:] if func is np.dot else b[:-1]) if len(b) > 1 else ()
+        if math.prod(a[:-1] + kept if a else b) * _MAX_ITEMSIZE > limit:
+            return NOT_EAGER
+    return wrap(func(*call_args, **call_kwargs))

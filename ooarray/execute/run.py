@@ -1,0 +1,61 @@
+"""Computing a root: settle its plan's checkpoints, then lower and execute it into a sink.
+
+See :mod:`ooarray.plan.checkpoint` for which nodes are checkpoints and why. A checkpoint
+small enough is kept in memory as a constant; a larger one is written, chunk by chunk within
+the budget, to a raw ``.npy`` file in ``spill_dir`` (in the node's own chunk grid, which
+consumers may have planned around), removed when the node is garbage collected.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import weakref
+
+from ooarray import config as _config
+from ooarray.buffer.stats import Stats
+from ooarray.execute.local import execute
+from ooarray.execute.sinks import ArraySink, Sink, StoreSink
+from ooarray.plan.checkpoint import checkpoints
+from ooarray.plan.graph import ConstantNode, Node, SourceNode, settle
+from ooarray.plan.lower import Plan
+from ooarray.store.memmap import NpyStore
+
+__all__ = ["run", "settle_checkpoints", "IN_MEMORY_CHECKPOINT_SHARE"]
+
+#: A checkpoint at most this share of ``memory_limit`` is kept in memory; a larger one goes
+#: to a file in ``spill_dir``.
+IN_MEMORY_CHECKPOINT_SHARE = 1 / 8
+
+
+def run(root: Node, sink: Sink) -> Stats:
+    """Compute ``root`` into ``sink``: checkpoints first, then the plan of what is left."""
+    settle_checkpoints(root)
+    return execute(Plan(root, sink.chunks, sink.scratch_bytes), sink)
+
+
+def settle_checkpoints(root: Node) -> None:
+    """Compute every checkpoint of ``root``'s plan (inputs first) and settle it on its values."""
+    for node in checkpoints(root):
+        settle(node, _computed(node))
+
+
+def _computed(node: Node) -> Node:
+    settings = _config.get()
+    if node.nbytes <= settings.memory_limit * IN_MEMORY_CHECKPOINT_SHARE:
+        sink = ArraySink(node.shape, node.dtype, node.chunks)
+        execute(Plan(node, sink.chunks, sink.scratch_bytes), sink)
+        sink.result.flags.writeable = False  # ours alone: frozen without a copy
+        return ConstantNode(sink.result, node.chunks)
+    handle, name = tempfile.mkstemp(suffix=".npy", prefix="ooarray-checkpoint-",
+                                    dir=settings.spill_dir)
+    os.close(handle)
+    store = NpyStore.create(name, node.shape, node.dtype, node.chunks, overwrite=True)
+    try:
+        execute(Plan(node, store.chunks, 0), StoreSink(store))
+    except BaseException:
+        os.unlink(name)
+        raise
+    values = SourceNode(store)
+    weakref.finalize(node, store.remove)
+    return values
