@@ -75,11 +75,16 @@ def wrap(value: Any) -> Any:
         return OOArray(ConstantNode.whole(frozen(value)))
     if isinstance(value, np.generic):
         return wrap(np.asarray(value))
-    if isinstance(value, tuple):
-        return tuple(wrap(v) for v in value)
-    if isinstance(value, list):
-        return [wrap(v) for v in value]
+    if isinstance(value, (tuple, list)):
+        return _rebuilt(value, [wrap(v) for v in value])
     return value
+
+
+def _rebuilt(sequence: tuple | list, items: list) -> tuple | list:
+    """``sequence``'s type (a named tuple too: ``np.unique_all``) holding ``items``."""
+    if hasattr(sequence, "_fields"):
+        return type(sequence)(*items)
+    return type(sequence)(items)
 
 
 class _Unwrapper:
@@ -99,7 +104,7 @@ class _Unwrapper:
         if isinstance(value, np.ndarray):
             return self._count(value)
         if isinstance(value, (list, tuple)):
-            return type(value)(self(v) for v in value)
+            return _rebuilt(value, [self(v) for v in value])
         return value
 
     def _count(self, array: np.ndarray) -> np.ndarray:

@@ -1,0 +1,136 @@
+"""The eager path: small in-memory work runs at once with NumPy (``eager_bytes``).
+
+Results must be NumPy's (values, dtype, shape, exception types), in memory (no plan), and hold
+the values of the moment of the call; anything larger, or stored, stays lazy.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import DTYPES, assert_like_numpy, quiet, sample
+
+import ooarray as oa
+from ooarray.core import eager
+from ooarray.plan.graph import ConstantNode
+
+
+@pytest.fixture(autouse=True)
+def eager_engine():
+    with oa.config.set(eager_bytes="1MiB", memory_limit="256MiB"):
+        yield
+
+
+def in_memory(x) -> bool:
+    return type(x.node) is ConstantNode
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+@pytest.mark.parametrize("ufunc", [np.add, np.subtract, np.multiply, np.true_divide,
+                                   np.floor_divide, np.power, np.maximum, np.less,
+                                   np.logical_and, np.negative, np.sqrt, np.exp, np.absolute])
+def test_ufuncs_run_at_once_and_match_numpy(ufunc, dtype, rng):
+    a = sample((7, 5), dtype, rng)
+    b = sample((5,), dtype, rng)
+    operands = (a,) if ufunc.nin == 1 else (a, b)
+    with quiet():
+        try:
+            expected = ufunc(*operands)
+        except Exception as error:  # noqa: BLE001 - the same exception type is the contract
+            with pytest.raises(type(error)):
+                ufunc(*(oa.asarray(x) for x in operands))
+            return
+        result = ufunc(*(oa.asarray(x) for x in operands))
+    assert in_memory(result)
+    assert_like_numpy(result, expected)
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.float32, np.float64, np.complex128], ids=str)
+@pytest.mark.filterwarnings("ignore::RuntimeWarning", "ignore::numpy.exceptions.ComplexWarning")
+def test_reductions_and_functions_match_numpy(dtype, rng):
+    x = sample((6, 4), dtype, rng)
+    a = oa.asarray(x)
+    for name, func in [("sum", lambda m: m.sum(axis=0)), ("mean", lambda m: np.mean(m)),
+                       ("max", lambda m: np.max(m, axis=1, keepdims=True)),
+                       ("cumsum", lambda m: np.cumsum(m, axis=1)),
+                       ("sort", lambda m: np.sort(m.real, axis=0)),
+                       ("concatenate", lambda m: np.concatenate([m, m * 2])),
+                       ("where", lambda m: np.where(m.real > 0, m, -m)),
+                       ("transpose", lambda m: m.T[1:, ::2]),
+                       ("matmul", lambda m: m @ m.T), ("dot", lambda m: np.dot(m.T, m)),
+                       ("reshape", lambda m: m.reshape(3, 8)[::-1]),
+                       ("astype", lambda m: m.astype(np.float32))]:
+        result, expected = func(a), func(x)
+        assert in_memory(result), name
+        assert_like_numpy(result, np.asarray(expected))
+
+
+def test_indexing_and_assignment_match_numpy(rng):
+    x = sample((8, 6), np.float64, rng)
+    a = oa.asarray(x)
+    for index in [(slice(1, 5), 2), (np.array([0, 3, 3]),), (x[:, 0] > 0,), (Ellipsis, None),
+                  (-1,)]:
+        assert_like_numpy(a[index], np.asarray(x[index]))
+    for index, value in [((slice(None), 1), 7.0), ((x > 0.5,), -1.0),
+                         ((np.array([1, 2]), slice(0, 2)), np.ones((2, 2)))]:
+        a[index] = value
+        x[index] = value
+        assert in_memory(a)
+        assert_like_numpy(a, x)
+    with pytest.raises(IndexError):
+        a[10]
+    with pytest.raises(ValueError):
+        a[0:2] = np.ones(5)
+
+
+def test_out_and_in_place_operators_rebind_only_their_array():
+    x = np.arange(6.0)
+    a = oa.asarray(x)
+    b = a.copy()
+    a += 1
+    np.multiply(a, 2, out=a)
+    assert_like_numpy(a, (x + 1) * 2)
+    assert_like_numpy(b, x)  # shares a's old values: never written in place
+    ints = oa.asarray(np.arange(3))
+    with pytest.raises(TypeError):  # numpy's UFuncTypeError
+        ints += 1.5  # NumPy refuses same_kind casting float64 -> int64
+
+
+def test_results_hold_the_values_of_the_call():
+    x = np.arange(4.0)
+    a = oa.asarray(x) + x  # x captured as it is now
+    x[:] = 100
+    assert_like_numpy(a, np.arange(4.0) * 2)
+    out = np.asarray(a)
+    out[:] = -1  # the caller's copy
+    assert_like_numpy(a, np.arange(4.0) * 2)
+    scalar = np.array(3.0)
+    b = oa.asarray(np.ones(2)) * scalar
+    scalar[...] = 0
+    assert_like_numpy(b, np.full(2, 3.0))
+
+
+def test_large_or_stored_arrays_stay_lazy(tmp_path):
+    with oa.config.set(eager_bytes="1KiB"):
+        big = oa.asarray(np.ones(1000))  # 8 KB
+        assert not in_memory(big + 1)
+        small = oa.asarray(np.ones(10))
+        assert in_memory(small + 1)
+        # an outer product of small vectors whose result exceeds the limit is planned
+        other = oa.asarray(np.ones(100))
+        assert eager.ufunc(np.multiply, "outer", (small, other), {}) is eager.NOT_EAGER
+        assert eager.function(np.outer, (small, small), {}) is eager.NOT_EAGER
+        assert eager.function(np.dot, (small[:, None], other[None, :]), {}) \
+            is eager.NOT_EAGER
+        assert eager.function(np.arange, (10**12,), {"like": small}) is eager.NOT_EAGER
+    stored = oa.asarray(np.arange(10.0)).to_zarr(tmp_path / "s.zarr")
+    assert not in_memory(stored * 2)
+    assert_like_numpy(stored * 2, np.arange(10.0) * 2)
+
+
+def test_eager_bytes_is_bounded_by_the_budget():
+    with oa.config.set(memory_limit="1600B", eager_bytes="1MiB"):
+        assert oa.core.eager.eager_limit() == 100
+        assert not in_memory(oa.asarray(np.ones(100)) + 1)
+    with oa.config.set(eager_bytes=0):
+        assert not in_memory(oa.asarray(np.ones(3)) + 1)
