@@ -44,16 +44,6 @@ def check_dtype(dtype: Any, what: str = "ooarray") -> np.dtype:
     return dtype
 
 
-def _getitem(values: np.ndarray, index: Any) -> np.ndarray:
-    return values[index]
-
-
-def _assigned(values: np.ndarray, index: Any, value: Any) -> np.ndarray:
-    changed = values.copy()  # other arrays may share ``values``: never written in place
-    changed[index] = value
-    return changed
-
-
 class OOArray(NDArrayOperatorsMixin):
     """A lazy out-of-core array.
 
@@ -350,11 +340,13 @@ class OOArray(NDArrayOperatorsMixin):
     def __getitem__(self, index: Any) -> "OOArray":
         """``a[index]`` as NumPy: basic indexing is a lazy view; integer and boolean arrays
         (lists, ndarrays, OOArrays) go to :func:`ooarray.ops.indexing.getitem`."""
-        values = self._small_values()
-        if values is not None:
-            done = eager.function(_getitem, (values, index), {})
-            if done is not eager.NOT_EAGER:
-                return done
+        node = self._node
+        if type(node) is ConstantNode:
+            limit = eager.eager_limit()
+            if limit:
+                done = eager.getitem(node.array, index, limit, is_basic_index(index))
+                if done is not eager.NOT_EAGER:
+                    return done
         if isinstance(index, OOArray) or not is_basic_index(index):
             from ooarray.ops.indexing import getitem
 
@@ -368,11 +360,11 @@ class OOArray(NDArrayOperatorsMixin):
     def __setitem__(self, index: Any, value: Any) -> None:
         """``a[index] = value``, lazily: ``a`` is rebound to the new values and arrays built
         from it before keep the old ones (see :func:`ooarray.ops.assignment.setitem`)."""
-        values = self._small_values()
-        if values is not None:
-            done = eager.function(_assigned, (values, index, value), {})
-            if done is not eager.NOT_EAGER:
-                self._node = done._node
+        node = self._node
+        if type(node) is ConstantNode:
+            changed = eager.assigned(node.array, index, value, eager.eager_limit())
+            if changed is not eager.NOT_EAGER:
+                self._node = ConstantNode.whole(changed)
                 return
         from ooarray.ops.assignment import setitem
 
@@ -381,7 +373,7 @@ class OOArray(NDArrayOperatorsMixin):
     def _small_values(self) -> np.ndarray | None:
         """The in-memory values, if operations on them run eagerly (:mod:`.eager`)."""
         node = self._node
-        if type(node) is ConstantNode and node.nbytes <= eager.eager_limit():
+        if type(node) is ConstantNode and node.array.nbytes <= eager.eager_limit():
             return node.array
         return None
 

@@ -22,7 +22,8 @@ import numpy as np
 from ooarray import config as _config
 from ooarray.plan.graph import ConstantNode, frozen
 
-__all__ = ["NOT_EAGER", "eager_limit", "ufunc", "function", "wrap", "concrete"]
+__all__ = ["NOT_EAGER", "eager_limit", "ufunc", "function", "wrap", "concrete", "getitem",
+           "assigned"]
 
 #: What the functions here return when the operation must be planned lazily.
 NOT_EAGER: Any = NotImplemented
@@ -65,8 +66,8 @@ def concrete(array: Any) -> np.ndarray | None:
 
 
 def wrap(value: Any) -> Any:
-    """Turn what NumPy returned into OOArrays (arrays and NumPy scalars), keeping tuples,
-    lists and Python scalars as they are."""
+    """Turn the arrays NumPy returned into OOArrays, keeping NumPy and Python scalars (as
+    NumPy returns them), tuples and lists."""
     from ooarray.core.array import OOArray
 
     if isinstance(value, np.ndarray):
@@ -74,7 +75,7 @@ def wrap(value: Any) -> Any:
             value.flags.writeable = False  # NumPy made it for us alone: frozen, no copy
         return OOArray(ConstantNode.whole(frozen(value)))
     if isinstance(value, np.generic):
-        return wrap(np.asarray(value))
+        return value  # NumPy's own scalar, as NumPy returns it (``a[i]``, ``a.sum()``)
     if isinstance(value, (tuple, list)):
         return _rebuilt(value, [wrap(v) for v in value])
     return value
@@ -197,3 +198,53 @@ def function(func: Any, args: tuple, kwargs: dict[str, Any]) -> Any:
         if math.prod(a[:-1] + kept if a else b) * _MAX_ITEMSIZE > limit:
             return NOT_EAGER
     return wrap(func(*call_args, **call_kwargs))
+
+
+def _index_values(index: Any) -> Any:
+    """``index`` with in-memory OOArrays replaced by their values; _Lazy for others."""
+    from ooarray.core.array import OOArray
+
+    if isinstance(index, OOArray):
+        values = concrete(index)
+        if values is None:
+            raise _Lazy
+        return values
+    if type(index) is tuple:
+        return tuple(_index_values(item) for item in index)
+    return index
+
+
+def getitem(values: np.ndarray, index: Any, limit: int, basic: bool) -> Any:
+    """``values[index]`` now, if ``values`` is small, or if a ``basic`` index takes a small
+    view of a large array (a row of a matrix in a loop: no copy); else NOT_EAGER."""
+    if values.nbytes > limit and not basic:
+        return NOT_EAGER
+    try:
+        index = _index_values(index)
+    except _Lazy:
+        return NOT_EAGER
+    result = values[index]
+    if isinstance(result, np.ndarray) and result.nbytes > limit:
+        return NOT_EAGER
+    return wrap(result)
+
+
+def assigned(values: np.ndarray, index: Any, value: Any, limit: int) -> Any:
+    """A copy of small ``values`` with ``values[index] = value`` (never written in place:
+    other arrays may share them), as a frozen array; NOT_EAGER if not small and in memory."""
+    from ooarray.core.array import OOArray
+
+    if not limit or values.nbytes > limit:
+        return NOT_EAGER
+    try:
+        index = _index_values(index)
+        if isinstance(value, OOArray):
+            value = concrete(value)
+            if value is None:
+                raise _Lazy
+    except _Lazy:
+        return NOT_EAGER
+    changed = values.copy()
+    changed[index] = value
+    changed.flags.writeable = False
+    return changed
