@@ -41,6 +41,13 @@ _EXPANDING = frozenset({
     np.linalg.qr, np.insert, np.histogram, np.apply_along_axis, np.linspace, np.logspace,
     np.geomspace, np.arange,
 })
+#: NEP 35 creation functions: NumPy passes ``like=`` to us and not in ``kwargs``; their
+#: result's size comes from numbers, so they are planned (zeros of any size take no memory).
+_CREATION = frozenset(getattr(np, name) for name in (
+    "empty", "zeros", "ones", "full", "arange", "array", "asarray", "asanyarray",
+    "ascontiguousarray", "asfortranarray", "require", "eye", "identity", "tri",
+    "fromfunction", "fromfile", "frombuffer", "fromiter", "fromstring", "loadtxt",
+    "genfromtxt") if hasattr(np, name))
 #: FFTs take a length (``n``, ``s``) that can pad a small input to any size.
 _FFTS = frozenset(getattr(np.fft, name) for name in (
     "fft", "ifft", "rfft", "irfft", "hfft", "ihfft", "fft2", "ifft2", "rfft2", "irfft2",
@@ -182,8 +189,9 @@ def function(func: Any, args: tuple, kwargs: dict[str, Any]) -> Any:
     """Run the NumPy function ``func`` now if its array arguments are small and in memory
     and its result cannot outgrow them, else NOT_EAGER."""
     limit = eager_limit()
-    if limit <= 0 or func in _IN_PLACE or func in _EXPANDING or \
+    if limit <= 0 or func in _IN_PLACE or func in _EXPANDING or func in _CREATION or \
             kwargs.get("out") is not None or kwargs.get("like") is not None or \
+            kwargs.get("copy") is False or \
             (func in _FFTS and (len(args) > 1 or "n" in kwargs or "s" in kwargs)):
         return NOT_EAGER
     unwrap = _Unwrapper(limit)
