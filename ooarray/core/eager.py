@@ -14,6 +14,7 @@ rebound to a new buffer, never written in place, since other arrays may share it
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -75,12 +76,11 @@ def concrete(array: Any) -> np.ndarray | None:
 def wrap(value: Any) -> Any:
     """Turn the arrays NumPy returned into OOArrays, keeping NumPy and Python scalars (as
     NumPy returns them), tuples and lists."""
-    from ooarray.core.array import OOArray
-
     if isinstance(value, np.ndarray):
         if value.base is None:
             value.flags.writeable = False  # NumPy made it for us alone: frozen, no copy
-        return OOArray(ConstantNode.whole(frozen(value)))
+            return _ooarray()(ConstantNode.whole(value))
+        return _ooarray()(ConstantNode.whole(frozen(value)))
     if isinstance(value, np.generic):
         return value  # NumPy's own scalar, as NumPy returns it (``a[i]``, ``a.sum()``)
     if isinstance(value, (tuple, list)):
@@ -144,11 +144,53 @@ def _result_elements(ufunc_: np.ufunc, method: str, args: list[Any]) -> int | No
     return None
 
 
+_PYTHON_SCALARS = (int, float, bool, complex)
+
+
+def _call(ufunc_: np.ufunc, inputs: tuple, limit: int) -> Any:
+    """``ufunc(*inputs)`` for the common call (no keywords, elementwise ufunc), at the cost
+    of a few attribute reads per operand; None when the general path must decide."""
+    args = []
+    total, largest = 0, ()
+    for x in inputs:
+        kind = type(x)
+        if kind in _PYTHON_SCALARS:
+            args.append(x)
+            continue
+        if kind is _ooarray():
+            node = x._node
+            if type(node) is not ConstantNode:
+                return NOT_EAGER
+            x = node.array
+        elif kind is not np.ndarray:
+            return None
+        total += x.nbytes
+        if x.shape != largest:
+            if largest and x.shape:
+                return None  # broadcasting: the general path sizes the result
+            largest = x.shape if x.shape else largest
+        args.append(x)
+    if total > limit or math.prod(largest) * _MAX_ITEMSIZE > limit:
+        return NOT_EAGER
+    return wrap(ufunc_(*args))
+
+
+@functools.cache
+def _ooarray() -> type:
+    from ooarray.core.array import OOArray
+
+    return OOArray
+
+
 def ufunc(ufunc_: np.ufunc, method: str, inputs: tuple, kwargs: dict[str, Any]) -> Any:
     """Run ``ufunc.method`` now if its operands are small and in memory, else NOT_EAGER."""
     from ooarray.core.array import OOArray
 
     limit = eager_limit()
+    if method == "__call__" and not kwargs and ufunc_.signature is None and limit > 0:
+        done = _call(ufunc_, inputs, limit)
+        if done is not None:
+            return done
     if limit <= 0 or method == "at":
         return NOT_EAGER
     out = kwargs.get("out")
