@@ -2,14 +2,12 @@
 
 See :mod:`ooarray.plan.checkpoint` for which nodes are checkpoints and why. A checkpoint
 small enough is kept in memory as a constant; a larger one is written, chunk by chunk within
-the budget, to a raw ``.npy`` file in ``spill_dir`` (in the node's own chunk grid, which
+the budget, to a raw chunk file in ``spill_dir`` (in the node's own chunk grid, which
 consumers may have planned around), removed when the node is garbage collected.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 import weakref
 
 from ooarray import config as _config
@@ -19,7 +17,7 @@ from ooarray.execute.sinks import ArraySink, Sink, StoreSink
 from ooarray.plan.checkpoint import checkpoints
 from ooarray.plan.graph import ConstantNode, Node, SourceNode, settle
 from ooarray.plan.lower import Plan
-from ooarray.store.memmap import NpyStore
+from ooarray.store.chunkfile import ChunkFile
 
 __all__ = ["run", "settle_checkpoints", "IN_MEMORY_CHECKPOINT_SHARE"]
 
@@ -47,15 +45,12 @@ def _computed(node: Node) -> Node:
         execute(Plan(node, sink.chunks, sink.scratch_bytes), sink)
         sink.result.flags.writeable = False  # ours alone: frozen without a copy
         return ConstantNode(sink.result, node.chunks)
-    handle, name = tempfile.mkstemp(suffix=".npy", prefix="ooarray-checkpoint-",
-                                    dir=settings.spill_dir)
-    os.close(handle)
-    store = NpyStore.create(name, node.shape, node.dtype, node.chunks, overwrite=True)
+    store = ChunkFile(node.shape, node.dtype, node.chunks, settings.spill_dir,
+                      prefix="ooarray-checkpoint-")
     try:
         execute(Plan(node, store.chunks, 0), StoreSink(store))
     except BaseException:
-        os.unlink(name)
+        store.remove()
         raise
-    values = SourceNode(store)
     weakref.finalize(node, store.remove)
-    return values
+    return SourceNode(store)

@@ -10,9 +10,10 @@ import numpy as np
 
 from ooarray import config as _config
 from ooarray.core.array import OOArray, check_dtype
-from ooarray.core.chunks import normalize_chunks, target_chunk_bytes
+from ooarray.core.chunks import block_region, iter_blocks, normalize_chunks, target_chunk_bytes
 from ooarray.errors import BudgetError, format_bytes
 from ooarray.plan.graph import ConstantNode, Node, SourceNode, frozen, is_frozen
+from ooarray.store.chunkfile import ChunkFile
 
 __all__ = ["as_node", "as_operand", "wrap", "constant_node", "deliver_out", "compute_small",
            "IN_MEMORY_SHARE"]
@@ -52,12 +53,22 @@ def constant_node(array: np.ndarray, chunks: Any = None) -> Node:
                             target_chunk_bytes(settings.memory_limit))
     if not is_frozen(array) and _file_backed(array) and \
             array.nbytes > settings.memory_limit * IN_MEMORY_SHARE:
-        from ooarray.store.memmap import snapshot_file
-
-        node = SourceNode(snapshot_file(array, grid, settings.spill_dir))
+        node = SourceNode(_snapshot(array, grid, settings.spill_dir))
         weakref.finalize(node, node.store.remove)
         return node
     return ConstantNode(array, grid)
+
+
+def _snapshot(array: np.ndarray, grid: Any, directory: str) -> ChunkFile:
+    """Copy ``array`` chunk by chunk into a chunk file (one chunk in memory at a time)."""
+    store = ChunkFile(array.shape, array.dtype, grid, directory, prefix="ooarray-snapshot-")
+    try:
+        for index in iter_blocks(grid):
+            store.write_chunk(index, array[block_region(grid, index)])
+    except BaseException:
+        store.remove()
+        raise
+    return store
 
 
 def _file_backed(array: np.ndarray) -> bool:

@@ -30,7 +30,7 @@ from ooarray.plan.graph import Node
 __all__ = ["checkpoints", "MAX_EVALUATIONS", "MAX_DEPTH", "MAX_VIEW_DEPTH"]
 
 #: A node whose region is requested more often than this per output region is computed once.
-MAX_EVALUATIONS = 8
+MAX_EVALUATIONS = 4
 #: Costly region nodes (not views) a task may evaluate on top of stored data.
 MAX_DEPTH = 32
 #: Region nodes of any kind a task may evaluate on top of stored data.

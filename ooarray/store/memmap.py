@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import mmap
 import os
-import tempfile
 import uuid
 from pathlib import Path
 
 import numpy as np
 
-from ooarray.core.chunks import Chunks, block_region, iter_blocks, normalize_chunks, \
-    region_shape
+from ooarray.core.chunks import Chunks, block_region, normalize_chunks, region_shape
 from ooarray.store.base import ChunkStore
 
-__all__ = ["NpyStore", "snapshot_file"]
+__all__ = ["NpyStore"]
 
 _PAGE = mmap.ALLOCATIONGRANULARITY
 
@@ -189,33 +187,9 @@ class NpyStore(ChunkStore):
                 pass
             self._final_path = None
 
-    def remove(self) -> None:
-        """Delete the file (a snapshot that is no longer read)."""
-        try:
-            os.unlink(self.path)
-        except FileNotFoundError:
-            pass
-
     def __del__(self) -> None:
         try:
             os.close(self._fd)
         except (OSError, AttributeError):
             pass
 
-
-def snapshot_file(array: np.ndarray, chunks: Chunks, directory: str | None) -> NpyStore:
-    """Copy ``array`` chunk by chunk into a new ``.npy`` file in ``directory`` and return
-    the store reading it (a frozen copy of a writable file-backed array; the caller removes
-    the file with :meth:`NpyStore.remove` when it is no longer needed)."""
-    handle, name = tempfile.mkstemp(suffix=".npy", prefix="ooarray-snapshot-", dir=directory)
-    os.close(handle)
-    store = NpyStore.create(name, array.shape, array.dtype, chunks, overwrite=True)
-    try:
-        for index in iter_blocks(chunks):
-            store.write_chunk(index, array[block_region(chunks, index)])
-        store.commit()
-    except BaseException:
-        store.abort()
-        os.unlink(name)
-        raise
-    return store

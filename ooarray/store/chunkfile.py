@@ -1,0 +1,90 @@
+"""A raw chunk file: every chunk one contiguous run of bytes in one temporary file.
+
+For values ooarray writes and reads back itself (checkpoints, snapshots of writable arrays):
+any chunk grid (a node's own, which consumers may have planned around), no codec, one
+``pwrite`` per chunk written and one ``preadv`` per chunk read. A ``.npy`` file lays a chunk of
+a matrix out as many short rows, each read or written through a mapping; a chunk-major file
+does not. Every read and write checks its byte count: a short one is an error, never data.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+
+import numpy as np
+
+from ooarray.core.chunks import Chunks, iter_blocks
+from ooarray.store.base import Borrow, ChunkStore
+
+__all__ = ["ChunkFile"]
+
+
+class ChunkFile(ChunkStore):
+    """An array in a new temporary file of ``directory``, chunk after chunk in C order of
+    the blocks; :meth:`remove` deletes the file.
+
+    Parameters
+    ----------
+    shape, dtype, chunks
+        The array's metadata; ``chunks`` is a normalised grid.
+    directory : str, optional
+        Where the file goes (``spill_dir``); the system's temporary directory by default.
+    prefix : str
+        The file name's start, saying what it holds.
+    """
+
+    def __init__(self, shape: tuple[int, ...], dtype: np.dtype, chunks: Chunks,
+                 directory: str | None = None, prefix: str = "ooarray-chunks-") -> None:
+        self.shape, self.dtype, self.chunks = tuple(shape), np.dtype(dtype), chunks
+        self._offsets: dict[tuple[int, ...], int] = {}
+        position = 0
+        for index in iter_blocks(chunks):
+            self._offsets[index] = position
+            position += math.prod(self.chunk_shape(index)) * self.dtype.itemsize
+        handle, self.path = tempfile.mkstemp(suffix=".raw", prefix=prefix, dir=directory)
+        self._fd = handle
+        self._written: set[tuple[int, ...]] = set()
+
+    @property
+    def description(self) -> str:
+        return f"chunk file {self.path}"
+
+    def write_chunk(self, index: tuple[int, ...], data: np.ndarray) -> None:
+        data = np.ascontiguousarray(data, dtype=self.dtype)
+        view = memoryview(data).cast("B")
+        offset, done = self._offsets[tuple(index)], 0
+        while done < len(view):  # pwrite may write less than asked (a signal, a full disk)
+            written = os.pwrite(self._fd, view[done:], offset + done)
+            if written <= 0:
+                raise OSError(f"{self.path}: no bytes written at chunk {index}")
+            done += written
+        self._written.add(tuple(index))
+
+    def read_chunk(self, index: tuple[int, ...], out: np.ndarray,
+                   borrow: Borrow | None = None) -> None:
+        index = tuple(index)
+        if index not in self._written:
+            raise KeyError(f"chunk {index} was never written to {self.path}")
+        view = memoryview(out).cast("B")
+        offset, done = self._offsets[index], 0
+        while done < len(view):
+            got = os.preadv(self._fd, [view[done:]], offset + done)
+            if got <= 0:
+                raise OSError(f"{self.path} is shorter than chunk {index}: read {done} of "
+                              f"{len(view)} bytes")
+            done += got
+
+    def remove(self) -> None:
+        """Close and delete the file."""
+        try:
+            os.close(self._fd)
+        except OSError:
+            pass
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass
+
+    abort = remove
