@@ -167,6 +167,9 @@ _current: Config | None = None
 def get() -> Config:
     """Return the settings in force."""
     global _current
+    current = _current  # read without the lock: a reference is replaced whole
+    if current is not None:
+        return current
     with _lock:
         if _current is None:
             _current = Config()

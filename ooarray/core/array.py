@@ -9,6 +9,7 @@ in :mod:`ooarray.core.dispatch`. Nothing is computed until a value is needed.
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 import numpy as np
@@ -344,7 +345,7 @@ class OOArray(NDArrayOperatorsMixin):
         if type(node) is ConstantNode:
             limit = eager.eager_limit()
             if limit:
-                done = eager.getitem(node.array, index, limit, is_basic_index(index))
+                done = eager.getitem(node.array, index, limit)
                 if done is not eager.NOT_EAGER:
                     return done
         if isinstance(index, OOArray) or not is_basic_index(index):
@@ -362,9 +363,17 @@ class OOArray(NDArrayOperatorsMixin):
         from it before keep the old ones (see :func:`ooarray.ops.assignment.setitem`)."""
         node = self._node
         if type(node) is ConstantNode:
-            changed = eager.assigned(node.array, index, value, eager.eager_limit())
+            values = node.array
+            # Written in place only when nothing else can see the values: no other array or
+            # plan holds this node (its references: self._node, ``node``, the call's
+            # argument) and no view holds the buffer (node.array, ``values``, the argument).
+            alone = values.base is None and sys.getrefcount(node) == 3 and \
+                sys.getrefcount(values) == 3
+            del values
+            changed = eager.assigned(node.array, index, value, eager.eager_limit(), alone)
             if changed is not eager.NOT_EAGER:
-                self._node = ConstantNode.whole(changed)
+                if changed is not node.array:
+                    self._node = ConstantNode.whole(changed)
                 return
         from ooarray.ops.assignment import setitem
 

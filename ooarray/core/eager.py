@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from ooarray import config as _config
+from ooarray.core.indexing import is_basic_index
 from ooarray.plan.graph import ConstantNode, frozen
 
 __all__ = ["NOT_EAGER", "eager_limit", "ufunc", "function", "wrap", "concrete", "getitem",
@@ -53,8 +54,13 @@ _CREATION = frozenset(getattr(np, name) for name in (
 _FFTS = frozenset(getattr(np.fft, name) for name in (
     "fft", "ifft", "rfft", "irfft", "hfft", "ihfft", "fft2", "ifft2", "rfft2", "irfft2",
     "fftn", "ifftn", "rfftn", "irfftn"))
-#: Bytes per element a result may take at most (complex128).
-_MAX_ITEMSIZE = 16
+#: Bytes per element of a result, at most: its operands' largest itemsize or, for a result
+#: of another kind (integers to a float, a comparison of complex values), a float64's.
+_RESULT_ITEMSIZE = 8
+
+
+def _itemsize(args: Any) -> int:
+    return max([_RESULT_ITEMSIZE] + [a.itemsize for a in args if isinstance(a, np.ndarray)])
 
 
 class _Lazy(Exception):
@@ -170,7 +176,7 @@ def _call(ufunc_: np.ufunc, inputs: tuple, limit: int) -> Any:
                 return None  # broadcasting: the general path sizes the result
             largest = x.shape if x.shape else largest
         args.append(x)
-    if total > limit or math.prod(largest) * _MAX_ITEMSIZE > limit:
+    if total > limit or math.prod(largest) * _itemsize(args) > limit:
         return NOT_EAGER
     return wrap(ufunc_(*args))
 
@@ -213,7 +219,7 @@ def ufunc(ufunc_: np.ufunc, method: str, inputs: tuple, kwargs: dict[str, Any]) 
     except _Lazy:
         return NOT_EAGER
     elements = _result_elements(ufunc_, method, args)
-    if elements is None or elements * _MAX_ITEMSIZE > limit:
+    if elements is None or elements * _itemsize(args) > limit:
         return NOT_EAGER
     if outs:
         call["out"] = tuple(buffers) if isinstance(out, tuple) else buffers[0]
@@ -245,29 +251,31 @@ def function(func: Any, args: tuple, kwargs: dict[str, Any]) -> Any:
     if func in (np.dot, np.inner) and len(call_args) == 2:
         a, b = (np.shape(x) for x in call_args)
         kept = (b[:-2] + b[-1:] if func is np.dot else b[:-1]) if len(b) > 1 else ()
-        if math.prod(a[:-1] + kept if a else b) * _MAX_ITEMSIZE > limit:
+        if math.prod(a[:-1] + kept if a else b) * _itemsize(call_args) > limit:
             return NOT_EAGER
     return wrap(func(*call_args, **call_kwargs))
 
 
 def _index_values(index: Any) -> Any:
     """``index`` with in-memory OOArrays replaced by their values; _Lazy for others."""
-    from ooarray.core.array import OOArray
-
-    if isinstance(index, OOArray):
+    array_type = _ooarray()
+    if type(index) is tuple:
+        for item in index:
+            if isinstance(item, array_type):
+                return tuple(_index_values(item) for item in index)
+        return index
+    if isinstance(index, array_type):
         values = concrete(index)
         if values is None:
             raise _Lazy
         return values
-    if type(index) is tuple:
-        return tuple(_index_values(item) for item in index)
     return index
 
 
-def getitem(values: np.ndarray, index: Any, limit: int, basic: bool) -> Any:
-    """``values[index]`` now, if ``values`` is small, or if a ``basic`` index takes a small
+def getitem(values: np.ndarray, index: Any, limit: int) -> Any:
+    """``values[index]`` now, if ``values`` is small, or if a basic index takes a small
     view of a large array (a row of a matrix in a loop: no copy); else NOT_EAGER."""
-    if values.nbytes > limit and not basic:
+    if values.nbytes > limit and not is_basic_index(index):
         return NOT_EAGER
     try:
         index = _index_values(index)
@@ -279,9 +287,11 @@ def getitem(values: np.ndarray, index: Any, limit: int, basic: bool) -> Any:
     return wrap(result)
 
 
-def assigned(values: np.ndarray, index: Any, value: Any, limit: int) -> Any:
-    """A copy of small ``values`` with ``values[index] = value`` (never written in place:
-    other arrays may share them), as a frozen array; NOT_EAGER if not small and in memory."""
+def assigned(values: np.ndarray, index: Any, value: Any, limit: int,
+             alone: bool = False) -> Any:
+    """Small ``values`` with ``values[index] = value``, as a frozen array: a copy, or
+    ``values`` itself written in place when the caller holds them ``alone`` (nothing else can
+    see them); NOT_EAGER if not small and in memory."""
     from ooarray.core.array import OOArray
 
     if not limit or values.nbytes > limit:
@@ -294,6 +304,13 @@ def assigned(values: np.ndarray, index: Any, value: Any, limit: int) -> Any:
                 raise _Lazy
     except _Lazy:
         return NOT_EAGER
+    if alone:
+        values.flags.writeable = True
+        try:
+            values[index] = value
+        finally:
+            values.flags.writeable = False
+        return values
     changed = values.copy()
     changed[index] = value
     changed.flags.writeable = False
