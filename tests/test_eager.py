@@ -147,3 +147,19 @@ def test_eager_bytes_is_bounded_by_the_budget():
         assert not in_memory(oa.asarray(np.ones(100)) + 1)
     with oa.config.set(eager_bytes=0):
         assert not in_memory(oa.asarray(np.ones(3)) + 1)
+
+
+def test_products_and_reductions_of_large_in_memory_arrays_run_at_once(rng):
+    # Operands already in memory are read in place: only the result must be small.
+    with oa.config.set(eager_bytes="64KiB"):
+        x = rng.standard_normal((400, 300))  # 960 KB
+        v = rng.standard_normal(300)
+        a = oa.asarray(x)
+        assert not in_memory(a + 1)  # an elementwise result as large as the input: planned
+        for result, expected in [(a @ v, x @ v), (np.dot(v, a.T), np.dot(v, x.T)),
+                                 (a.sum(axis=0), x.sum(axis=0)), (np.max(a), np.max(x)),
+                                 (np.argmin(a, axis=1), np.argmin(x, axis=1)),
+                                 (np.mean(a, axis=(0, 1)), np.mean(x, axis=(0, 1)))]:
+            assert_same(result, expected)
+        assert not in_memory(a @ a.T)  # a 1.3 MB product is planned
+        assert eager.function(np.sum, (a,), {"axis": ()}) is eager.NOT_EAGER

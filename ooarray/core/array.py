@@ -160,6 +160,9 @@ class OOArray(NDArrayOperatorsMixin):
         if copy is False:
             raise ValueError("an OOArray cannot be viewed as an ndarray without a copy; "
                              "np.asarray computes it (pass copy=None or True)")
+        values = self._small_values()
+        if values is not None:  # the caller's own copy
+            return np.array(values, dtype=dtype)
         result = self.compute()
         return result if dtype is None else result.astype(dtype, copy=False)
 
@@ -397,10 +400,11 @@ class OOArray(NDArrayOperatorsMixin):
         axes = normalize_axis_tuple(axes, self.ndim)
         if axes == tuple(range(self.ndim)):
             return OOArray(self._node)
-        values = self._small_values()
-        if values is not None:
-            return eager.wrap(values.transpose(axes))
-        return OOArray(TransposeNode(self._node, axes))
+        node = self._node
+        if type(node) is ConstantNode:  # in memory: a transposed view, on the same chunks
+            return OOArray(ConstantNode(node.array.transpose(axes),
+                                        tuple(node.chunks[a] for a in axes)))
+        return OOArray(TransposeNode(node, axes))
 
     def astype(self, dtype: Any, order: str = "K", casting: str = "unsafe",
                subok: bool = True, copy: bool = True) -> "OOArray":

@@ -50,6 +50,8 @@ _CREATION = frozenset(getattr(np, name) for name in (
     "ascontiguousarray", "asfortranarray", "require", "eye", "identity", "tri",
     "fromfunction", "fromfile", "frombuffer", "fromiter", "fromstring", "loadtxt",
     "genfromtxt") if hasattr(np, name))
+#: NumPy functions the eager path leaves to the planner.
+_PLANNED = _IN_PLACE | _EXPANDING | _CREATION
 #: FFTs take a length (``n``, ``s``) that can pad a small input to any size.
 _FFTS = frozenset(getattr(np.fft, name) for name in (
     "fft", "ifft", "rfft", "irfft", "hfft", "ihfft", "fft2", "ifft2", "rfft2", "irfft2",
@@ -108,9 +110,7 @@ class _Unwrapper:
         self.limit, self.total = limit, 0
 
     def __call__(self, value: Any) -> Any:
-        from ooarray.core.array import OOArray
-
-        if isinstance(value, OOArray):
+        if isinstance(value, _ooarray()):
             array = concrete(value)
             if array is None:
                 raise _Lazy
@@ -203,7 +203,8 @@ def ufunc(ufunc_: np.ufunc, method: str, inputs: tuple, kwargs: dict[str, Any]) 
     outs = out if isinstance(out, tuple) else (() if out is None else (out,))
     if "where" in kwargs and not outs:  # NumPy leaves the rest uninitialised; lazily: zeros
         return NOT_EAGER
-    unwrap = _Unwrapper(limit)
+    # A matrix product reads its operands in place: only its result must be small.
+    unwrap = _Unwrapper(math.inf if ufunc_ is np.matmul and method == "__call__" else limit)
     try:
         args = [unwrap(x) for x in inputs]
         call = {k: unwrap(v) for k, v in kwargs.items() if k != "out"}
@@ -237,23 +238,61 @@ def function(func: Any, args: tuple, kwargs: dict[str, Any]) -> Any:
     """Run the NumPy function ``func`` now if its array arguments are small and in memory
     and its result cannot outgrow them, else NOT_EAGER."""
     limit = eager_limit()
-    if limit <= 0 or func in _IN_PLACE or func in _EXPANDING or func in _CREATION or \
-            kwargs.get("out") is not None or kwargs.get("like") is not None or \
-            kwargs.get("copy") is False or \
+    if limit <= 0 or func in _PLANNED or (kwargs and (
+            kwargs.get("out") is not None or kwargs.get("like") is not None or
+            kwargs.get("copy") is False)) or \
             (func in _FFTS and (len(args) > 1 or "n" in kwargs or "s" in kwargs)):
         return NOT_EAGER
-    unwrap = _Unwrapper(limit)
+    # Products and reductions read their operands in place and allocate only their result:
+    # on in-memory operands of any size they run at once when the result is small.
+    reading = func in _PRODUCTS or func in _REDUCTIONS
+    unwrap = _Unwrapper(math.inf if reading else limit)
     try:
         call_args = [unwrap(a) for a in args]
         call_kwargs = {k: unwrap(v) for k, v in kwargs.items()}
     except _Lazy:
         return NOT_EAGER
-    if func in (np.dot, np.inner) and len(call_args) == 2:
-        a, b = (np.shape(x) for x in call_args)
-        kept = (b[:-2] + b[-1:] if func is np.dot else b[:-1]) if len(b) > 1 else ()
-        if math.prod(a[:-1] + kept if a else b) * _itemsize(call_args) > limit:
+    if reading:
+        elements = _function_result_elements(func, call_args, call_kwargs)
+        if elements is None or elements * _itemsize(call_args) > limit:
             return NOT_EAGER
     return wrap(func(*call_args, **call_kwargs))
+
+
+#: Products whose result size follows from their operands' shapes.
+_PRODUCTS = frozenset({np.dot, np.inner, np.vdot})
+#: Reductions that allocate nothing but their result (no temporary of the input's size,
+#: as ``std``, ``var``, ``median`` or ``norm`` make).
+_REDUCTIONS = frozenset({np.sum, np.prod, np.max, np.min, np.amax, np.amin, np.any, np.all,
+                         np.mean, np.argmax, np.argmin, np.count_nonzero, np.trace})
+
+
+def _function_result_elements(func: Any, args: list, kwargs: dict) -> int | None:
+    """Elements of the result of a product or reduction, or None if not known cheaply."""
+    if not args or not isinstance(args[0], np.ndarray):
+        return None
+    if func in _PRODUCTS:
+        if len(args) != 2 or kwargs:
+            return None
+        a, b = (np.shape(x) for x in args)
+        if func is np.vdot:
+            return 1
+        if not a or not b:
+            return math.prod(a or b)
+        kept = (b[:-2] + b[-1:] if func is np.dot else b[:-1]) if len(b) > 1 else ()
+        return math.prod(a[:-1] + kept)
+    shape = args[0].shape
+    if func is np.trace:
+        return math.prod(shape[2:])
+    axis = kwargs.get("axis", args[1] if len(args) > 1 else None)
+    if axis is None:
+        return 1
+    try:
+        axes = (axis,) if isinstance(axis, int) else tuple(int(a) for a in axis)
+        reduced = math.prod(shape[a] for a in axes)
+    except (TypeError, IndexError):
+        return None
+    return math.prod(shape) // reduced if reduced else 0
 
 
 def _index_values(index: Any) -> Any:
