@@ -126,7 +126,7 @@ class Config:
     progress: bool = False
     chunk_bytes: int | None = dataclasses.field(default_factory=_env_chunk_bytes)
     write_through: bool | None = None
-    eager_bytes: int = 4 * 2**20
+    eager_bytes: int = 16 * 2**20
 
     def validated(self, **changes: Any) -> "Config":
         """Return a copy with ``changes`` applied, after checking each value."""

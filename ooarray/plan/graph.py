@@ -253,10 +253,20 @@ class ConstantNode(RegionNode):
         few hundred nanoseconds, where the general constructor normalises its arguments)."""
         node = cls.__new__(cls)
         node.shape, node.dtype, node.array = array.shape, array.dtype, array
-        node.chunks = tuple((n,) for n in array.shape)
+        node._chunks = None  # one chunk, made when asked for
         node.inputs = ()
         node.id = next(_ids)
         return node
+
+    @property
+    def chunks(self) -> Chunks:
+        if self._chunks is None:
+            self._chunks = tuple((n,) for n in self.shape)
+        return self._chunks
+
+    @chunks.setter
+    def chunks(self, grid: Chunks) -> None:
+        self._chunks = grid
 
     def input_regions(self, region: Region) -> list[tuple[Node, Region]]:
         return []
