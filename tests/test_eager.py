@@ -60,7 +60,7 @@ def test_ufuncs_run_at_once_and_match_numpy(ufunc, dtype, rng):
 def test_reductions_and_functions_match_numpy(dtype, rng):
     x = sample((6, 4), dtype, rng)
     a = oa.asarray(x)
-    for name, func in [("sum", lambda m: m.sum(axis=0)), ("mean", lambda m: np.mean(m)),
+    for _name, func in [("sum", lambda m: m.sum(axis=0)), ("mean", lambda m: np.mean(m)),
                        ("max", lambda m: np.max(m, axis=1, keepdims=True)),
                        ("cumsum", lambda m: np.cumsum(m, axis=1)),
                        ("sort", lambda m: np.sort(m.real, axis=0)),

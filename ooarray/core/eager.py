@@ -227,7 +227,7 @@ def ufunc(ufunc_: np.ufunc, method: str, inputs: tuple, kwargs: dict[str, Any]) 
     result = getattr(ufunc_, method)(*args, **call)
     if not outs:
         return wrap(result)
-    for target, buffer in zip(outs, buffers):
+    for target, buffer in zip(outs, buffers, strict=True):
         if isinstance(target, OOArray):
             buffer.flags.writeable = False
             target._node = ConstantNode.whole(buffer)

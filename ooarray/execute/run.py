@@ -12,9 +12,10 @@ import weakref
 
 from ooarray import config as _config
 from ooarray.buffer.stats import Stats
+from ooarray.core.chunks import Chunks
 from ooarray.execute.local import execute
 from ooarray.execute.sinks import ArraySink, Sink, StoreSink
-from ooarray.plan.checkpoint import checkpoints
+from ooarray.plan.checkpoint import MAX_EVALUATIONS, checkpoints
 from ooarray.plan.graph import ConstantNode, Node, SourceNode, settle
 from ooarray.plan.lower import Plan
 from ooarray.store.chunkfile import ChunkFile
@@ -29,26 +30,38 @@ IN_MEMORY_CHECKPOINT_SHARE = 1 / 8
 def run(root: Node, sink: Sink) -> Stats:
     """Compute ``root`` into ``sink``: checkpoints first, then the plan of what is left."""
     settle_checkpoints(root)
-    return execute(Plan(root, sink.chunks, sink.scratch_bytes), sink)
+    return execute(_plan(root, sink.chunks, sink.scratch_bytes, sink.resident_bytes), sink)
 
 
-def settle_checkpoints(root: Node) -> None:
+def settle_checkpoints(root: Node, max_evaluations: int = MAX_EVALUATIONS) -> None:
     """Compute every checkpoint of ``root``'s plan (inputs first) and settle it on its values."""
-    for node in checkpoints(root):
+    for node in checkpoints(root, max_evaluations):
         settle(node, _computed(node))
+
+
+def _plan(root: Node, chunks: Chunks, scratch: int, resident: int) -> Plan:
+    """The plan of ``root``; when its largest task does not fit the budget, every region
+    node evaluated more than once becomes a checkpoint first (smaller trees per task), and
+    the plan is made again (execute then says what is still too large)."""
+    plan = Plan(root, chunks, scratch)
+    if plan.max_task_bytes + resident > _config.get().memory_limit and \
+            checkpoints(root, max_evaluations=1):
+        settle_checkpoints(root, max_evaluations=1)
+        plan = Plan(root, chunks, scratch)
+    return plan
 
 
 def _computed(node: Node) -> Node:
     settings = _config.get()
     if node.nbytes <= settings.memory_limit * IN_MEMORY_CHECKPOINT_SHARE:
         sink = ArraySink(node.shape, node.dtype, node.chunks)
-        execute(Plan(node, sink.chunks, sink.scratch_bytes), sink)
+        execute(_plan(node, sink.chunks, sink.scratch_bytes, sink.resident_bytes), sink)
         sink.result.flags.writeable = False  # ours alone: frozen without a copy
         return ConstantNode(sink.result, node.chunks)
     store = ChunkFile(node.shape, node.dtype, node.chunks, settings.spill_dir,
                       prefix="ooarray-checkpoint-")
     try:
-        execute(Plan(node, store.chunks, 0), StoreSink(store))
+        execute(_plan(node, store.chunks, 0, 0), StoreSink(store))
     except BaseException:
         store.remove()
         raise

@@ -63,10 +63,12 @@ def _consumers(order: list[Node]) -> dict[int, list[Node]]:
     return readers
 
 
-def checkpoints(root: Node) -> list[Node]:
+def checkpoints(root: Node, max_evaluations: int = MAX_EVALUATIONS) -> list[Node]:
     """Return the region nodes of ``root``'s plan to compute and settle first, inputs first.
 
-    The root itself is never one (it is what the plan computes).
+    The root itself is never one (it is what the plan computes). ``max_evaluations=1``
+    takes every region node that is not a view and is evaluated more than once (for a plan
+    whose tasks do not fit the budget otherwise).
     """
     order = topological_order(root)
     chosen: set[int] = set()
@@ -94,7 +96,7 @@ def checkpoints(root: Node) -> list[Node]:
             count = sum(1 if reader.materialized or reader.id in chosen else paths[reader.id]
                         for reader in readers[node.id])
         if not node.materialized and not node.is_view and node is not root and \
-                count > MAX_EVALUATIONS:
+                count > max_evaluations:
             chosen.add(node.id)
             count = 1
         paths[node.id] = count

@@ -154,8 +154,10 @@ class Plan:
             if child.materialized:
                 blocks = overlapping_blocks(child.chunks, region)
                 for block, _, _ in blocks:
-                    reads.setdefault(child.chunk_key(block), None)
-                    total += _region_bytes(child.chunk_region(block), child.dtype)
+                    key = child.chunk_key(block)
+                    if key not in reads:  # a chunk is pinned once per task
+                        reads[key] = None
+                        total += _region_bytes(child.chunk_region(block), child.dtype)
                 if len(blocks) > 1:
                     total += _region_bytes(region, child.dtype)
                 if isinstance(child, SourceNode):
