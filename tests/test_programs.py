@@ -452,8 +452,8 @@ STENCIL = textwrap.dedent("""
     from ooarray.diagnostics.memory import RSSSampler
     directory, steps, budget = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     oa.config.set(memory_limit=budget)
-    A = oa.open(f"{directory}/A.npy", chunks=(125, 125))
-    B = oa.open(f"{directory}/B.npy", chunks=(125, 125))
+    A = oa.open(f"{directory}/A.npy", chunks=(100, 100))
+    B = oa.open(f"{directory}/B.npy", chunks=(100, 100))
     gc.collect()
     with RSSSampler(interval=0.005) as rss, oa.collect_stats() as stats:
         start = time.perf_counter()
@@ -471,33 +471,34 @@ STENCIL = textwrap.dedent("""
 
 @pytest.mark.slow
 def test_stencil_loop_over_four_times_the_budget_keeps_flat_memory_and_linear_time(tmp_path):
-    # 1000 x 1000 float64 (8 MB per array, 16 MB in all) under a 4 MB budget, in chunks of
-    # 125 x 125 (125 KB): every step's arrays are checkpoints written to chunk files.
-    budget, MiB = 4_000_000, 2**20
+    # 500 x 500 float64 (2 MB per array, 4 MB in all) under a 1 MB budget, in chunks of
+    # 100 x 100 (80 KB): every step's arrays are checkpoints written to chunk files, and a
+    # loop that never asks for a value settles its pending plan as it goes.
+    budget, MiB = 1_000_000, 2**20
     rng = np.random.default_rng(3)
-    A, B = rng.uniform(0, 1, (2, 1000, 1000))
+    A, B = rng.uniform(0, 1, (2, 500, 500))
     np.save(tmp_path / "A.npy", A)
     np.save(tmp_path / "B.npy", B)
     measured = {}
-    for steps in (20, 40):
+    for steps in (100, 200):
         run = subprocess.run([sys.executable, "-c", STENCIL, str(tmp_path), str(steps),
                               str(budget)], capture_output=True, text=True, timeout=300)
         assert run.returncode == 0, run.stderr[-3000:]
         measured[steps] = json.loads(run.stdout.strip().splitlines()[-1])
-    expected = {20: _jacobi_2d(A, B, 20).copy()}
-    expected[40] = _jacobi_2d(A, B, 20)  # A and B held 20 steps: now 40
+    expected = {100: _jacobi_2d(A, B, 100).copy()}
+    expected[200] = _jacobi_2d(A, B, 100)  # A and B held 100 steps: now 200
     growth = {}
-    for steps in (20, 40):
+    for steps in (100, 200):
         np.testing.assert_allclose(np.load(tmp_path / f"out{steps}.npy"), expected[steps],
                                    rtol=1e-10)
         growth[steps] = measured[steps]["peak"] - measured[steps]["baseline"]
         assert measured[steps]["pool_peak"] <= budget
         # the interpreter's own allocations on top of the pool (thread stacks, plans)
-        assert growth[steps] < 2 * budget + 16 * MiB, \
-            f"{steps} steps: RSS grew by {growth[steps] / MiB:.1f} MiB over a 4 MB budget"
-    assert growth[40] - growth[20] < 4 * MiB, \
-        f"RSS is not flat: {growth[20] / MiB:.1f} MiB after 20 steps, " \
-        f"{growth[40] / MiB:.1f} after 40"
-    ratio = measured[40]["seconds"] / measured[20]["seconds"]
-    assert ratio < 3, (f"40 steps took {ratio:.1f}x as long as 20 "
-                       f"({measured[40]['seconds']:.1f} s vs {measured[20]['seconds']:.1f} s)")
+        assert growth[steps] < 2 * budget + 8 * MiB, \
+            f"{steps} steps: RSS grew by {growth[steps] / MiB:.1f} MiB over a 1 MB budget"
+    assert growth[200] - growth[100] < 2 * MiB, \
+        f"RSS is not flat: {growth[100] / MiB:.1f} MiB after 100 steps, " \
+        f"{growth[200] / MiB:.1f} after 200"
+    ratio = measured[200]["seconds"] / measured[100]["seconds"]
+    assert ratio < 3, (f"200 steps took {ratio:.1f}x as long as 100 "
+                       f"({measured[200]['seconds']:.1f} s vs {measured[100]['seconds']:.1f} s)")

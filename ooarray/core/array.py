@@ -22,6 +22,7 @@ from ooarray.core.chunks import Chunks, normalize_chunks, regular_chunk_shape, \
     target_chunk_bytes
 from ooarray.core.indexing import is_basic_index, normalize_basic_index
 from ooarray.errors import BudgetError, format_bytes
+from ooarray.plan.checkpoint import MAX_PENDING_DEPTH
 from ooarray.plan.graph import ConstantNode, Node
 from ooarray.plan.rechunk import RechunkNode, plan_rechunk  # noqa: F401 (RechunkNode moved)
 from ooarray.plan.regions import CastNode, SliceNode, TransposeNode
@@ -66,6 +67,10 @@ class OOArray(NDArrayOperatorsMixin):
 
     def __init__(self, node: Node) -> None:
         self._node = node
+        if node.depth > MAX_PENDING_DEPTH:  # a long loop that never asks for a value
+            from ooarray.execute.run import settle_checkpoints
+
+            settle_checkpoints(node)
 
     # -- metadata -------------------------------------------------------------------------
     @property

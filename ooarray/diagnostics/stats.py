@@ -21,7 +21,7 @@ def stats() -> Stats:
     --------
     >>> import numpy as np, ooarray as oa
     >>> with oa.collect_stats() as s:
-    ...     _ = float(oa.ones(10**6, chunks=10**5).sum())  # 8 MB: planned, not eager
+    ...     _ = float(oa.random.default_rng(0).random(1000, chunks=100).sum())
     >>> s.tasks > 0, s.hit_rate >= 0
     (True, True)
     """

@@ -15,7 +15,7 @@ from ooarray.buffer.stats import Stats
 from ooarray.core.chunks import Chunks
 from ooarray.execute.local import execute
 from ooarray.execute.sinks import ArraySink, Sink, StoreSink
-from ooarray.plan.checkpoint import MAX_EVALUATIONS, checkpoints
+from ooarray.plan.checkpoint import MAX_EVALUATIONS, checkpoints, refresh_depths
 from ooarray.plan.graph import ConstantNode, Node, SourceNode, settle
 from ooarray.plan.lower import Plan
 from ooarray.store.chunkfile import ChunkFile
@@ -35,8 +35,11 @@ def run(root: Node, sink: Sink) -> Stats:
 
 def settle_checkpoints(root: Node, max_evaluations: int = MAX_EVALUATIONS) -> None:
     """Compute every checkpoint of ``root``'s plan (inputs first) and settle it on its values."""
-    for node in checkpoints(root, max_evaluations):
+    chosen = checkpoints(root, max_evaluations)
+    for node in chosen:
         settle(node, _computed(node))
+    if chosen:
+        refresh_depths(root)
 
 
 def _plan(root: Node, chunks: Chunks, scratch: int, resident: int) -> Plan:

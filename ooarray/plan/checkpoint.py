@@ -27,7 +27,8 @@ from __future__ import annotations
 
 from ooarray.plan.graph import Node
 
-__all__ = ["checkpoints", "MAX_EVALUATIONS", "MAX_DEPTH", "MAX_VIEW_DEPTH"]
+__all__ = ["checkpoints", "refresh_depths", "MAX_EVALUATIONS", "MAX_DEPTH", "MAX_VIEW_DEPTH",
+           "MAX_PENDING_DEPTH"]
 
 #: A node whose region is requested more often than this per output region is computed once.
 MAX_EVALUATIONS = 4
@@ -35,6 +36,9 @@ MAX_EVALUATIONS = 4
 MAX_DEPTH = 32
 #: Region nodes of any kind a task may evaluate on top of stored data.
 MAX_VIEW_DEPTH = 4 * MAX_DEPTH
+#: Nodes an array may have pending above stored data before its checkpoints are computed,
+#: as it is made: a loop that never asks for a value keeps a bounded plan in memory.
+MAX_PENDING_DEPTH = 2 * MAX_VIEW_DEPTH
 
 
 def topological_order(root: Node) -> list[Node]:
@@ -101,3 +105,9 @@ def checkpoints(root: Node, max_evaluations: int = MAX_EVALUATIONS) -> list[Node
             count = 1
         paths[node.id] = count
     return [node for node in order if node.id in chosen]
+
+
+def refresh_depths(root: Node) -> None:
+    """Recompute :attr:`Node.depth` under ``root`` after nodes below it were settled."""
+    for node in topological_order(root):
+        node.depth = 1 + max((child.depth for child in node.inputs), default=-1)

@@ -102,6 +102,8 @@ class Node:
         self.chunks = tuple(tuple(int(c) for c in axis) for axis in chunks)
         self.inputs = tuple(inputs)
         self.id = next(_ids)
+        #: The longest chain of nodes below this one that are not yet stored.
+        self.depth = 1 + max((node.depth for node in self.inputs), default=-1)
         if len(self.chunks) != len(self.shape):
             raise AssertionError(f"{type(self).__name__}: chunks {chunks} do not match {shape}")
 
@@ -256,6 +258,7 @@ class ConstantNode(RegionNode):
         node._chunks = None  # one chunk, made when asked for
         node.inputs = ()
         node.id = next(_ids)
+        node.depth = 0
         return node
 
     @property
