@@ -163,3 +163,11 @@ def test_products_and_reductions_of_large_in_memory_arrays_run_at_once(rng):
             assert_same(result, expected)
         assert not in_memory(a @ a.T)  # a 1.3 MB product is planned
         assert eager.function(np.sum, (a,), {"axis": ()}) is eager.NOT_EAGER
+
+
+def test_an_ndarray_numpy_hands_back_is_copied_not_frozen_in_place():
+    mine = np.arange(3.0)
+    first, _ = np.atleast_1d(mine, oa.asarray(np.ones(2)))  # NumPy returns ``mine`` itself
+    assert mine.flags.writeable
+    mine[0] = 7.0
+    assert_same(first, np.arange(3.0))

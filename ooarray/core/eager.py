@@ -81,18 +81,22 @@ def concrete(array: Any) -> np.ndarray | None:
     return node.array if type(node) is ConstantNode else None
 
 
-def wrap(value: Any) -> Any:
+def wrap(value: Any, given: tuple = ()) -> Any:
     """Turn the arrays NumPy returned into OOArrays, keeping NumPy and Python scalars (as
-    NumPy returns them), tuples and lists."""
+    NumPy returns them), tuples and lists.
+
+    ``given`` are the ndarrays the call was given: NumPy may return one of them as it is
+    (``np.atleast_1d``), and the caller's array is frozen by a copy, never by a flag.
+    """
     if isinstance(value, np.ndarray):
-        if value.base is None:
+        if value.base is None and not any(value is array for array in given):
             value.flags.writeable = False  # NumPy made it for us alone: frozen, no copy
             return _ooarray()(ConstantNode.whole(value))
         return _ooarray()(ConstantNode.whole(frozen(value)))
     if isinstance(value, np.generic):
         return value  # NumPy's own scalar, as NumPy returns it (``a[i]``, ``a.sum()``)
     if isinstance(value, (tuple, list)):
-        return _rebuilt(value, [wrap(v) for v in value])
+        return _rebuilt(value, [wrap(v, given) for v in value])
     return value
 
 
@@ -108,6 +112,7 @@ class _Unwrapper:
 
     def __init__(self, limit: int) -> None:
         self.limit, self.total = limit, 0
+        self.seen: list[np.ndarray] = []  # every array handed to NumPy
 
     def __call__(self, value: Any) -> Any:
         if isinstance(value, _ooarray()):
@@ -122,6 +127,7 @@ class _Unwrapper:
         return value
 
     def _count(self, array: np.ndarray) -> np.ndarray:
+        self.seen.append(array)
         self.total += array.nbytes
         if self.total > self.limit:
             raise _Lazy
@@ -160,7 +166,7 @@ def _call(ufunc_: np.ufunc, inputs: tuple, limit: int) -> Any:
     total, largest = 0, ()
     for x in inputs:
         kind = type(x)
-        if kind in _PYTHON_SCALARS:
+        if kind in _PYTHON_SCALARS or isinstance(x, np.generic):
             args.append(x)
             continue
         if kind is _ooarray():
@@ -226,7 +232,7 @@ def ufunc(ufunc_: np.ufunc, method: str, inputs: tuple, kwargs: dict[str, Any]) 
         call["out"] = tuple(buffers) if isinstance(out, tuple) else buffers[0]
     result = getattr(ufunc_, method)(*args, **call)
     if not outs:
-        return wrap(result)
+        return wrap(result, tuple(unwrap.seen))
     for target, buffer in zip(outs, buffers, strict=True):
         if isinstance(target, OOArray):
             buffer.flags.writeable = False
@@ -256,7 +262,7 @@ def function(func: Any, args: tuple, kwargs: dict[str, Any]) -> Any:
         elements = _function_result_elements(func, call_args, call_kwargs)
         if elements is None or elements * _itemsize(call_args) > limit:
             return NOT_EAGER
-    return wrap(func(*call_args, **call_kwargs))
+    return wrap(func(*call_args, **call_kwargs), tuple(unwrap.seen))
 
 
 #: Products whose result size follows from their operands' shapes.
