@@ -196,8 +196,7 @@ def _ooarray() -> type:
 
 def ufunc(ufunc_: np.ufunc, method: str, inputs: tuple, kwargs: dict[str, Any]) -> Any:
     """Run ``ufunc.method`` now if its operands are small and in memory, else NOT_EAGER."""
-    from ooarray.core.array import OOArray
-
+    OOArray = _ooarray()  # noqa: N806 (the class, imported late: core.array imports us)
     limit = eager_limit()
     if method == "__call__" and not kwargs and ufunc_.signature is None and limit > 0:
         done = _call(ufunc_, inputs, limit)
@@ -337,24 +336,22 @@ def assigned(values: np.ndarray, index: Any, value: Any, limit: int,
     """Small ``values`` with ``values[index] = value``, as a frozen array: a copy, or
     ``values`` itself written in place when the caller holds them ``alone`` (nothing else can
     see them); NOT_EAGER if not small and in memory."""
-    from ooarray.core.array import OOArray
-
     if not limit or values.nbytes > limit:
         return NOT_EAGER
     try:
         index = _index_values(index)
-        if isinstance(value, OOArray):
+        if isinstance(value, _ooarray()):
             value = concrete(value)
             if value is None:
                 raise _Lazy
     except _Lazy:
         return NOT_EAGER
     if alone:
-        values.flags.writeable = True
+        values.setflags(write=True)
         try:
             values[index] = value
         finally:
-            values.flags.writeable = False
+            values.setflags(write=False)
         return values
     changed = values.copy()
     changed[index] = value
