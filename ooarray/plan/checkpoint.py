@@ -25,9 +25,9 @@ costs nothing, while storing them costs a copy.
 
 from __future__ import annotations
 
-from ooarray.plan.graph import Node
+from ooarray.plan.graph import Node, topological_order
 
-__all__ = ["checkpoints", "refresh_depths", "MAX_EVALUATIONS", "MAX_DEPTH", "MAX_VIEW_DEPTH",
+__all__ = ["checkpoints", "refresh_depths", "topological_order", "MAX_EVALUATIONS", "MAX_DEPTH", "MAX_VIEW_DEPTH",
            "MAX_PENDING_DEPTH"]
 
 #: A node whose region is requested more often than this per output region is computed once.
@@ -39,24 +39,6 @@ MAX_VIEW_DEPTH = 4 * MAX_DEPTH
 #: Nodes an array may have pending above stored data before its checkpoints are computed,
 #: as it is made: a loop that never asks for a value keeps a bounded plan in memory.
 MAX_PENDING_DEPTH = 2 * MAX_VIEW_DEPTH
-
-
-def topological_order(root: Node) -> list[Node]:
-    """Every node ``root`` depends on, inputs before the nodes that read them (no recursion)."""
-    order: list[Node] = []
-    seen: set[int] = set()
-    stack: list[tuple[Node, bool]] = [(root, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if node.id in seen:
-            continue
-        seen.add(node.id)
-        stack.append((node, True))
-        stack.extend((child, False) for child in node.inputs if child.id not in seen)
-    return order
 
 
 def _consumers(order: list[Node]) -> dict[int, list[Node]]:

@@ -30,7 +30,7 @@ from ooarray.store.base import ChunkStore
 __all__ = [
     "Node", "RegionNode", "MaterializedNode", "SourceNode", "ConstantNode", "Operand",
     "EvaluationContext", "region_footprint", "leaf_chunks", "Leaf", "frozen", "is_frozen",
-    "settle",
+    "settle", "topological_order",
 ]
 
 _ids = itertools.count()
@@ -300,6 +300,25 @@ def settle(node: Node, values: Node) -> None:
     state["id"] = node.id
     node.__class__ = type(values)
     node.__dict__ = state
+
+
+def topological_order(root: Node) -> list[Node]:
+    """Every node ``root`` depends on, once each, inputs before the nodes that read them
+    (an explicit stack: plans thousands of nodes deep are walked without recursion)."""
+    order: list[Node] = []
+    seen: set[int] = set()
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if node.id in seen:
+            continue
+        seen.add(node.id)
+        stack.append((node, True))
+        stack.extend((child, False) for child in reversed(node.inputs))
+    return order
 
 
 #: A materialised chunk: its node and block index.

@@ -17,7 +17,8 @@ import numpy as np
 from ooarray.core.chunks import Chunks, Region, block_region, iter_blocks, overlapping_blocks, \
     refines, region_shape
 from ooarray.plan.fuse import Fusion
-from ooarray.plan.graph import EvaluationContext, MaterializedNode, Node, SourceNode
+from ooarray.plan.graph import EvaluationContext, MaterializedNode, Node, SourceNode, \
+    topological_order
 
 __all__ = ["Plan", "Task"]
 
@@ -111,21 +112,8 @@ class Plan:
     @staticmethod
     def _materialized_stages(root: Node) -> list[MaterializedNode]:
         """Materialised nodes made by tasks, inputs before the nodes that read them."""
-        order: list[MaterializedNode] = []
-        seen: set[int] = set()
-        stack: list[tuple[Node, bool]] = [(root, False)]
-        while stack:
-            node, expanded = stack.pop()
-            if expanded:
-                if node.materialized and not isinstance(node, SourceNode):
-                    order.append(node)
-                continue
-            if node.id in seen:
-                continue
-            seen.add(node.id)
-            stack.append((node, True))
-            stack.extend((child, False) for child in reversed(node.inputs))
-        return order
+        return [node for node in topological_order(root)
+                if node.materialized and not isinstance(node, SourceNode)]
 
     def input_regions(self, node: Node, region: Region) -> list[tuple[Node, Region]]:
         """Return what ``node`` reads for ``region``, through its fused expression if it has one."""
