@@ -1,4 +1,5 @@
-"""Command line: ``python -m ooarray demo``, ``python -m ooarray bench elementwise|matmul`` and
+"""Command line: ``python -m ooarray demo``,
+``python -m ooarray bench elementwise|matmul|npbench`` and
 ``python -m ooarray coverage [--markdown docs/coverage.md]``."""
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def _run_coverage(markdown: str | None) -> int:
 
 
 def _add_bench(commands: argparse._SubParsersAction) -> None:
-    from ooarray.bench import elementwise, matmul
+    from ooarray.bench import elementwise, matmul, npbench
 
     bench = commands.add_parser("bench", help="benchmarks of ooarray against its peers")
     benchmarks = bench.add_subparsers(dest="benchmark", required=True)
@@ -68,6 +69,9 @@ def _add_bench(commands: argparse._SubParsersAction) -> None:
     matmul.add_arguments(benchmarks.add_parser(
         "matmul", help="C = A @ B on n x n float64 Zarr inputs",
         description=matmul.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter))
+    npbench.add_arguments(benchmarks.add_parser(
+        "npbench", help="spcl/npbench's NumPy kernels, unchanged, against NumPy",
+        description=npbench.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter))
 
 
 def _run_bench(args: argparse.Namespace) -> int:
@@ -79,6 +83,10 @@ def _run_bench(args: argparse.Namespace) -> int:
         from ooarray.bench.matmul import run_from_args as run_matmul
 
         return run_matmul(args)
+    if args.benchmark == "npbench":
+        from ooarray.bench.npbench import run_from_args as run_npbench
+
+        return run_npbench(args)
     return 2
 
 
