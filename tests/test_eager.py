@@ -171,3 +171,12 @@ def test_an_ndarray_numpy_hands_back_is_copied_not_frozen_in_place():
     assert mine.flags.writeable
     mine[0] = 7.0
     assert_same(first, np.arange(3.0))
+
+
+def test_in_place_operators_keep_numpys_shape_rules():
+    a = oa.asarray(np.ones((2, 3)))
+    a += np.arange(3.0)  # broadcasts into a's shape
+    assert_same(a, np.ones((2, 3)) + np.arange(3.0))
+    with pytest.raises(ValueError):
+        a += np.ones((4, 2, 3))  # the result would not fit a's shape
+    assert_same(a, np.ones((2, 3)) + np.arange(3.0))  # unchanged by the failed call

@@ -159,9 +159,16 @@ def _result_elements(ufunc_: np.ufunc, method: str, args: list[Any]) -> int | No
 _PYTHON_SCALARS = (int, float, bool, complex)
 
 
-def _call(ufunc_: np.ufunc, inputs: tuple, limit: int) -> Any:
-    """``ufunc(*inputs)`` for the common call (no keywords, elementwise ufunc), at the cost
-    of a few attribute reads per operand; None when the general path must decide."""
+def _call(ufunc_: np.ufunc, inputs: tuple, limit: int, target: Any = None) -> Any:
+    """``ufunc(*inputs)`` for the common calls (an elementwise ufunc with no keywords, or with
+    one OOArray ``out=``: ``x += y``), at the cost of a few attribute reads per operand; None
+    when the general path must decide."""
+    if target is not None:
+        node = target._node
+        if type(node) is not ConstantNode:
+            return NOT_EAGER
+        if node.array.nbytes > limit:
+            return None
     args = []
     total, largest = 0, ()
     for x in inputs:
@@ -184,7 +191,13 @@ def _call(ufunc_: np.ufunc, inputs: tuple, limit: int) -> Any:
         args.append(x)
     if total > limit or math.prod(largest) * _itemsize(args) > limit:
         return NOT_EAGER
-    return wrap(ufunc_(*args))
+    if target is None:
+        return wrap(ufunc_(*args))
+    buffer = node.array.copy()  # others may share the old values: never written in place
+    ufunc_(*args, out=buffer)  # NumPy's casting rule and broadcasting errors
+    buffer.setflags(write=False)
+    target._node = ConstantNode.whole(buffer)
+    return target
 
 
 @functools.cache
@@ -198,8 +211,14 @@ def ufunc(ufunc_: np.ufunc, method: str, inputs: tuple, kwargs: dict[str, Any]) 
     """Run ``ufunc.method`` now if its operands are small and in memory, else NOT_EAGER."""
     OOArray = _ooarray()  # noqa: N806 (the class, imported late: core.array imports us)
     limit = eager_limit()
-    if method == "__call__" and not kwargs and ufunc_.signature is None and limit > 0:
-        done = _call(ufunc_, inputs, limit)
+    if method == "__call__" and ufunc_.signature is None and limit > 0:
+        if not kwargs:
+            done = _call(ufunc_, inputs, limit)
+        elif len(kwargs) == 1 and type(kwargs.get("out")) is tuple and \
+                len(kwargs["out"]) == 1 and type(kwargs["out"][0]) is OOArray:
+            done = _call(ufunc_, inputs, limit, kwargs["out"][0])
+        else:
+            done = None
         if done is not None:
             return done
     if limit <= 0 or method == "at":
