@@ -12,8 +12,8 @@ import ooarray.ops.creation as _oc
 from ooarray.array_api._dtypes import DEFAULT_DTYPES, check_dtype
 from ooarray.array_api._helpers import as_array, check_device, default_chunks
 from ooarray.core.array import OOArray
-from ooarray.plan.regions import ElementwiseNode
 from ooarray.plan.graph import is_frozen
+from ooarray.plan.regions import ElementwiseNode
 
 __all__ = ["arange", "asarray", "empty", "empty_like", "eye", "from_dlpack", "full",
            "full_like", "linspace", "meshgrid", "ones", "ones_like", "tril", "triu", "zeros",

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from ooarray.plan.graph import Node, topological_order
 
-__all__ = ["checkpoints", "refresh_depths", "topological_order", "MAX_EVALUATIONS", "MAX_DEPTH", "MAX_VIEW_DEPTH",
+__all__ = ["checkpoints", "refresh_depths", "MAX_EVALUATIONS", "MAX_DEPTH", "MAX_VIEW_DEPTH",
            "MAX_PENDING_DEPTH"]
 
 #: A node whose region is requested more often than this per output region is computed once.
