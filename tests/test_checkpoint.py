@@ -172,3 +172,28 @@ def test_a_writable_memmap_operand_is_snapshotted_to_a_file(tmp_path):
         assert not glob.glob(os.path.join(tmp_path, "ooarray-snapshot-*"))
     read_only = np.memmap(path, dtype=np.float64, mode="r", shape=(200, 50))
     assert oa.asarray(read_only).node.store.path == str(path)  # frozen: read in place
+
+
+def test_a_task_too_large_for_the_budget_gets_smaller_trees(monkeypatch):
+    # Thirty planes assigned one after another: a task that evaluates the chain holds one
+    # region buffer per assignment, more than the budget; cutting the chain fits it.
+    from ooarray.execute import run as runner
+
+    def program():
+        values = np.zeros((40, 10, 16))
+        a = oa.asarray(values, chunks=(5, 10, 16))
+        for k in range(30):
+            plane = np.full((40, 10), float(k))
+            a[:, :, k % 16] = plane * (k + 1)
+            values[:, :, k % 16] = plane * (k + 1)
+        return a, values
+
+    with oa.config.set(memory_limit="120KB"):
+        monkeypatch.setattr(runner, "SMALLER_TASKS", ())
+        a, values = program()
+        with pytest.raises(oa.BudgetError):
+            float(a.sum())
+        monkeypatch.undo()
+        a, values = program()
+        assert float(a.sum()) == values.sum()
+        assert_like_numpy(a[::7], values[::7])

@@ -15,7 +15,7 @@ from ooarray.buffer.stats import Stats
 from ooarray.core.chunks import Chunks
 from ooarray.execute.local import execute
 from ooarray.execute.sinks import ArraySink, Sink, StoreSink
-from ooarray.plan.checkpoint import MAX_EVALUATIONS, checkpoints, refresh_depths
+from ooarray.plan.checkpoint import MAX_DEPTH, MAX_EVALUATIONS, checkpoints, refresh_depths
 from ooarray.plan.graph import ConstantNode, Node, SourceNode, settle
 from ooarray.plan.lower import Plan
 from ooarray.store.chunkfile import ChunkFile
@@ -33,24 +33,33 @@ def run(root: Node, sink: Sink) -> Stats:
     return execute(_plan(root, sink.chunks, sink.scratch_bytes, sink.resident_bytes), sink)
 
 
-def settle_checkpoints(root: Node, max_evaluations: int = MAX_EVALUATIONS) -> None:
+def settle_checkpoints(root: Node, max_evaluations: int = MAX_EVALUATIONS,
+                       max_depth: int = MAX_DEPTH) -> None:
     """Compute every checkpoint of ``root``'s plan (inputs first) and settle it on its values."""
-    chosen = checkpoints(root, max_evaluations)
+    chosen = checkpoints(root, max_evaluations, max_depth)
     for node in chosen:
         settle(node, _computed(node))
     if chosen:
         refresh_depths(root)
 
 
+#: When a plan's largest task does not fit the budget: (max_evaluations, max_depth) of the
+#: checkpoints tried in turn, each giving smaller trees per task than the one before.
+SMALLER_TASKS = ((1, MAX_DEPTH), (1, 8), (1, 2), (1, 1))
+
+
 def _plan(root: Node, chunks: Chunks, scratch: int, resident: int) -> Plan:
-    """The plan of ``root``; when its largest task does not fit the budget, every region
-    node evaluated more than once becomes a checkpoint first (smaller trees per task), and
-    the plan is made again (execute then says what is still too large)."""
+    """The plan of ``root``; while its largest task does not fit the budget, more of its
+    region nodes become checkpoints first (:data:`SMALLER_TASKS`), and the plan is made
+    again (execute then says what is still too large)."""
     plan = Plan(root, chunks, scratch)
-    if plan.max_task_bytes + resident > _config.get().memory_limit and \
-            checkpoints(root, max_evaluations=1):
-        settle_checkpoints(root, max_evaluations=1)
-        plan = Plan(root, chunks, scratch)
+    limit = _config.get().memory_limit
+    for evaluations, depth in SMALLER_TASKS:
+        if plan.max_task_bytes + resident <= limit:
+            break
+        if checkpoints(root, evaluations, depth):
+            settle_checkpoints(root, evaluations, depth)
+            plan = Plan(root, chunks, scratch)
     return plan
 
 

@@ -49,12 +49,14 @@ def _consumers(order: list[Node]) -> dict[int, list[Node]]:
     return readers
 
 
-def checkpoints(root: Node, max_evaluations: int = MAX_EVALUATIONS) -> list[Node]:
+def checkpoints(root: Node, max_evaluations: int = MAX_EVALUATIONS,
+                max_depth: int = MAX_DEPTH) -> list[Node]:
     """Return the region nodes of ``root``'s plan to compute and settle first, inputs first.
 
-    The root itself is never one (it is what the plan computes). ``max_evaluations=1``
-    takes every region node that is not a view and is evaluated more than once (for a plan
-    whose tasks do not fit the budget otherwise).
+    The root itself is never one (it is what the plan computes). Smaller limits make more
+    checkpoints and smaller trees per task (for a plan whose tasks do not fit the budget
+    otherwise): ``max_evaluations=1`` takes every region node that is not a view and is
+    evaluated more than once, ``max_depth=1`` every costly one.
     """
     order = topological_order(root)
     chosen: set[int] = set()
@@ -66,7 +68,7 @@ def checkpoints(root: Node, max_evaluations: int = MAX_EVALUATIONS) -> list[Node
             continue
         costly = max((depth[c.id][0] for c in node.inputs), default=0) + (not node.is_view)
         views = max((depth[c.id][1] for c in node.inputs), default=0) + 1
-        if node is not root and ((costly > MAX_DEPTH and not node.is_view)
+        if node is not root and ((costly > max_depth and not node.is_view)
                                  or views > MAX_VIEW_DEPTH):
             chosen.add(node.id)
             costly = views = 0
