@@ -180,3 +180,14 @@ def test_in_place_operators_keep_numpys_shape_rules():
     with pytest.raises(ValueError):
         a += np.ones((4, 2, 3))  # the result would not fit a's shape
     assert_same(a, np.ones((2, 3)) + np.arange(3.0))  # unchanged by the failed call
+
+
+def test_a_read_only_view_of_a_writable_buffer_is_copied():
+    buffer = bytearray(np.arange(4.0).tobytes())
+    view = np.frombuffer(buffer, dtype=np.float64)
+    view.setflags(write=False)  # read-only, but the bytearray under it is not
+    a = oa.asarray(view)
+    buffer[:8] = np.float64(100.0).tobytes()
+    assert_same(a * 1, np.arange(4.0))
+    frozen = np.frombuffer(np.arange(4.0).tobytes(), dtype=np.float64)  # over bytes
+    assert oa.asarray(frozen).node.array is frozen

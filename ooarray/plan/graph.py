@@ -209,14 +209,22 @@ class SourceNode(MaterializedNode):
 
 
 def is_frozen(array: np.ndarray) -> bool:
-    """Whether nobody can change ``array``'s values through NumPy: it and every ndarray it
-    is a view of are read-only (a read-only view of a writable array is not frozen)."""
+    """Whether nobody can change ``array``'s values: it and every ndarray it is a view of
+    are read-only, and so is the buffer under them (``bytes``, a read-only mapping; not a
+    ``bytearray`` or a writable mapping). A read-only view of a writable array is not
+    frozen."""
     current: Any = array
     while isinstance(current, np.ndarray):
         if current.flags.writeable:
             return False
         current = current.base
-    return True
+    if current is None:
+        return True
+    try:
+        with memoryview(current) as buffer:
+            return buffer.readonly
+    except TypeError:  # an object we cannot ask: someone may write it
+        return False
 
 
 def frozen(array: np.ndarray) -> np.ndarray:
