@@ -134,7 +134,7 @@ class RegionNode(Node):
 
     def scratch_bytes(self, region: Region) -> int:
         """Bytes ``compute`` takes from the pool for ``region`` (its output, by default)."""
-        return int(np.prod(region_shape(region), dtype=np.int64)) * self.dtype.itemsize
+        return math.prod(region_shape(region)) * self.dtype.itemsize
 
 
 class MaterializedNode(Node):
