@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import bisect
 import collections
-import mmap
 import contextlib
 import dataclasses
+import math
+import mmap
 import threading
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 
@@ -88,7 +89,7 @@ def _serves(size: int, nbytes: int) -> bool:
 
 def _view(raw: np.ndarray, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
     dtype = np.dtype(dtype)
-    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    nbytes = math.prod(shape) * dtype.itemsize
     return raw[:nbytes].view(dtype).reshape(shape)
 
 
@@ -287,7 +288,7 @@ class BufferManager:
 
     def allocate(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
         """Return a scratch array from the pool; give it back with :meth:`release` or :meth:`adopt`."""
-        nbytes = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+        nbytes = math.prod(shape) * np.dtype(dtype).itemsize
         with self._lock:
             raw = self._obtain(nbytes)
             value = _view(raw, tuple(shape), dtype)
@@ -347,7 +348,7 @@ class BufferManager:
                 from_spill = key in self._spilled
                 if not from_spill and loader is None:
                     raise KeyError(f"chunk {key} is not in the pool")
-                nbytes = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+                nbytes = math.prod(shape) * np.dtype(dtype).itemsize
                 raw = self._obtain(nbytes)
                 frame = _Frame(raw=raw, value=_view(raw, tuple(shape), dtype), pins=1,
                                intermediate=from_spill)
