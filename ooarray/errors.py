@@ -6,7 +6,7 @@ Everything else raises NumPy's own exception types (``ValueError``, ``TypeError`
 
 from __future__ import annotations
 
-__all__ = ["BudgetError", "format_bytes"]
+__all__ = ["BudgetError", "DamagedChunkError", "format_bytes"]
 
 
 def format_bytes(nbytes: float) -> str:
@@ -29,3 +29,10 @@ class BudgetError(MemoryError):
         super().__init__(message)
         self.needed = int(needed)
         self.limit = int(limit)
+
+
+class DamagedChunkError(ValueError):
+    """A stored chunk cannot be read back as what it should be: it fails to decode, or holds
+    the wrong number of bytes (a truncated, emptied or corrupted file). The message names the
+    file and the chunk index; a chunk that is missing altogether reads as the array's fill
+    value, as Zarr defines."""

@@ -25,6 +25,9 @@ __all__ = [
 Chunks = tuple[tuple[int, ...], ...]
 Region = tuple[slice, ...]
 
+#: Chunks an array may have: more make a plan of more tasks than planning and scheduling
+#: handle in reasonable time and memory (``zeros(10**9, chunks=1)`` would be a billion).
+MAX_CHUNKS = 10**6
 #: Size that "auto" chunking aims for, before the memory budget lowers it.
 DEFAULT_CHUNK_BYTES = 32 * 2**20
 #: "auto" chunks are at most this share of the memory budget, so that several tasks, each
@@ -143,6 +146,11 @@ def normalize_chunks(chunks: Any, shape: Sequence[int], itemsize: int,
         else:
             raise bad(f"has entry {entry!r} on axis {axis}")
     sizes = auto_chunks(shape, itemsize, target_bytes, fixed)
+    count = math.prod(len(explicit[axis]) if axis in explicit else
+                      max(1, -(-shape[axis] // max(1, sizes[axis]))) for axis in range(ndim))
+    if count > MAX_CHUNKS:  # refused before a tuple of that many lengths is made
+        raise bad(f"makes {count:,} chunks, more than the {MAX_CHUNKS:,} ooarray plans (each "
+                  f"chunk is a task of its own); use larger chunks, or chunks='auto'")
     return tuple(explicit.get(axis, _regular(shape[axis], sizes[axis])) for axis in range(ndim))
 
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from ooarray.core.chunks import Chunks, iter_blocks
 from ooarray.store.base import Borrow, ChunkStore
+from ooarray.store.fileio import read_exact, write_all
 
 __all__ = ["ChunkFile"]
 
@@ -53,13 +54,7 @@ class ChunkFile(ChunkStore):
 
     def write_chunk(self, index: tuple[int, ...], data: np.ndarray) -> None:
         data = np.ascontiguousarray(data, dtype=self.dtype)
-        view = memoryview(data).cast("B")
-        offset, done = self._offsets[tuple(index)], 0
-        while done < len(view):  # pwrite may write less than asked (a signal, a full disk)
-            written = os.pwrite(self._fd, view[done:], offset + done)
-            if written <= 0:
-                raise OSError(f"{self.path}: no bytes written at chunk {index}")
-            done += written
+        write_all(self._fd, memoryview(data), self._offsets[tuple(index)], self.path)
         self._written.add(tuple(index))
 
     def read_chunk(self, index: tuple[int, ...], out: np.ndarray,
@@ -67,14 +62,7 @@ class ChunkFile(ChunkStore):
         index = tuple(index)
         if index not in self._written:
             raise KeyError(f"chunk {index} was never written to {self.path}")
-        view = memoryview(out).cast("B")
-        offset, done = self._offsets[index], 0
-        while done < len(view):
-            got = os.preadv(self._fd, [view[done:]], offset + done)
-            if got <= 0:
-                raise OSError(f"{self.path} is shorter than chunk {index}: read {done} of "
-                              f"{len(view)} bytes")
-            done += got
+        read_exact(self._fd, memoryview(out), self._offsets[index], self.path)
 
     def remove(self) -> None:
         """Close and delete the file."""

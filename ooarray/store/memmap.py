@@ -8,6 +8,7 @@ any other chunk maps just its byte range, copies out, and unmaps at once.
 
 from __future__ import annotations
 
+import math
 import mmap
 import os
 import uuid
@@ -17,6 +18,7 @@ import numpy as np
 
 from ooarray.core.chunks import Chunks, block_region, normalize_chunks, region_shape
 from ooarray.store.base import ChunkStore
+from ooarray.store.fileio import read_exact, write_all
 
 __all__ = ["NpyStore"]
 
@@ -87,6 +89,11 @@ class NpyStore(ChunkStore):
         if dtype.hasobject or dtype.kind not in "biufc":
             raise TypeError(f"{path} holds dtype {dtype}; ooarray supports bool, integer, "
                             f"float and complex data")
+        needed = offset + math.prod(shape) * dtype.itemsize
+        if os.path.getsize(path) < needed:  # a header that lies, or a truncated copy
+            raise ValueError(f"{path} is {os.path.getsize(path):,} bytes but its header "
+                             f"describes {shape} {dtype} ({needed:,} bytes with the header); "
+                             f"the file is truncated or damaged")
         if fortran:
             shape = tuple(reversed(shape))
         grid = normalize_chunks(chunks, shape, dtype.itemsize, target_bytes)
@@ -140,11 +147,8 @@ class NpyStore(ChunkStore):
             return
         span = _contiguous_span(self.shape, region)
         if span is not None and out.flags.c_contiguous:
-            start, count = span
-            view = memoryview(out).cast("B")
-            got = os.preadv(self._fd, [view], self.data_offset + start * self.dtype.itemsize)
-            if got != count * self.dtype.itemsize:
-                raise OSError(f"{self.path} is shorter than its header says")
+            read_exact(self._fd, memoryview(out),
+                       self.data_offset + span[0] * self.dtype.itemsize, self.path)
             return
         mapping, view = self._mapped_view(region, mmap.ACCESS_READ)
         try:
@@ -160,8 +164,8 @@ class NpyStore(ChunkStore):
             return
         span = _contiguous_span(self.shape, region)
         if span is not None:
-            os.pwrite(self._fd, memoryview(data).cast("B"),
-                      self.data_offset + span[0] * self.dtype.itemsize)
+            write_all(self._fd, memoryview(data),
+                      self.data_offset + span[0] * self.dtype.itemsize, self.path)
             return
         mapping, view = self._mapped_view(region, mmap.ACCESS_WRITE)
         try:

@@ -17,6 +17,8 @@ from collections.abc import Hashable
 
 import numpy as np
 
+from ooarray.store.fileio import read_exact, write_all
+
 __all__ = ["SpillStore"]
 
 
@@ -43,16 +45,24 @@ class SpillStore:
         return name
 
     def write(self, key: Hashable, data: np.ndarray) -> None:
-        """Write ``data`` (C-contiguous) as the chunk ``key``."""
-        with open(self._name(key), "wb", buffering=0) as handle:
-            if data.nbytes:
-                handle.write(memoryview(np.ascontiguousarray(data)).cast("B"))
+        """Write ``data`` (C-contiguous) as the chunk ``key``; OSError if it is not all
+        written (a full disk), and then no file is left for the key."""
+        name = self._name(key)
+        with open(name, "wb", buffering=0) as handle:
+            try:
+                if data.nbytes:
+                    write_all(handle.fileno(), memoryview(np.ascontiguousarray(data)), None,
+                              name)
+            except BaseException:
+                self.delete(key)
+                raise
 
     def read(self, key: Hashable, out: np.ndarray) -> None:
-        """Fill ``out`` with the chunk ``key``."""
-        with open(self._names[key], "rb", buffering=0) as handle:
+        """Fill ``out`` with the chunk ``key``; OSError if the file is shorter."""
+        name = self._names[key]
+        with open(name, "rb", buffering=0) as handle:
             if out.nbytes:
-                handle.readinto(memoryview(out).cast("B"))
+                read_exact(handle.fileno(), memoryview(out), 0, name)
 
     def __contains__(self, key: Hashable) -> bool:
         return key in self._names

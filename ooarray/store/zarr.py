@@ -9,12 +9,13 @@ memory touched for the first time costs ten times more than memory reused. Any o
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import shutil
 import sys
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,9 @@ import zarr
 from zarr.codecs import BloscCodec, BytesCodec, ZstdCodec
 
 from ooarray.core.chunks import block_region, normalize_chunks, region_shape
+from ooarray.errors import DamagedChunkError
 from ooarray.store.base import ChunkStore
+from ooarray.store.fileio import read_exact, write_all
 
 __all__ = ["ZarrStore", "default_compressor"]
 
@@ -46,6 +49,29 @@ _BLOSC_SHUFFLE = {"noshuffle": 0, "shuffle": 1, "bitshuffle": 2}
 
 Decode = Callable[[Any, np.ndarray], Any]
 Encode = Callable[[np.ndarray], bytes]
+#: Blosc's header: version, codec version, flags, typesize, then nbytes, blocksize and
+#: cbytes as little-endian uint32 (the Blosc 1 format zarr writes).
+_BLOSC_HEADER_BYTES = 16
+
+
+@contextlib.contextmanager
+def _lend(nbytes: int) -> Iterator[np.ndarray]:
+    """A scratch buffer when the caller has no pool to borrow from."""
+    yield np.empty(nbytes, np.uint8)
+
+
+def _blosc_decode(data: Any, out: np.ndarray) -> None:
+    """Decompress a Blosc chunk into ``out`` after checking its header against the sizes: Blosc
+    reads its header from the buffer's address whatever its length, so an emptied or
+    truncated chunk would decode whatever bytes the reused buffer held before."""
+    header = bytes(memoryview(data)[:_BLOSC_HEADER_BYTES])
+    if len(header) < _BLOSC_HEADER_BYTES:
+        raise ValueError(f"{len(memoryview(data))} bytes, shorter than a Blosc header")
+    nbytes, _, cbytes = np.frombuffer(header[4:], "<u4")
+    if nbytes != out.nbytes or cbytes != len(memoryview(data)):
+        raise ValueError(f"the Blosc header says {nbytes} bytes compressed to {cbytes}; the "
+                         f"chunk is {out.nbytes} bytes and the file {len(memoryview(data))}")
+    numcodecs.blosc.decompress(data, out)
 
 
 def _codec_pair(codec: object) -> tuple[Decode, Encode] | None:
@@ -58,7 +84,7 @@ def _codec_pair(codec: object) -> tuple[Decode, Encode] | None:
         blosc = numcodecs.Blosc(cname=codec.cname.value, clevel=codec.clevel,
                                 shuffle=_BLOSC_SHUFFLE[codec.shuffle.value],
                                 blocksize=codec.blocksize, typesize=codec.typesize)
-        return numcodecs.blosc.decompress, blosc.encode
+        return _blosc_decode, blosc.encode
     if isinstance(codec, ZstdCodec) and not codec.checksum:
         zstd = numcodecs.Zstd(level=codec.level)
         return (lambda data, out: zstd.decode(data, out=out)), zstd.encode
@@ -91,21 +117,29 @@ class _ChunkFiles:
         not contiguous)."""
         if out.shape != self.chunk_shape or not out.flags.c_contiguous:
             return False
+        name = str(self.path(index))
         try:
-            with open(self.path(index), "rb", buffering=0) as handle:
+            with open(name, "rb", buffering=0) as handle:
+                size = os.fstat(handle.fileno()).st_size
                 if self.decode is None:
-                    handle.readinto(out.reshape(-1).view(np.uint8))
-                elif borrow is None:
-                    self.decode(handle.read(), out)
-                else:
-                    # At least a chunk's size, so every buffer of this read path has one
-                    # size class and the pool reuses them all.
-                    size = os.fstat(handle.fileno()).st_size
-                    with borrow(max(size, out.nbytes)) as encoded:
-                        got = handle.readinto(memoryview(encoded).cast("B"))
-                        self.decode(encoded[:got], out)
+                    if size != out.nbytes:
+                        raise DamagedChunkError(
+                            f"{name}: chunk {tuple(index)} holds {size} bytes where "
+                            f"{out.nbytes} were expected (a truncated or damaged file)")
+                    read_exact(handle.fileno(), memoryview(out.reshape(-1)), 0, name)
+                    return True
+                # At least a chunk's size, so every buffer of this read path has one size
+                # class and the pool reuses them all.
+                with (borrow or _lend)(max(size, out.nbytes)) as encoded:
+                    read_exact(handle.fileno(), memoryview(encoded)[:size], 0, name)
+                    try:
+                        self.decode(encoded[:size], out)
+                    except Exception as error:
+                        raise DamagedChunkError(
+                            f"{name}: chunk {tuple(index)} cannot be decoded "
+                            f"({type(error).__name__}: {error})") from error
         except FileNotFoundError:
-            out.fill(self.fill)
+            out.fill(self.fill)  # a missing chunk is its fill value, as Zarr defines
         return True
 
     def write(self, index: tuple[int, ...], data: np.ndarray) -> bool:
@@ -119,14 +153,13 @@ class _ChunkFiles:
         if name.parent not in self.made:
             name.parent.mkdir(parents=True, exist_ok=True)
             self.made.add(name.parent)
-        with open(name, "wb") as handle:
-            handle.write(payload)
+        with open(name, "wb", buffering=0) as handle:
+            write_all(handle.fileno(), memoryview(payload), None, str(name))
             if self.write_through and memoryview(payload).nbytes >= WRITE_THROUGH_MIN_BYTES:
                 # Written pages stay in the page cache until the kernel writes them back:
                 # flushed now they can be dropped, and the cache keeps the inputs' chunks.
                 # (On a virtual machine, page-cache pages that are new to the guest also cost
                 # ~2 s of system time per GiB; dropped ones are reused for the next chunk.)
-                handle.flush()
                 os.fdatasync(handle.fileno())
                 os.posix_fadvise(handle.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
         return True

@@ -1,0 +1,169 @@
+"""Never a wrong answer from I/O: short reads and writes, full disks and damaged chunks are
+errors naming the file, never data (faults injected at the file layer)."""
+
+from __future__ import annotations
+
+import errno
+import os
+
+import numpy as np
+import pytest
+
+import ooarray as oa
+from ooarray.store import fileio
+from ooarray.store.chunkfile import ChunkFile
+from ooarray.store.spill import SpillStore
+
+
+@pytest.fixture
+def short_transfers(monkeypatch):
+    """Every write and read moves at most 1000 bytes per call (as after a signal)."""
+    write, pwrite, preadv = os.write, os.pwrite, os.preadv
+    monkeypatch.setattr(fileio.os, "write", lambda fd, data: write(fd, data[:1000]))
+    monkeypatch.setattr(fileio.os, "pwrite",
+                        lambda fd, data, offset: pwrite(fd, data[:1000], offset))
+    monkeypatch.setattr(fileio.os, "preadv",
+                        lambda fd, views, offset: preadv(fd, [views[0][:1000]], offset))
+
+
+@pytest.fixture
+def full_disk(monkeypatch):
+    """Writes stop after 20,000 bytes: the next one writes nothing, then ENOSPC."""
+    written = {"bytes": 0}
+    write, pwrite = os.write, os.pwrite
+
+    def limited(call):
+        def attempt(fd, data, *offset):
+            room = 20_000 - written["bytes"]
+            if room <= 0:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            done = call(fd, memoryview(data)[:room], *offset)
+            written["bytes"] += done
+            return done
+        return attempt
+
+    monkeypatch.setattr(fileio.os, "write", limited(write))
+    monkeypatch.setattr(fileio.os, "pwrite", limited(pwrite))
+
+
+def sample(n: int = 6000) -> np.ndarray:
+    return np.random.default_rng(5).standard_normal(n)
+
+
+@pytest.mark.parametrize("compressor", [None, "default"])
+def test_short_transfers_are_completed_in_every_store(short_transfers, tmp_path, compressor):
+    values = sample()
+    with oa.config.set(memory_limit="64KB"):
+        stored = oa.asarray(values, chunks=1000).to_zarr(tmp_path / "a.zarr",
+                                                        compressor=compressor)
+        np.testing.assert_array_equal(np.asarray(stored), values)
+        npy = oa.asarray(values, chunks=1000).to_npy(tmp_path / "a.npy")
+        np.testing.assert_array_equal(np.asarray(npy), values)
+    spill = SpillStore(str(tmp_path))
+    spill.write("k", values)
+    back = np.empty_like(values)
+    spill.read("k", back)
+    np.testing.assert_array_equal(back, values)
+    spill.close()
+    chunks = ChunkFile(values.shape, values.dtype, ((3000, 3000),), str(tmp_path))
+    chunks.write_chunk((1,), values[3000:])
+    chunks.read_chunk((1,), back[:3000])
+    np.testing.assert_array_equal(back[:3000], values[3000:])
+    chunks.remove()
+
+
+@pytest.mark.parametrize("suffix", [".npy", ".zarr"])
+def test_a_full_disk_is_an_oserror_naming_the_file_and_leaves_nothing(full_disk, tmp_path,
+                                                                       suffix):
+    values = sample()  # 48,000 bytes: more than the 20,000 the disk takes
+    with oa.config.set(memory_limit="64KB"):
+        a = oa.asarray(values, chunks=1000)
+        with pytest.raises(OSError) as caught:
+            a.to_npy(tmp_path / "out.npy") if suffix == ".npy" else \
+                a.to_zarr(tmp_path / "out.zarr", compressor=None)
+    assert caught.value.errno == errno.ENOSPC
+    assert "out" in str(caught.value) and "bytes" in str(caught.value)
+    assert os.listdir(tmp_path) == []  # no result, no partial
+
+
+def test_a_spill_write_on_a_full_disk_keeps_no_chunk(full_disk, tmp_path):
+    spill = SpillStore(str(tmp_path))
+    spill.write("small", np.ones(100))
+    with pytest.raises(OSError) as caught:
+        spill.write("large", np.ones(10_000))
+    assert caught.value.errno == errno.ENOSPC and spill.directory in str(caught.value)
+    assert "large" not in spill
+    spill.close()
+    assert os.listdir(tmp_path) == []
+
+
+def test_truncated_files_are_errors_not_data(tmp_path):
+    values = sample()
+    with oa.config.set(memory_limit="64KB"):
+        oa.asarray(values, chunks=1000).to_npy(tmp_path / "a.npy")
+        a = oa.open(tmp_path / "a.npy")
+        os.truncate(tmp_path / "a.npy", os.path.getsize(tmp_path / "a.npy") - 16)
+        with pytest.raises(OSError, match="too short"):  # truncated after it was opened
+            float(a.sum())
+        with pytest.raises(ValueError, match="truncated or damaged"):  # found at open
+            oa.open(tmp_path / "a.npy")
+    chunks = ChunkFile(values.shape, values.dtype, ((3000, 3000),), str(tmp_path))
+    chunks.write_chunk((0,), values[:3000])
+    chunks.write_chunk((1,), values[3000:])
+    os.truncate(chunks.path, 30_000)
+    with pytest.raises(OSError, match="too short"):
+        chunks.read_chunk((1,), np.empty(3000))
+    chunks.remove()
+    spill = SpillStore(str(tmp_path))
+    spill.write("k", values)
+    os.truncate(spill._names["k"], 100)
+    with pytest.raises(OSError, match="too short"):
+        spill.read("k", np.empty_like(values))
+    spill.close()
+
+
+@pytest.mark.parametrize("compressor", [None, "default"])
+@pytest.mark.parametrize("damage", ["truncated", "emptied", "garbage"])
+def test_damaged_zarr_chunks_raise_naming_the_file_and_chunk(tmp_path, compressor, damage):
+    values = sample()
+    with oa.config.set(memory_limit="64KB"):
+        oa.asarray(values, chunks=1000).to_zarr(tmp_path / "a.zarr", compressor=compressor)
+        chunk = tmp_path / "a.zarr" / "c" / "2"
+        size = os.path.getsize(chunk)
+        if damage == "truncated":
+            os.truncate(chunk, size // 2)
+        elif damage == "emptied":
+            os.truncate(chunk, 0)
+        else:
+            chunk.write_bytes(np.random.default_rng(1).bytes(size))
+        if damage == "garbage" and compressor is None:
+            return  # raw bytes of the right length are indistinguishable from data
+        with pytest.raises(oa.DamagedChunkError, match=r"c/2.*chunk \(2,\)"):
+            float(oa.open(tmp_path / "a.zarr").sum())
+
+
+def test_a_missing_zarr_chunk_is_its_fill_value(tmp_path):
+    values = sample()
+    with oa.config.set(memory_limit="64KB"):
+        oa.asarray(values, chunks=1000).to_zarr(tmp_path / "a.zarr")
+        os.remove(tmp_path / "a.zarr" / "c" / "3")
+        expected = values.copy()
+        expected[3000:4000] = 0
+        np.testing.assert_array_equal(np.asarray(oa.open(tmp_path / "a.zarr")), expected)
+
+
+def test_absurd_inputs_are_refused_in_milliseconds(tmp_path):
+    import time
+
+    started = time.perf_counter()
+    with pytest.raises(ValueError, match="1,000,000,000 chunks"):
+        oa.zeros(10**9, chunks=(1,))
+    with pytest.raises(ValueError, match="100,000,000 chunks"):
+        oa.ones((10**5, 10**5), chunks=(10, 10))
+    path = tmp_path / "lies.npy"
+    np.save(path, np.arange(10.0))
+    header = path.read_bytes()
+    path.write_bytes(header.replace(b"(10,)", b"(10000000000000,)"))  # lies about its shape
+    with pytest.raises(ValueError, match="truncated or damaged"):
+        oa.open(path)
+    assert time.perf_counter() - started < 1.0
