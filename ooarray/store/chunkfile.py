@@ -18,6 +18,7 @@ import numpy as np
 from ooarray.core.chunks import Chunks, iter_blocks
 from ooarray.store.base import Borrow, ChunkStore
 from ooarray.store.fileio import read_exact, write_all
+from ooarray.store.termination import clean_up_on_termination
 
 __all__ = ["ChunkFile"]
 
@@ -38,6 +39,7 @@ class ChunkFile(ChunkStore):
 
     def __init__(self, shape: tuple[int, ...], dtype: np.dtype, chunks: Chunks,
                  directory: str | None = None, prefix: str = "ooarray-chunks-") -> None:
+        clean_up_on_termination()
         self.shape, self.dtype, self.chunks = tuple(shape), np.dtype(dtype), chunks
         self._offsets: dict[tuple[int, ...], int] = {}
         position = 0

@@ -18,6 +18,7 @@ from collections.abc import Hashable
 import numpy as np
 
 from ooarray.store.fileio import read_exact, write_all
+from ooarray.store.termination import clean_up_on_termination
 
 __all__ = ["SpillStore"]
 
@@ -32,6 +33,7 @@ class SpillStore:
     """
 
     def __init__(self, parent: str) -> None:
+        clean_up_on_termination()
         os.makedirs(parent, exist_ok=True)
         self.directory = tempfile.mkdtemp(prefix="ooarray-spill-", dir=parent)
         self._names: dict[Hashable, str] = {}
