@@ -1,6 +1,7 @@
 """Command line: ``python -m ooarray demo``,
-``python -m ooarray bench elementwise|matmul|npbench`` and
-``python -m ooarray coverage [--markdown docs/coverage.md]``."""
+``python -m ooarray bench elementwise|matmul|npbench``,
+``python -m ooarray coverage [--markdown docs/coverage.md]`` and
+``python -m ooarray clean [DIR ...]``."""
 
 from __future__ import annotations
 
@@ -26,6 +27,13 @@ def main(argv: list[str] | None = None) -> int:
         "coverage", help="which NumPy functions run out of core, fall back, or raise")
     coverage.add_argument("--markdown", metavar="PATH", default=None,
                           help="write the report as Markdown to PATH (e.g. docs/coverage.md)")
+    clean = commands.add_parser(
+        "clean", help="remove partial outputs and temporary files of stopped processes")
+    clean.add_argument("directories", nargs="*",
+                       help="where to look (default: spill_dir and the current directory)")
+    clean.add_argument("--dry-run", action="store_true", help="list them, remove nothing")
+    clean.add_argument("--unknown", action="store_true",
+                       help="also partial outputs named without a process id (older ooarray)")
     args = parser.parse_args(argv)
     if args.command == "demo":
         from ooarray.diagnostics.demo import run_demo
@@ -35,7 +43,26 @@ def main(argv: list[str] | None = None) -> int:
         return _run_bench(args)
     if args.command == "coverage":
         return _run_coverage(args.markdown)
+    if args.command == "clean":
+        return _run_clean(args.directories, args.dry_run, args.unknown)
     return 2
+
+
+def _run_clean(directories: list[str], dry_run: bool, unknown: bool) -> int:
+    from ooarray import config
+    from ooarray.errors import format_bytes
+    from ooarray.store.leftovers import clean
+
+    found = []
+    for directory in directories or [config.get().spill_dir, "."]:
+        found += clean(directory, remove=not dry_run, unknown=unknown)
+    for leftover in found:
+        owner = f"process {leftover.pid}" if leftover.pid else "an unknown process"
+        print(f"{'found' if dry_run else 'removed'} {leftover.path} "
+              f"({format_bytes(leftover.nbytes)}, {owner}, stopped)")
+    print(f"{len(found)} leftovers, {format_bytes(sum(f.nbytes for f in found))}"
+          + (" (dry run: nothing removed)" if dry_run else ""))
+    return 0
 
 
 def _run_coverage(markdown: str | None) -> int:

@@ -33,12 +33,20 @@ def open(path: str | os.PathLike, *, chunks: Any = None) -> OOArray:  # noqa: A0
     ------
     FileNotFoundError
         If nothing is at ``path``.
+    ValueError
+        If ``path`` is the uncommitted output of a ``to_zarr``/``to_npy`` that did not
+        finish (``.NAME.partial-...``).
     TypeError
         If the data is not bool, integer, float or complex.
     """
     target = Path(path)
     if not target.exists():
         raise FileNotFoundError(f"no Zarr array or .npy file at {target}")
+    from ooarray.store.leftovers import incomplete
+
+    unfinished = incomplete(target)
+    if unfinished is not None:
+        raise ValueError(unfinished)
     if target.is_file():
         from ooarray.store.memmap import NpyStore
 

@@ -202,3 +202,44 @@ def test_termination_removes_spill_checkpoints_and_partials(tmp_path, signal_nam
     assert process.wait(timeout=30) == 128 + getattr(signal, signal_name)
     assert os.listdir(spill) == []
     assert not [name for name in os.listdir(tmp_path) if name.startswith(".out.zarr")]
+
+
+KILLED = """
+import sys, ooarray as oa
+oa.config.set(memory_limit="4MB", spill_dir=sys.argv[2])
+x = oa.random.default_rng(0).standard_normal((1500, 1500), chunks=(25, 1500))
+for _ in range(300):
+    x = x[::-1] * 0.5 + x
+x.to_zarr(sys.argv[1])
+"""
+
+
+def test_a_killed_write_leaves_a_partial_that_open_refuses_and_clean_removes(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    process = subprocess.Popen([sys.executable, "-c", KILLED, str(tmp_path / "out.zarr"),
+                                str(spill)])
+    deadline = time.monotonic() + 30
+    partials: list[str] = []
+    while not partials and time.monotonic() < deadline:
+        partials = [n for n in os.listdir(tmp_path) if n.startswith(".out.zarr.partial-")]
+        time.sleep(0.01)
+    assert partials, "the write never started"
+    process.send_signal(signal.SIGKILL)  # nothing of the process's own cleanup runs
+    process.wait(timeout=30)
+    assert f".partial-{process.pid}-" in partials[0]
+    assert not os.path.exists(tmp_path / "out.zarr")
+    with pytest.raises(ValueError, match="incomplete output.*stopped before committing"):
+        oa.open(tmp_path / partials[0])
+    listed = subprocess.run([sys.executable, "-m", "ooarray", "clean", str(tmp_path),
+                             str(spill), "--dry-run"], capture_output=True, text=True,
+                            check=True)
+    assert partials[0] in listed.stdout and os.path.exists(tmp_path / partials[0])
+    subprocess.run([sys.executable, "-m", "ooarray", "clean", str(tmp_path), str(spill)],
+                   check=True, capture_output=True)
+    assert os.listdir(spill) == [] and os.listdir(tmp_path) == ["spill"]

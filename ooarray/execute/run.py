@@ -70,8 +70,7 @@ def _computed(node: Node) -> Node:
         execute(_plan(node, sink.chunks, sink.scratch_bytes, sink.resident_bytes), sink)
         sink.result.flags.writeable = False  # ours alone: frozen without a copy
         return ConstantNode(sink.result, node.chunks)
-    store = ChunkFile(node.shape, node.dtype, node.chunks, settings.spill_dir,
-                      prefix="ooarray-checkpoint-")
+    store = ChunkFile(node.shape, node.dtype, node.chunks, settings.spill_dir, "checkpoint")
     try:
         execute(_plan(node, store.chunks, 0, 0), StoreSink(store))
     except BaseException:

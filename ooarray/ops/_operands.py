@@ -61,7 +61,7 @@ def constant_node(array: np.ndarray, chunks: Any = None) -> Node:
 
 def _snapshot(array: np.ndarray, grid: Any, directory: str) -> ChunkFile:
     """Copy ``array`` chunk by chunk into a chunk file (one chunk in memory at a time)."""
-    store = ChunkFile(array.shape, array.dtype, grid, directory, prefix="ooarray-snapshot-")
+    store = ChunkFile(array.shape, array.dtype, grid, directory, "snapshot")
     try:
         for index in iter_blocks(grid):
             store.write_chunk(index, array[block_region(grid, index)])

@@ -18,6 +18,7 @@ import numpy as np
 from ooarray.core.chunks import Chunks, iter_blocks
 from ooarray.store.base import Borrow, ChunkStore
 from ooarray.store.fileio import read_exact, write_all
+from ooarray.store.leftovers import temporary_prefix
 from ooarray.store.termination import clean_up_on_termination
 
 __all__ = ["ChunkFile"]
@@ -33,12 +34,13 @@ class ChunkFile(ChunkStore):
         The array's metadata; ``chunks`` is a normalised grid.
     directory : str, optional
         Where the file goes (``spill_dir``); the system's temporary directory by default.
-    prefix : str
-        The file name's start, saying what it holds.
+    kind : str
+        What it holds (``checkpoint``, ``snapshot``), in the file's name with this process's
+        id (see :mod:`ooarray.store.leftovers`).
     """
 
     def __init__(self, shape: tuple[int, ...], dtype: np.dtype, chunks: Chunks,
-                 directory: str | None = None, prefix: str = "ooarray-chunks-") -> None:
+                 directory: str | None = None, kind: str = "checkpoint") -> None:
         clean_up_on_termination()
         self.shape, self.dtype, self.chunks = tuple(shape), np.dtype(dtype), chunks
         self._offsets: dict[tuple[int, ...], int] = {}
@@ -46,7 +48,8 @@ class ChunkFile(ChunkStore):
         for index in iter_blocks(chunks):
             self._offsets[index] = position
             position += math.prod(self.chunk_shape(index)) * self.dtype.itemsize
-        handle, self.path = tempfile.mkstemp(suffix=".raw", prefix=prefix, dir=directory)
+        handle, self.path = tempfile.mkstemp(suffix=".raw", prefix=temporary_prefix(kind),
+                                             dir=directory)
         self._fd = handle
         self._written: set[tuple[int, ...]] = set()
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import mmap
 import os
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +18,7 @@ import numpy as np
 from ooarray.core.chunks import Chunks, block_region, normalize_chunks, region_shape
 from ooarray.store.base import ChunkStore
 from ooarray.store.fileio import read_exact, write_all
+from ooarray.store.leftovers import partial_name
 from ooarray.store.termination import clean_up_on_termination
 
 __all__ = ["NpyStore"]
@@ -108,7 +108,7 @@ class NpyStore(ChunkStore):
         if final.exists() and not overwrite:
             raise FileExistsError(f"{final} already exists; pass overwrite=True to replace it")
         clean_up_on_termination()
-        temp = final.parent / f".{final.name}.partial-{uuid.uuid4().hex[:8]}"
+        temp = partial_name(final)
         header = {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)),
                   "fortran_order": False, "shape": tuple(shape)}
         try:

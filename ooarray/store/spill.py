@@ -18,6 +18,7 @@ from collections.abc import Hashable
 import numpy as np
 
 from ooarray.store.fileio import read_exact, write_all
+from ooarray.store.leftovers import temporary_prefix
 from ooarray.store.termination import clean_up_on_termination
 
 __all__ = ["SpillStore"]
@@ -35,7 +36,7 @@ class SpillStore:
     def __init__(self, parent: str) -> None:
         clean_up_on_termination()
         os.makedirs(parent, exist_ok=True)
-        self.directory = tempfile.mkdtemp(prefix="ooarray-spill-", dir=parent)
+        self.directory = tempfile.mkdtemp(prefix=temporary_prefix("spill"), dir=parent)
         self._names: dict[Hashable, str] = {}
         self._counter = itertools.count()  # never reuses a name, even after a delete
         self._finalizer = weakref.finalize(self, shutil.rmtree, self.directory, True)

@@ -28,6 +28,7 @@ from ooarray.core.chunks import block_region, normalize_chunks, region_shape
 from ooarray.errors import DamagedChunkError
 from ooarray.store.base import ChunkStore
 from ooarray.store.fileio import read_exact, write_all
+from ooarray.store.leftovers import partial_name
 from ooarray.store.termination import clean_up_on_termination
 
 __all__ = ["ZarrStore", "default_compressor"]
@@ -212,7 +213,7 @@ class ZarrStore(ChunkStore):
         if final.exists() and not overwrite:
             raise FileExistsError(f"{final} already exists; pass overwrite=True to replace it")
         clean_up_on_termination()
-        temp = final.parent / f".{final.name}.partial-{uuid.uuid4().hex[:8]}"
+        temp = partial_name(final)
         compressors = (default_compressor(np.dtype(dtype).itemsize),) if compressor == "default" \
             else ((compressor,) if compressor is not None else None)
         array = zarr.create_array(
