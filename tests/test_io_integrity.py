@@ -243,3 +243,23 @@ def test_a_killed_write_leaves_a_partial_that_open_refuses_and_clean_removes(tmp
     subprocess.run([sys.executable, "-m", "ooarray", "clean", str(tmp_path), str(spill)],
                    check=True, capture_output=True)
     assert os.listdir(spill) == [] and os.listdir(tmp_path) == ["spill"]
+
+
+@pytest.mark.parametrize("chunks", [(7, 5), (40, 3), (1, 50), (13, 50)])
+def test_npy_chunks_that_are_not_one_run_are_read_and_written_run_by_run(tmp_path, chunks,
+                                                                          short_transfers):
+    values = np.random.default_rng(2).standard_normal((40, 50))
+    with oa.config.set(memory_limit="256KB"):
+        written = oa.asarray(values, chunks=chunks).to_npy(tmp_path / "a.npy")
+        np.testing.assert_array_equal(np.load(tmp_path / "a.npy"), values)
+        np.testing.assert_array_equal(np.asarray(written), values)
+        np.testing.assert_array_equal(np.asarray(oa.open(tmp_path / "a.npy", chunks=chunks)),
+                                      values)
+
+
+def test_column_chunks_on_a_full_disk_raise_enospc_not_sigbus(tmp_path, full_disk):
+    values = np.random.default_rng(2).standard_normal((100, 100))  # 80,000 bytes
+    with oa.config.set(memory_limit="256KB"), pytest.raises(OSError) as caught:
+        oa.asarray(values, chunks=(100, 10)).to_npy(tmp_path / "a.npy")
+    assert caught.value.errno == errno.ENOSPC
+    assert os.listdir(tmp_path) == []

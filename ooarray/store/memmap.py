@@ -2,28 +2,30 @@
 
 A long-lived mapping of the whole file would put every page the computation touches into the
 process's resident set (8 GB in the benchmark the design cites), invisible to the budget. So a
-chunk that is one contiguous byte range is read with ``preadv`` straight into the pool's buffer;
-any other chunk maps just its byte range, copies out, and unmaps at once.
+chunk that is one contiguous byte range is read with ``preadv`` straight into the pool's buffer
+and written with ``pwrite``; any other chunk is read and written run by run (its rows, or
+larger pieces when its trailing axes are whole), every transfer checked: a mapping would die
+of SIGBUS on a full disk or a file truncated since it was opened, where a read or write
+raises ``OSError``.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
-import mmap
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
-from ooarray.core.chunks import Chunks, block_region, normalize_chunks, region_shape
+from ooarray.core.chunks import Chunks, block_region, normalize_chunks
 from ooarray.store.base import ChunkStore
 from ooarray.store.fileio import read_exact, write_all
 from ooarray.store.leftovers import partial_name
 from ooarray.store.termination import clean_up_on_termination
 
 __all__ = ["NpyStore"]
-
-_PAGE = mmap.ALLOCATIONGRANULARITY
 
 
 def _contiguous_span(shape: tuple[int, ...], region: tuple[slice, ...]) -> tuple[int, int] | None:
@@ -129,19 +131,20 @@ class NpyStore(ChunkStore):
     def description(self) -> str:
         return f"npy {self._final_path or self.path}"
 
-    def _mapped_view(self, region: tuple[slice, ...], access: int
-                     ) -> tuple[mmap.mmap, np.ndarray]:
-        """Map only the bytes that ``region`` spans and return the mapping and a view of it."""
-        itemsize = self.dtype.itemsize
-        strides = [itemsize * int(np.prod(self.shape[i + 1:])) for i in range(len(self.shape))]
-        first = self.data_offset + sum(s.start * st for s, st in zip(region, strides))
-        last = self.data_offset + sum((s.stop - 1) * st for s, st in zip(region, strides)) \
-            + itemsize
-        base = (first // _PAGE) * _PAGE
-        mapping = mmap.mmap(self._fd, last - base, offset=base, access=access)
-        view = np.ndarray(region_shape(region), self.dtype, buffer=mapping,
-                          offset=first - base, strides=strides)
-        return mapping, view
+    def _runs(self, region: tuple[slice, ...], array: np.ndarray
+              ) -> Iterator[tuple[int, np.ndarray]]:
+        """(byte offset in the file, contiguous piece of ``array``) for each run of ``region``
+        that is contiguous in the file: the region's rows, or larger pieces when its
+        trailing axes are whole."""
+        k = len(self.shape) - 1
+        while k > 0 and region[k].stop - region[k].start == self.shape[k]:
+            k -= 1  # axes after k are whole: a run spans axis k's range and all of them
+        strides = [math.prod(self.shape[i + 1:]) for i in range(len(self.shape))]
+        inner = region[k].start * strides[k]
+        for outer in itertools.product(*(range(r.start, r.stop) for r in region[:k])):
+            start = sum(i * stride for i, stride in zip(outer, strides, strict=False))
+            piece = array[tuple(i - r.start for i, r in zip(outer, region, strict=False))]
+            yield self.data_offset + (start + inner) * self.dtype.itemsize, piece
 
     def read_chunk(self, index: tuple[int, ...], out: np.ndarray, borrow=None) -> None:
         region = block_region(self.chunks, index)
@@ -152,12 +155,13 @@ class NpyStore(ChunkStore):
             read_exact(self._fd, memoryview(out),
                        self.data_offset + span[0] * self.dtype.itemsize, self.path)
             return
-        mapping, view = self._mapped_view(region, mmap.ACCESS_READ)
-        try:
-            np.copyto(out, view)
-        finally:
-            del view
-            mapping.close()
+        # Run by run with checked reads: a mapping of a file truncated since it was opened
+        # would kill the process with SIGBUS instead of raising.
+        target = out if out.flags.c_contiguous else np.empty(out.shape, out.dtype)
+        for offset, piece in self._runs(region, target):
+            read_exact(self._fd, memoryview(piece.reshape(-1)), offset, self.path)
+        if target is not out:
+            np.copyto(out, target)
 
     def write_chunk(self, index: tuple[int, ...], data: np.ndarray) -> None:
         region = block_region(self.chunks, index)
@@ -169,13 +173,10 @@ class NpyStore(ChunkStore):
             write_all(self._fd, memoryview(data),
                       self.data_offset + span[0] * self.dtype.itemsize, self.path)
             return
-        mapping, view = self._mapped_view(region, mmap.ACCESS_WRITE)
-        try:
-            view[...] = data
-            mapping.flush()
-        finally:
-            del view
-            mapping.close()
+        # Run by run with checked writes: stores into a mapping of the (sparse) file die of
+        # SIGBUS when the disk is full, where a write raises ENOSPC.
+        for offset, piece in self._runs(region, data):
+            write_all(self._fd, memoryview(piece.reshape(-1)), offset, self.path)
 
     def commit(self) -> None:
         # The rename makes the file appear whole or not at all to every process; like zarr,
