@@ -160,6 +160,12 @@ def test_absurd_inputs_are_refused_in_milliseconds(tmp_path):
         oa.zeros(10**9, chunks=(1,))
     with pytest.raises(ValueError, match="100,000,000 chunks"):
         oa.ones((10**5, 10**5), chunks=(10, 10))
+    import zarr
+
+    zarr.create_array(str(tmp_path / "huge.zarr"), shape=(10**15,), chunks=(10**6,),
+                      dtype="f8")
+    with pytest.raises(ValueError, match="1,000,000,000 chunks"):
+        oa.open(tmp_path / "huge.zarr")
     path = tmp_path / "lies.npy"
     np.save(path, np.arange(10.0))
     header = path.read_bytes()
