@@ -269,3 +269,19 @@ def test_column_chunks_on_a_full_disk_raise_enospc_not_sigbus(tmp_path, full_dis
         oa.asarray(values, chunks=(100, 10)).to_npy(tmp_path / "a.npy")
     assert caught.value.errno == errno.ENOSPC
     assert os.listdir(tmp_path) == []
+
+
+def test_planning_cost_is_linear_in_the_number_of_chunks():
+    import time
+
+    from ooarray.plan.lower import Plan
+
+    def plan_seconds(n: int) -> float:
+        with oa.config.set(eager_bytes=0, memory_limit="256MB"):
+            total = (oa.random.default_rng(0).random(n * 10, chunks=10) * 2 + 1).sum()
+            started = time.perf_counter()
+            Plan(total.node, ())
+            return time.perf_counter() - started
+
+    small, large = plan_seconds(2000), plan_seconds(16000)
+    assert large < 16 * small + 0.5, f"8x the chunks took {large / small:.1f}x as long"
