@@ -196,15 +196,23 @@ def test_termination_removes_spill_and_checkpoint_files(tmp_path, signal_name):
 
     spill = tmp_path / "spill"
     spill.mkdir()
+    number = getattr(signal, signal_name)
+
+    def default_disposition() -> None:
+        # As a program started from a terminal: a runner under nohup would hand the child
+        # SIGHUP ignored, and ooarray rightly leaves an ignored signal ignored.
+        signal.signal(number, signal.SIG_DFL)
+
     process = subprocess.Popen([sys.executable, "-c", TERMINATED, str(tmp_path / "out.zarr"),
-                                str(spill)], stdout=subprocess.PIPE, text=True)
+                                str(spill)], stdout=subprocess.PIPE, text=True,
+                               preexec_fn=default_disposition)
     assert process.stdout.readline().strip() == "started"
     deadline = time.monotonic() + 20
     while not os.listdir(spill) and time.monotonic() < deadline:  # files in use
         time.sleep(0.02)
     assert os.listdir(spill), "the program made no temporary file to clean up"
-    process.send_signal(getattr(signal, signal_name))
-    assert process.wait(timeout=60) == 128 + getattr(signal, signal_name)
+    process.send_signal(number)
+    assert process.wait(timeout=60) == 128 + number
     assert os.listdir(spill) == []
 
 
