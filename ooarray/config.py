@@ -1,7 +1,8 @@
 """Run-time configuration: memory budget, eviction policy, executor, threads, spill directory.
 
 ``ooarray.config.set(...)`` changes the settings for the rest of the program and can also be
-used as a context manager, which restores the previous settings on exit::
+used as a context manager, which changes them for its block, in its thread only, and
+restores them exactly on exit::
 
     oa.config.set(memory_limit="1GB")
     with oa.config.set(policy="lru", executor="sync"):
@@ -11,6 +12,7 @@ used as a context manager, which restores the previous settings on exit::
 from __future__ import annotations
 
 import builtins
+import contextvars
 import dataclasses
 import os
 import re
@@ -161,23 +163,49 @@ class Config:
 
 
 _lock = threading.Lock()
-_current: Config | None = None
+#: The process defaults: what a context that has changed nothing sees.
+_defaults: Config | None = None
+#: The settings of this thread or task, when changed there (``None``: the defaults).
+_context: contextvars.ContextVar[Config | None] = contextvars.ContextVar(
+    "ooarray_config", default=None)
+#: How many ``with config.set(...)`` blocks are open in this context.
+_open_blocks: contextvars.ContextVar[int] = contextvars.ContextVar(
+    "ooarray_config_blocks", default=0)
+
+
+def _process_defaults() -> Config:
+    global _defaults
+    defaults = _defaults  # read without the lock: a reference is replaced whole
+    if defaults is not None:
+        return defaults
+    with _lock:
+        if _defaults is None:
+            _defaults = Config()
+        return _defaults
 
 
 def get() -> Config:
-    """Return the settings in force."""
-    global _current
-    current = _current  # read without the lock: a reference is replaced whole
-    if current is not None:
-        return current
-    with _lock:
-        if _current is None:
-            _current = Config()
-        return _current
+    """Return the settings in force in this thread (or asyncio task)."""
+    current = _context.get()
+    return current if current is not None else _process_defaults()
 
 
 class set:  # noqa: A001 - mirrors dask.config.set
-    """Change settings now; as a context manager, restore the previous ones on exit.
+    """Change settings; as a context manager, for the ``with`` block only.
+
+    Settings are held per thread and per asyncio task (in a :mod:`contextvars` variable,
+    as NumPy holds ``np.errstate``):
+
+    - ``with oa.config.set(...):`` changes them for the code in the block, in this thread
+      only, and restores exactly what was in force before when the block ends, whatever
+      other threads do meanwhile. The threads ooarray runs tasks on see the settings of the
+      computation they work for.
+    - ``oa.config.set(...)`` as a statement, outside any ``with oa.config.set`` block,
+      changes the process defaults: the settings of this thread and of every thread that
+      has not changed its own, for the rest of the program. (It takes effect in other
+      threads when the returned object is dropped, which a statement does at once; keep
+      the object in a variable only to use it in a ``with``.) Inside a ``with`` block, the
+      statement changes the block's settings until the block ends.
 
     Parameters
     ----------
@@ -202,17 +230,43 @@ class set:  # noqa: A001 - mirrors dask.config.set
     """
 
     def __init__(self, **settings: Any) -> None:
-        global _current
-        previous = get()
-        new = previous.validated(**settings)
-        with _lock:
-            self._previous = previous
-            _current = new
+        new = get().validated(**settings)
+        self._changes = {name: getattr(new, name) for name in settings}
+        self._config = new
+        self._entered = False
+        self._statement = _open_blocks.get() == 0
+        self._token: contextvars.Token | None = _context.set(new)
+
+    def __repr__(self) -> str:
+        changes = ", ".join(f"{name}={value!r}" for name, value in self._changes.items())
+        return f"ooarray.config.set({changes})"
 
     def __enter__(self) -> Config:
-        return get()
+        self._entered = True
+        _open_blocks.set(_open_blocks.get() + 1)
+        return self._config
 
     def __exit__(self, *exc_info: object) -> None:
-        global _current
+        _open_blocks.set(max(0, _open_blocks.get() - 1))
+        token, self._token = self._token, None
+        if token is not None:
+            try:
+                _context.reset(token)
+            except ValueError:  # entered in one context, left in another
+                _context.set(token.old_value if token.old_value is not token.MISSING
+                             else None)
+
+    def __del__(self) -> None:
+        # A statement outside any with block: its changes become the process defaults, and
+        # this context follows the defaults again.
+        if not getattr(self, "_statement", False) or self._entered:
+            return  # a with block, a statement inside one, or settings that were refused
+        global _defaults
         with _lock:
-            _current = self._previous
+            _defaults = (_defaults or Config()).validated(**self._changes)
+        token, self._token = self._token, None
+        if token is not None and _context.get() is self._config:
+            try:
+                _context.reset(token)
+            except (ValueError, RuntimeError):  # dropped in another context
+                pass

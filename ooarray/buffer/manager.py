@@ -160,6 +160,26 @@ class BufferManager:
         """Bytes of every buffer the pool owns now."""
         return self._held
 
+    @property
+    def reserved_bytes(self) -> int:
+        """Bytes of the budget that running tasks hold (:meth:`admit`)."""
+        return self._reserved
+
+    def resize(self, limit: int) -> bool:
+        """Change the budget of the computation running in the pool; return whether the
+        pool is within it now.
+
+        Growing takes effect at once. Shrinking drops free buffers and evicts unpinned
+        chunks at once; tasks admitted before keep their working sets, and new tasks are
+        admitted against the smaller budget, so the pool is within it once those tasks
+        end (call again to drop what they leave in the free list).
+        """
+        with self._room:
+            self.limit = int(limit)
+            self._make_room(0)
+            self._room.notify_all()
+            return self._held <= self.limit and self._reserved <= self.limit
+
     # -- admission ----------------------------------------------------------------------
     @contextlib.contextmanager
     def reserve(self, nbytes: int) -> Iterator[None]:

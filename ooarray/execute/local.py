@@ -1,10 +1,14 @@
 """Local executors: ``sync`` (one task at a time, in order) and ``threads`` (the default).
 
-Both run the same schedule through the one process-wide buffer pool. The thread executor runs
-the tasks of a stage on ``num_threads`` threads; each task first reserves its working set in
-the pool, so tasks never wait on each other for memory mid-way. numexpr (and BLAS,
-through threadpoolctl when it is installed) get ``cores // num_threads`` threads of their own,
-so that task threads times library threads never exceed the cores.
+Both run the same schedule through a buffer pool. The thread executor runs the tasks of a
+stage on ``num_threads`` threads; each task first reserves its working set in the pool, so
+tasks never wait on each other for memory mid-way. numexpr (and BLAS, through threadpoolctl
+when it is installed) get ``cores // num_threads`` threads of their own, so that task
+threads times library threads never exceed the cores.
+
+Computations started in several threads run at once, each in a pool of its own, and share
+the process budget (:mod:`ooarray.execute.admission`). A computation alone runs in the
+process's main pool, which keeps its free buffers between computations.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from ooarray.buffer.manager import BufferManager
 from ooarray.buffer.policies import make_policy
 from ooarray.buffer.stats import Stats
 from ooarray.errors import BudgetError, format_bytes
+from ooarray.execute.admission import Share, process_budget
 from ooarray.execute.context import TaskContext, release_reads
 from ooarray.execute.sinks import ArraySink, Sink, StoreSink
 from ooarray.plan.lower import Plan, Task
@@ -34,15 +39,37 @@ from ooarray.store.spill import SpillStore
 __all__ = ["execute", "pool", "ArraySink", "StoreSink", "listeners"]
 
 _pool = BufferManager(limit=1)
-_run_lock = threading.Lock()
+#: Whether a computation runs in ``_pool`` now; the others take a pool of their own.
+_pool_busy = False
+_spare_pools: list[BufferManager] = []
+_pools_lock = threading.Lock()
 _stats_lock = threading.Lock()
 #: Stats objects that want every computation's counters added to them (``ooarray.stats``).
 listeners: list[Stats] = []
 
 
 def pool() -> BufferManager:
-    """Return the process-wide buffer pool."""
+    """Return the process's main buffer pool (that of a computation running alone)."""
     return _pool
+
+
+def _take_pool() -> BufferManager:
+    global _pool_busy
+    with _pools_lock:
+        if not _pool_busy:
+            _pool_busy = True
+            return _pool
+        return _spare_pools.pop() if _spare_pools else BufferManager(limit=1)
+
+
+def _return_pool(used: BufferManager) -> None:
+    global _pool_busy
+    with _pools_lock:
+        if used is _pool:
+            _pool_busy = False
+        else:  # a spare keeps no memory between computations
+            used.release_memory()
+            _spare_pools.append(used)
 
 
 class _LazySpill:
@@ -63,8 +90,9 @@ class _LazySpill:
             self._store.close()
 
 
-def _deliver(sink: Sink, task: Task, region, data, stats: Stats) -> None:
-    with _pool.charge(sink.scratch_bytes):
+def _deliver(pool: BufferManager, sink: Sink, task: Task, region, data,
+             stats: Stats) -> None:
+    with pool.charge(sink.scratch_bytes):
         written = sink.write(task.index, region, data)
     with _stats_lock:
         stats.bytes_written += written
@@ -75,15 +103,17 @@ def _make_chunk(plan: Plan, task: Task, ctx: TaskContext):
     return task.node.compute_chunk(task.index, arrays, ctx)
 
 
-def _run_task(plan: Plan, task: Task, sink: Sink, stats: Stats, cores: int) -> None:
-    ctx = TaskContext(_pool, plan, cores)
+def _run_task(pool: BufferManager, plan: Plan, task: Task, sink: Sink, stats: Stats,
+              cores: int) -> None:
+    ctx = TaskContext(pool, plan, cores)
     try:
         if task.direct:
             chunk = _make_chunk(plan, task, ctx)
-            _deliver(sink, task, task.node.chunk_region(task.index), chunk, stats)
+            _deliver(pool, sink, task, task.node.chunk_region(task.index), chunk, stats)
         elif task.sink:
             region = task.inputs[0][1]
-            _deliver(sink, task, region, plan.evaluate(task.inputs[0][0], region, ctx), stats)
+            _deliver(pool, sink, task, region,
+                     plan.evaluate(task.inputs[0][0], region, ctx), stats)
         else:
             ctx.keep(task.write, _make_chunk(plan, task, ctx))
     finally:
@@ -101,27 +131,43 @@ def _blas_controller():
     return ThreadpoolController().select(user_api="blas")
 
 
+_library_lock = threading.Lock()
+#: Computations (stages) inside :func:`_library_threads` now, and what the first one changed.
+_library_users = 0
+_library_restore: list = []
+
+
 @contextlib.contextmanager
 def _library_threads(count: int) -> Iterator[None]:
     """Give numexpr and BLAS ``count`` threads each while tasks run on their own threads.
 
     Only what differs is set: numexpr's ``set_num_threads`` costs ~150 us even to the same
-    count, which a computation on a small array would pay twice.
+    count, which a computation on a small array would pay twice. The libraries' settings
+    are process-wide: when computations run at once in several threads, the first one
+    sets them and the last one to end restores them.
     """
-    count = max(1, count)
-    previous = numexpr.get_num_threads()
-    if previous != count:
-        numexpr.set_num_threads(count)
-    blas = _blas_controller()
-    limit = contextlib.nullcontext()
-    if blas is not None and any(info["num_threads"] != count for info in blas.info()):
-        limit = blas.limit(limits=count)
+    global _library_users
+    with _library_lock:
+        _library_users += 1
+        if _library_users == 1:
+            _library_restore.clear()
+            count = max(1, count)
+            previous = numexpr.get_num_threads()
+            if previous != count:
+                numexpr.set_num_threads(count)
+                _library_restore.append(lambda: numexpr.set_num_threads(previous))
+            blas = _blas_controller()
+            if blas is not None and any(info["num_threads"] != count for info in blas.info()):
+                limit = blas.limit(limits=count)
+                _library_restore.append(limit.restore_original_limits)
     try:
-        with limit:
-            yield
+        yield
     finally:
-        if previous != count:
-            numexpr.set_num_threads(previous)
+        with _library_lock:
+            _library_users -= 1
+            if _library_users == 0:
+                while _library_restore:
+                    _library_restore.pop()()
 
 
 def _progress(total: int, enabled: bool):
@@ -136,25 +182,28 @@ def _progress(total: int, enabled: bool):
 
 _workers_pool: concurrent.futures.ThreadPoolExecutor | None = None
 _workers_count = 0
+_workers_lock = threading.Lock()
 
 
 def _workers(threads: int) -> concurrent.futures.ThreadPoolExecutor:
-    """Return the task thread pool, kept between computations (starting one costs ~10 ms)."""
+    """Return the task thread pool, kept between computations (starting one costs ~10 ms);
+    it has at least ``threads`` threads (computations running at once share it)."""
     global _workers_pool, _workers_count
-    if _workers_pool is None or _workers_count != threads:
-        if _workers_pool is not None:
-            _workers_pool.shutdown(wait=True)
-        _workers_pool = concurrent.futures.ThreadPoolExecutor(
-            threads, thread_name_prefix="ooarray")
-        _workers_count = threads
-    return _workers_pool
+    with _workers_lock:
+        if _workers_pool is None or _workers_count < threads:
+            # A smaller pool is dropped, not shut down: a computation may still submit to
+            # it; its threads end when the last computation using it lets it go.
+            _workers_pool = concurrent.futures.ThreadPoolExecutor(
+                threads, thread_name_prefix="ooarray")
+            _workers_count = threads
+        return _workers_pool
 
 
-def _run_stage(plan: Plan, tasks: list[Task], sink: Sink, stats: Stats, threads: int,
-               cores: int, bar) -> None:
+def _run_stage(pool: BufferManager, plan: Plan, tasks: list[Task], sink: Sink, stats: Stats,
+               threads: int, cores: int, bar) -> None:
     def run(task: Task) -> None:
-        with _pool.reserve(task.nbytes):
-            _run_task(plan, task, sink, stats, cores)
+        with pool.reserve(task.nbytes):
+            _run_task(pool, plan, task, sink, stats, cores)
 
     def finished(future: concurrent.futures.Future | None = None) -> None:
         if future is not None:
@@ -164,7 +213,7 @@ def _run_stage(plan: Plan, tasks: list[Task], sink: Sink, stats: Stats, threads:
 
     if threads <= 1 and len(tasks) > 1 and isinstance(sink, StoreSink) \
             and all(task.direct for task in tasks):
-        _run_writing_behind(plan, tasks, sink, stats, cores, finished)
+        _run_writing_behind(pool, plan, tasks, sink, stats, cores, finished)
         return
     if threads <= 1 or len(tasks) <= 1:
         for task in tasks:
@@ -198,19 +247,19 @@ def _writer() -> concurrent.futures.ThreadPoolExecutor:
     return concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="ooarray-write")
 
 
-def _write_behind(task: Task, chunk, holding: int, sink: Sink, stats: Stats,
-                  finish=None) -> None:
+def _write_behind(pool: BufferManager, task: Task, chunk, holding: int, sink: Sink,
+                  stats: Stats, finish=None) -> None:
     try:
         if finish is not None:  # the task's last BLAS calls, still writing into the chunk
             finish()
-        _deliver(sink, task, task.node.chunk_region(task.index), chunk, stats)
+        _deliver(pool, sink, task, task.node.chunk_region(task.index), chunk, stats)
     finally:
-        _pool.release(chunk)
-        _pool.discharge(holding)
+        pool.release(chunk)
+        pool.discharge(holding)
 
 
-def _run_writing_behind(plan: Plan, tasks: list[Task], sink: Sink, stats: Stats, cores: int,
-                        finished) -> None:
+def _run_writing_behind(pool: BufferManager, plan: Plan, tasks: list[Task], sink: Sink,
+                        stats: Stats, cores: int, finished) -> None:
     """Run tasks that deliver their chunk to a store one after another, each chunk written
     on the writer thread while the next task computes (a matmul's C tile is encoded and
     written while BLAS makes the next one).
@@ -228,11 +277,11 @@ def _run_writing_behind(plan: Plan, tasks: list[Task], sink: Sink, stats: Stats,
     try:
         for position, task in enumerate(tasks):
             computing = max(0, task.nbytes - sink.scratch_bytes, carried)
-            _pool.admit(computing - carried)
+            pool.admit(computing - carried)
             kept = running = 0
             try:
                 after = tasks[position + 1] if position + 1 < len(tasks) else None
-                ctx = TaskContext(_pool, plan, cores, prefetched=handoff, upcoming=None
+                ctx = TaskContext(pool, plan, cores, prefetched=handoff, upcoming=None
                                   if after is None else after.node.opening_reads(after.index),
                                   defers=True)
                 try:
@@ -257,21 +306,21 @@ def _run_writing_behind(plan: Plan, tasks: list[Task], sink: Sink, stats: Stats,
                         if finish is not None:  # BLAS must stop writing into the chunk first
                             finish()
                     finally:
-                        _pool.discharge(running)
+                        pool.discharge(running)
                         running = 0
-                        _pool.release(chunk)
+                        pool.release(chunk)
                     raise
             finally:
-                _pool.discharge(computing - kept - running)
+                pool.discharge(computing - kept - running)
                 carried = kept
             holding = chunk.nbytes + sink.scratch_bytes
-            _pool.admit(holding)
-            in_flight = _writer().submit(contextvars.copy_context().run, _write_behind, task,
-                                         chunk, holding + running, sink, stats, finish)
+            pool.admit(holding)
+            in_flight = _writer().submit(contextvars.copy_context().run, _write_behind, pool,
+                                         task, chunk, holding + running, sink, stats, finish)
             finished()
     finally:
-        release_reads(_pool, handoff)  # left by a task that failed
-        _pool.discharge(carried)
+        release_reads(pool, handoff)  # left by a task that failed
+        pool.discharge(carried)
         if in_flight is not None:  # nothing of this run may outlive it (even on Ctrl-C)
             concurrent.futures.wait([in_flight])
     if in_flight is not None:
@@ -293,6 +342,9 @@ def check_budget(plan: Plan, limit: int, resident: int = 0) -> None:
 def execute(plan: Plan, sink: Sink) -> Stats:
     """Run ``plan`` into ``sink`` within the configured budget; return its counters.
 
+    The computation shares the process budget with those running in other threads
+    (:mod:`ooarray.execute.admission`): it may wait for room before it starts.
+
     Raises
     ------
     BudgetError
@@ -303,20 +355,23 @@ def execute(plan: Plan, sink: Sink) -> Stats:
     order: Schedule = schedule(plan)
     recording = any(s.trace is not None for s in listeners)
     stats = Stats(trace=[] if recording else None)
-    threads = 1 if settings.executor == "sync" else settings.num_threads
-    # Run no more tasks at once than the budget holds.
-    if plan.max_task_bytes:
-        threads = max(1, min(threads, (settings.memory_limit - sink.resident_bytes)
-                             // plan.max_task_bytes))
     cores = os.cpu_count() or 1
     spill = _LazySpill(settings.spill_dir)
     started = time.perf_counter()
     bar = _progress(len(plan.tasks), settings.progress and len(plan.tasks) > 1)
-    with _run_lock:
-        _pool.reset(settings.memory_limit - sink.resident_bytes,
-                    make_policy(settings.policy), stats, spill)
-        _pool.set_trace(order.trace, order.uses)
+    pool = _take_pool()
+    share = Share(pool, settings.memory_limit, plan.max_task_bytes + sink.resident_bytes,
+                  sink.resident_bytes)
+    try:
+        pool.reset(settings.memory_limit - sink.resident_bytes,
+                   make_policy(settings.policy), stats, spill)
+        pool.set_trace(order.trace, order.uses)
         try:
+            process_budget().join(share)
+            threads = 1 if settings.executor == "sync" else settings.num_threads
+            # Run no more tasks at once than the computation's budget holds.
+            if plan.max_task_bytes:
+                threads = max(1, min(threads, pool.limit // plan.max_task_bytes))
             for group in order.stages:
                 node = group[0].node if not group[0].sink or group[0].direct else None
                 wanted = node.task_threads if node is not None else None
@@ -324,19 +379,23 @@ def execute(plan: Plan, sink: Sink) -> Stats:
                 task_cores = max(1, cores // stage_threads)
                 library = node.library_threads if node is not None else None
                 with _library_threads(library or task_cores):
-                    _run_stage(plan, group, sink, stats, stage_threads, task_cores, bar)
+                    _run_stage(pool, plan, group, sink, stats, stage_threads, task_cores, bar)
         except BaseException:
             sink.abort()
             raise
         else:
             sink.commit()
         finally:
-            _pool.finish()
-            spill.close()
-            if bar is not None:
-                bar.close()
-            stats.tasks = len(plan.tasks)
-            stats.seconds = time.perf_counter() - started
+            process_budget().leave(share)
+    finally:
+        pool.finish()
+        _return_pool(pool)
+        spill.close()
+        if bar is not None:
+            bar.close()
+        stats.tasks = len(plan.tasks)
+        stats.seconds = time.perf_counter() - started
+        with _stats_lock:
             for listener in listeners:
                 listener.add(stats)
     return stats

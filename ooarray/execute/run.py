@@ -4,6 +4,9 @@ See :mod:`ooarray.plan.checkpoint` for which nodes are checkpoints and why. A ch
 small enough is kept in memory as a constant; a larger one is written, chunk by chunk within
 the budget, to a raw chunk file in ``spill_dir`` (in the node's own chunk grid, which
 consumers may have planned around), removed when the node is garbage collected.
+
+Settling rewrites nodes that plans of other threads may hold: it holds the graph alone,
+while making and running a plan reads it (:mod:`ooarray.execute.graph_guard`).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import weakref
 from ooarray import config as _config
 from ooarray.buffer.stats import Stats
 from ooarray.core.chunks import Chunks
+from ooarray.execute.graph_guard import graph_guard
 from ooarray.execute.local import execute
 from ooarray.execute.sinks import ArraySink, Sink, StoreSink
 from ooarray.plan.checkpoint import MAX_DEPTH, MAX_EVALUATIONS, checkpoints, refresh_depths
@@ -30,17 +34,25 @@ IN_MEMORY_CHECKPOINT_SHARE = 1 / 8
 def run(root: Node, sink: Sink) -> Stats:
     """Compute ``root`` into ``sink``: checkpoints first, then the plan of what is left."""
     settle_checkpoints(root)
-    return execute(_plan(root, sink.chunks, sink.scratch_bytes, sink.resident_bytes), sink)
+    with graph_guard().reading():
+        return execute(_plan(root, sink.chunks, sink.scratch_bytes, sink.resident_bytes,
+                             sink.done), sink)
 
 
 def settle_checkpoints(root: Node, max_evaluations: int = MAX_EVALUATIONS,
                        max_depth: int = MAX_DEPTH) -> None:
     """Compute every checkpoint of ``root``'s plan (inputs first) and settle it on its values."""
-    chosen = checkpoints(root, max_evaluations, max_depth)
-    for node in chosen:
-        settle(node, _computed(node))
-    if chosen:
-        refresh_depths(root)
+    guard = graph_guard()
+    with guard.reading():
+        if not checkpoints(root, max_evaluations, max_depth):
+            return
+    with guard.writing():
+        # Again: another thread may have settled some while this one waited.
+        chosen = checkpoints(root, max_evaluations, max_depth)
+        for node in chosen:
+            settle(node, _computed(node))
+        if chosen:
+            refresh_depths(root)
 
 
 #: When a plan's largest task does not fit the budget: (max_evaluations, max_depth) of the
@@ -48,18 +60,20 @@ def settle_checkpoints(root: Node, max_evaluations: int = MAX_EVALUATIONS,
 SMALLER_TASKS = ((1, MAX_DEPTH), (1, 8), (1, 2), (1, 1))
 
 
-def _plan(root: Node, chunks: Chunks, scratch: int, resident: int) -> Plan:
-    """The plan of ``root``; while its largest task does not fit the budget, more of its
-    region nodes become checkpoints first (:data:`SMALLER_TASKS`), and the plan is made
-    again (execute then says what is still too large)."""
-    plan = Plan(root, chunks, scratch)
+def _plan(root: Node, chunks: Chunks, scratch: int, resident: int,
+          done: frozenset[tuple[int, ...]] = frozenset()) -> Plan:
+    """The plan of ``root``, less the sink blocks ``done`` (a resumed write); while its
+    largest task does not fit the budget, more of its region nodes become checkpoints first
+    (:data:`SMALLER_TASKS`), and the plan is made again (execute then says what is still
+    too large)."""
+    plan = Plan(root, chunks, scratch, done)
     limit = _config.get().memory_limit
     for evaluations, depth in SMALLER_TASKS:
         if plan.max_task_bytes + resident <= limit:
             break
         if checkpoints(root, evaluations, depth):
             settle_checkpoints(root, evaluations, depth)
-            plan = Plan(root, chunks, scratch)
+            plan = Plan(root, chunks, scratch, done)
     return plan
 
 
