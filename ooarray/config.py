@@ -130,7 +130,7 @@ class Config:
     write_through: bool | None = None
     eager_bytes: int = 16 * 2**20
 
-    def validated(self, **changes: Any) -> "Config":
+    def validated(self, **changes: Any) -> Config:
         """Return a copy with ``changes`` applied, after checking each value."""
         unknown = sorted(builtins.set(changes) - {f.name for f in dataclasses.fields(self)})
         if unknown:

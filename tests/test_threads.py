@@ -67,7 +67,6 @@ def test_interleaved_with_blocks_stay_in_their_threads_and_restore_exactly():
     assert seen["b before, a inside"] == before.memory_limit != 16 * 10**6
     assert seen["b inside, a left"] == (32 * 10**6, "lru")
     # A thread starts from the process defaults; each left its block as it found it.
-    defaults = oa.config.Config.__dict__  # noqa: F841 - only the values matter below
     assert seen["a after"].memory_limit == seen["b after"].memory_limit
     assert oa.config.get() == before
 

@@ -307,7 +307,8 @@ class BufferManager:
                 self._held -= nbytes
 
     def allocate(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-        """Return a scratch array from the pool; give it back with :meth:`release` or :meth:`adopt`."""
+        """Return a scratch array from the pool; give it back with :meth:`release` or
+        :meth:`adopt`."""
         nbytes = math.prod(shape) * np.dtype(dtype).itemsize
         with self._lock:
             raw = self._obtain(nbytes)
