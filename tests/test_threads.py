@@ -3,6 +3,7 @@ and plans that other threads settle while they are made."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import threading
@@ -201,3 +202,45 @@ def test_threads_settling_a_shared_deep_plan_get_numpy_answers():
 
     for got, expected in _run_threads(extend(0.5), extend(0.25), extend(0.125)):
         np.testing.assert_allclose(got, expected, rtol=1e-10)
+
+
+RSS_SCRIPT = """
+import gc, json, sys, threading
+import numpy as np
+import ooarray as oa
+from ooarray.diagnostics.memory import RSSSampler
+directory, chunk = sys.argv[1], int(sys.argv[2])
+oa.config.set(memory_limit="16MB")
+a, b = (oa.open(f"{directory}/{name}.npy", chunks=chunk) for name in "ab")
+results = {}
+def one(name, expr):
+    results[name] = float(expr())
+jobs = [("sum", lambda: (a * a + b).sum()), ("std", lambda: (a - b).std())]
+gc.collect()
+with RSSSampler(interval=0.001) as rss:
+    threads = [threading.Thread(target=one, args=job) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+print(json.dumps({**results, "growth": rss.peak - rss.baseline}))
+"""
+
+
+@pytest.mark.parametrize("chunk", [2**16, 2**18], ids=["side-by-side", "one-after-another"])
+def test_computations_at_once_keep_the_process_within_the_budget(tmp_path, chunk):
+    # 2**18 float64 chunks: each computation needs more than half of 16 MB, so the second
+    # waits; it must not run in a pool of its own while the first one's free buffers stay
+    # (the process grew to 41 MiB at a 30.5 MiB budget that way).
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal(2**22), rng.standard_normal(2**22)  # 32 MiB each
+    np.save(tmp_path / "a.npy", a)
+    np.save(tmp_path / "b.npy", b)
+    done = subprocess.run([sys.executable, "-c", RSS_SCRIPT, str(tmp_path), str(chunk)],
+                          capture_output=True, text=True, timeout=TIMEOUT)
+    assert done.returncode == 0, done.stderr
+    measured = json.loads(done.stdout.strip().splitlines()[-1])
+    assert measured["sum"] == pytest.approx((a * a + b).sum(), rel=1e-12)
+    assert measured["std"] == pytest.approx((a - b).std(), rel=1e-12)
+    assert measured["growth"] <= 16 * 10**6 + 2 * 2**20, \
+        f"RSS grew by {measured['growth'] / 2**20:.1f} MiB over a 16 MB budget"

@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+from collections.abc import Callable
 
 from ooarray.buffer.manager import BufferManager
 
@@ -32,7 +33,6 @@ SHRINK_POLL_SECONDS = 0.005
 class Share:
     """One running computation's part of the process budget."""
 
-    pool: BufferManager
     #: The computation's own ``memory_limit``.
     limit: int
     #: The least it can run in: its largest task and a result it keeps in memory.
@@ -41,10 +41,12 @@ class Share:
     resident: int
     #: Its part now; its pool's budget is this less ``resident``.
     granted: int = 0
+    #: The pool it runs in, given when it joins.
+    pool: BufferManager | None = None
 
     def apply(self) -> bool:
         """Give the pool its budget; return whether the pool is within it."""
-        return self.pool.resize(max(1, self.granted - self.resident))
+        return self.pool is None or self.pool.resize(max(1, self.granted - self.resident))
 
 
 def fair_shares(shares: list[Share], cap: int) -> dict[int, int]:
@@ -66,9 +68,11 @@ class ProcessBudget:
         """How many computations hold a share now."""
         return len(self._running)
 
-    def join(self, share: Share) -> None:
-        """Give ``share`` its part, once it fits beside the computations running; shrink theirs
-        and wait until their pools are within what is left."""
+    def join(self, share: Share, take_pool: Callable[[], BufferManager]) -> None:
+        """Give ``share`` its part and a pool from ``take_pool``, once it fits beside the
+        computations running; shrink theirs and wait until their pools are within what is
+        left. (The pool is taken only then, so that a computation that waited runs in the
+        pool that the one before it left, with that pool's free buffers.)"""
         with self._changed:
             while True:
                 everyone = [*self._running, share]
@@ -81,6 +85,7 @@ class ProcessBudget:
                 running.granted = parts[id(running)]
             share.granted = parts[id(share)]
             self._running.append(share)
+            share.pool = take_pool()
             others = [s for s in self._running if s is not share]
         while not all([s.apply() for s in others]):
             time.sleep(SHRINK_POLL_SECONDS)

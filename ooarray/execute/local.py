@@ -63,12 +63,16 @@ def _take_pool() -> BufferManager:
 
 
 def _return_pool(used: BufferManager) -> None:
+    """Give back a pool whose computation has ended (and left the process budget)."""
     global _pool_busy
     with _pools_lock:
+        # Free buffers are kept for the next computation only by the main pool, and only
+        # while no other computation runs: they are outside every running one's share.
+        if used is not _pool or process_budget().running:
+            used.release_memory()
         if used is _pool:
             _pool_busy = False
-        else:  # a spare keeps no memory between computations
-            used.release_memory()
+        else:
             _spare_pools.append(used)
 
 
@@ -359,15 +363,17 @@ def execute(plan: Plan, sink: Sink) -> Stats:
     spill = _LazySpill(settings.spill_dir)
     started = time.perf_counter()
     bar = _progress(len(plan.tasks), settings.progress and len(plan.tasks) > 1)
-    pool = _take_pool()
-    share = Share(pool, settings.memory_limit, plan.max_task_bytes + sink.resident_bytes,
+    share = Share(settings.memory_limit, plan.max_task_bytes + sink.resident_bytes,
                   sink.resident_bytes)
+    pool = None
     try:
-        pool.reset(settings.memory_limit - sink.resident_bytes,
-                   make_policy(settings.policy), stats, spill)
-        pool.set_trace(order.trace, order.uses)
         try:
-            process_budget().join(share)
+            process_budget().join(share, _take_pool)
+            pool = share.pool
+            pool.reset(max(1, share.granted - sink.resident_bytes),
+                       make_policy(settings.policy), stats, spill)
+            pool.set_trace(order.trace, order.uses)
+            share.apply()  # the share may have changed while the pool was reset
             threads = 1 if settings.executor == "sync" else settings.num_threads
             # Run no more tasks at once than the computation's budget holds.
             if plan.max_task_bytes:
@@ -386,10 +392,12 @@ def execute(plan: Plan, sink: Sink) -> Stats:
         else:
             sink.commit()
         finally:
+            if pool is not None:
+                pool.finish()
             process_budget().leave(share)
     finally:
-        pool.finish()
-        _return_pool(pool)
+        if pool is not None:
+            _return_pool(pool)
         spill.close()
         if bar is not None:
             bar.close()
