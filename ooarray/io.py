@@ -62,17 +62,35 @@ def open(path: str | os.PathLike, *, chunks: Any = None) -> OOArray:  # noqa: A0
     return array.rechunk(chunks) if chunks is not None else array
 
 
-def save(path: str | os.PathLike, array: Any, *, overwrite: bool = False) -> OOArray:
+def save(path: str | os.PathLike, array: Any, *, overwrite: bool = False,
+         resume: bool = False) -> OOArray:
     """Write ``array`` to ``path``: a ``.npy`` file if the name ends so, else a Zarr store.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Where the array appears once every chunk is written.
+    array : array_like
+        What to write.
+    overwrite : bool
+        Replace what is at ``path``.
+    resume : bool
+        Finish the partial that a stopped write of the same computation left (see
+        :meth:`OOArray.to_zarr`).
 
     Returns
     -------
     OOArray
         The saved array, opened from ``path``.
+
+    Raises
+    ------
+    FileExistsError
+        If ``path`` exists and ``overwrite`` is false.
     """
     from ooarray.ops.creation import asarray
 
     array = asarray(array)
     if os.fspath(path).endswith(".npy"):
-        return array.to_npy(path, overwrite=overwrite)
-    return array.to_zarr(path, overwrite=overwrite)
+        return array.to_npy(path, overwrite=overwrite, resume=resume)
+    return array.to_zarr(path, overwrite=overwrite, resume=resume)

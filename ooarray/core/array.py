@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from typing import Any
 
 import numpy as np
@@ -227,8 +228,14 @@ class OOArray(NDArrayOperatorsMixin):
                                 self.itemsize)
 
     def to_zarr(self, path: str | os.PathLike, *, chunks: Any = None, overwrite: bool = False,
-                compressor: Any = "default") -> "OOArray":
+                compressor: Any = "default", resume: bool = False) -> "OOArray":
         """Compute the array into a Zarr v3 store at ``path`` and return it opened from there.
+
+        The store is written to a hidden partial beside ``path`` (``.NAME.partial-<pid>-...``,
+        without ``zarr.json`` until the end) with a journal of the chunks written, and renamed
+        to ``path`` once every chunk is written. A write stopped by an error, Ctrl-C, SIGTERM
+        or SIGHUP removes its partial; a killed one (SIGKILL, a power cut) leaves it, and
+        ``resume=True`` finishes it.
 
         Parameters
         ----------
@@ -241,6 +248,16 @@ class OOArray(NDArrayOperatorsMixin):
             Replace an existing store at ``path``.
         compressor : zarr codec, None or "default"
             ``"default"`` is Blosc LZ4 with byte shuffle; ``None`` stores raw bytes.
+        resume : bool
+            Continue the partial of ``path`` that an earlier, stopped process left, if its
+            journal records the same computation: the same Zarr metadata (shape, dtype,
+            chunks, codecs) and the same plan fingerprint
+            (:func:`ooarray.plan.fingerprint.fingerprint`: the plan's operations and
+            parameters, the bytes of in-memory inputs, the paths, sizes and times of input
+            files). Chunks whose files still match the journal's CRC-32 are kept and not
+            computed again; the others are written. With no such partial (or a plan that
+            cannot be fingerprinted, with a warning) the write starts afresh. Partials of
+            running processes are never used.
 
         Returns
         -------
@@ -250,7 +267,8 @@ class OOArray(NDArrayOperatorsMixin):
         Raises
         ------
         FileExistsError
-            If ``path`` exists and ``overwrite`` is false.
+            If ``path`` exists and ``overwrite`` is false (also with ``resume``: a committed
+            store is never resumed).
         """
         from ooarray.store.zarr import ZarrStore
 
@@ -258,7 +276,21 @@ class OOArray(NDArrayOperatorsMixin):
         return self._write(ZarrStore.create(path, self.shape, self.dtype,
                                             regular_chunk_shape(grid), overwrite=overwrite,
                                             compressor=compressor,
-                                            write_through=self._writes_through()))
+                                            write_through=self._writes_through(),
+                                            resume=resume,
+                                            fingerprint=self._fingerprint(resume)))
+
+    def _fingerprint(self, resume: bool) -> str | None:
+        """The plan's fingerprint for the journal of a write (warns when ``resume`` is asked
+        for a plan that has none)."""
+        from ooarray.plan.fingerprint import fingerprint
+
+        found = fingerprint(self._node)
+        if found is None and resume:
+            warnings.warn("resume=True: this computation holds something that cannot be "
+                          "fingerprinted (see ooarray.plan.fingerprint), so no partial can "
+                          "be verified to hold it; writing from the start", stacklevel=3)
+        return found
 
     def _writes_through(self) -> bool:
         """Whether ``to_zarr`` drops the chunks it writes from the page cache (config
@@ -282,15 +314,43 @@ class OOArray(NDArrayOperatorsMixin):
             raise
         return OOArray(SourceNode(store))
 
-    def to_npy(self, path: str | os.PathLike, *, overwrite: bool = False) -> "OOArray":
-        """Compute the array into a ``.npy`` file at ``path`` and return it opened from there."""
+    def to_npy(self, path: str | os.PathLike, *, overwrite: bool = False,
+               resume: bool = False) -> "OOArray":
+        """Compute the array into a ``.npy`` file at ``path`` and return it opened from there.
+
+        The file is written to a hidden partial beside ``path`` (its header zero until the
+        end) with a journal of the chunks written, and renamed to ``path`` once every chunk
+        is written; see :meth:`to_zarr` for what stops and what resumes a write.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The file; it appears only once every chunk is written.
+        overwrite : bool
+            Replace an existing file at ``path``.
+        resume : bool
+            Continue the partial of ``path`` that an earlier, stopped process left, if its
+            journal records the same shape, dtype, chunks and plan fingerprint (as for
+            :meth:`to_zarr`); chunks whose values still match the journal's CRC-32 are kept.
+
+        Returns
+        -------
+        OOArray
+            The stored array.
+
+        Raises
+        ------
+        FileExistsError
+            If ``path`` exists and ``overwrite`` is false.
+        """
         from ooarray.store.memmap import NpyStore
 
         grid = self.chunks if regular_chunk_shape(self.chunks) is not None else \
             normalize_chunks("auto", self.shape, self.itemsize,
                              target_chunk_bytes(_config.get().memory_limit))
         return self._write(NpyStore.create(path, self.shape, self.dtype, grid,
-                                           overwrite=overwrite))
+                                           overwrite=overwrite, resume=resume,
+                                           fingerprint=self._fingerprint(resume)))
 
     def _scalar(self) -> np.ndarray:
         if self.ndim:

@@ -18,6 +18,8 @@ class Sink:
     resident_bytes: int = 0
     #: Bytes one write may allocate (an encoder's copy).
     scratch_bytes: int = 0
+    #: Blocks of ``chunks`` already in place (a resumed write): no task computes them.
+    done: frozenset[tuple[int, ...]] = frozenset()
 
     def write(self, index: tuple[int, ...], region: Region, data: np.ndarray) -> int:
         """Store ``data`` as ``region`` of the result; return the bytes written to storage.
@@ -48,19 +50,29 @@ class ArraySink(Sink):
 
 
 class StoreSink(Sink):
-    """Write to a chunk store, committed only when every chunk is written."""
+    """Write to a chunk store, committed only when every chunk is written.
+
+    The chunks an earlier run already wrote (``store.done``, a resumed write) are not
+    written again; the plan makes no task for them (:attr:`Sink.done`).
+    """
 
     def __init__(self, store: ChunkStore) -> None:
         self.store = store
         self.chunks = store.chunks
         self.scratch_bytes = store.write_scratch_bytes()
+        self.done = store.done
 
     def write(self, index: tuple[int, ...], region: Region, data: np.ndarray) -> int:
         # A task's chunk may span several of the store's (a matmul tile): each is written
         # whole, one after another, so the store's scratch is that of one store chunk.
+        written = 0
         for block, _, in_region in overlapping_blocks(self.chunks, region):
-            self.store.write_chunk(block, data[in_region])
-        return data.nbytes
+            if block in self.done:
+                continue
+            piece = data[in_region]
+            self.store.write_chunk(block, piece)
+            written += piece.nbytes
+        return written
 
     def commit(self) -> None:
         self.store.commit()

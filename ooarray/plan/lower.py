@@ -79,9 +79,14 @@ class Plan:
         The grid in which the result is written (one sink task per block).
     sink_scratch : int
         Bytes a sink needs to write one block (an encoder's copy, for example).
+    done : set of block indices
+        Blocks of ``sink_chunks`` already written (a resumed write): no sink task is made
+        for them, nor a root task whose blocks are all done. (Earlier stages still run
+        whole: their chunks are not traced back to the blocks that need them.)
     """
 
-    def __init__(self, root: Node, sink_chunks: Chunks, sink_scratch: int = 0) -> None:
+    def __init__(self, root: Node, sink_chunks: Chunks, sink_scratch: int = 0,
+                 done: frozenset[tuple[int, ...]] = frozenset()) -> None:
         self.root = root
         self.fusion = Fusion()
         self.stages = self._materialized_stages(root)
@@ -94,6 +99,10 @@ class Plan:
         for number, node in enumerate(self.stages):
             delivers = direct and node is root
             for index in node.block_order():
+                if delivers and done and all(
+                        block in done for block, _, _ in
+                        overlapping_blocks(sink_chunks, node.chunk_region(index))):
+                    continue
                 inputs = node.task_inputs(index)
                 out_bytes = _region_bytes(node.chunk_region(index), node.dtype) \
                     + node.chunk_scratch_bytes(index) + (sink_scratch if delivers else 0)
@@ -103,6 +112,8 @@ class Plan:
                 self.tasks.append(task)
         if not direct:
             for index in iter_blocks(sink_chunks):
+                if index in done:
+                    continue
                 inputs = [(root, block_region(sink_chunks, index))]
                 task = self._task(root, index, inputs, sink_scratch, len(self.stages))
                 task.sink = True

@@ -37,6 +37,9 @@ class ChunkStore(abc.ABC):
     shape: tuple[int, ...]
     dtype: np.dtype
     chunks: Chunks
+    #: Chunks of a store being written that an earlier, stopped run already wrote (and that
+    #: were verified): a resumed write skips them.
+    done: frozenset[tuple[int, ...]] = frozenset()
 
     def chunk_shape(self, index: Sequence[int]) -> tuple[int, ...]:
         """Return the shape of chunk ``index``."""

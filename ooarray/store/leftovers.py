@@ -5,7 +5,9 @@ commit; spill directories and checkpoint and snapshot files are ``ooarray-<kind>
 in ``spill_dir``. A process that is killed (SIGKILL, a power cut) removes none of them, so
 the process id in the name lets :func:`clean` tell a leftover of a dead process from a file
 a live one is writing, and lets :func:`incomplete` recognise a partial output that someone
-tries to open as an array.
+tries to open as an array. Beside each partial, ``.NAME.partial-<pid>-<hex>.journal`` records
+what it holds and which chunks are done (:mod:`ooarray.store.journal`), so that
+``to_zarr(..., resume=True)`` can finish it.
 """
 
 from __future__ import annotations
@@ -19,15 +21,46 @@ from pathlib import Path
 
 import psutil
 
-__all__ = ["partial_name", "temporary_prefix", "incomplete", "clean", "Leftover"]
+__all__ = ["partial_name", "journal_path", "stopped_partials", "temporary_prefix",
+           "incomplete", "clean", "Leftover"]
 
-_PARTIAL = re.compile(r"^\.(?P<target>.+)\.partial-(?:(?P<pid>\d+)-)?[0-9a-f]{8}$")
+_PARTIAL = re.compile(
+    r"^\.(?P<target>.+)\.partial-(?:(?P<pid>\d+)-)?[0-9a-f]{8}(?P<journal>\.journal)?$")
 _TEMPORARY = re.compile(r"^ooarray-(?:spill|checkpoint|snapshot)-(?P<pid>\d+)-")
 
 
 def partial_name(target: Path) -> Path:
     """Where an output for ``target`` is written before its commit."""
     return target.parent / f".{target.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+def journal_path(partial: Path) -> Path:
+    """The journal beside the partial output ``partial``."""
+    return partial.parent / f"{partial.name}.journal"
+
+
+def _stopped(pid: int) -> bool:
+    return pid != os.getpid() and not psutil.pid_exists(pid)
+
+
+def stopped_partials(target: Path) -> list[Path]:
+    """The partial outputs for ``target`` whose writer has stopped, newest first (partials
+    of running processes, and of an unknown process, are never listed)."""
+    found = []
+    try:
+        entries = list(target.parent.iterdir())
+    except FileNotFoundError:
+        return []
+    for path in entries:
+        match = _PARTIAL.match(path.name)
+        if match is None or match["journal"] or match["target"] != target.name \
+                or match["pid"] is None or not _stopped(int(match["pid"])):
+            continue
+        try:
+            found.append((path.stat().st_mtime_ns, path))
+        except FileNotFoundError:
+            continue
+    return [path for _, path in sorted(found, key=lambda item: item[0], reverse=True)]
 
 
 def temporary_prefix(kind: str) -> str:
@@ -44,9 +77,25 @@ def incomplete(path: Path) -> str | None:
     state = "an unknown process" if pid is None else \
         f"process {pid}, still running" if psutil.pid_exists(int(pid)) else \
         f"process {pid}, which stopped before committing it"
-    return (f"{path} is an incomplete output for {match['target']} (written by {state}); it is "
-            f"not an array: compute it again, and remove leftovers of stopped processes with "
-            f"`python -m ooarray clean {path.parent}`")
+    partial = path.parent / path.name.removesuffix(".journal")
+    progress, how = _progress(partial, match["target"])
+    return (f"{path} is an incomplete output for {match['target']} (written by {state}), "
+            f"not an array: {progress}; {how}. Leftovers of stopped processes are removed "
+            f"by `python -m ooarray clean {path.parent}`")
+
+
+def _progress(partial: Path, target: str) -> tuple[str, str]:
+    """("incomplete: N of M chunks", how to finish it) from the journal of ``partial``."""
+    from ooarray.store.journal import read_journal
+
+    found = read_journal(journal_path(partial))
+    if found is None:
+        return "incomplete: no journal says which chunks are done", "compute it again"
+    identity, done = found
+    method = "to_npy" if identity.get("format") == "npy" else "to_zarr"
+    return (f"incomplete: {len(done)} of {identity.get('nchunks', '?')} chunks",
+            f"resume with `a.{method}({str(partial.parent / target)!r}, resume=True)` "
+            f"(the same computation `a`)")
 
 
 @dataclasses.dataclass

@@ -7,13 +7,20 @@ and written with ``pwrite``; any other chunk is read and written run by run (its
 larger pieces when its trailing axes are whole), every transfer checked: a mapping would die
 of SIGBUS on a full disk or a file truncated since it was opened, where a read or write
 raises ``OSError``.
+
+A file being written is a partial whose header bytes stay zero until commit (NumPy finds no
+``.npy`` there), with a journal beside it (:mod:`ooarray.store.journal`) listing each chunk
+written and a CRC-32 of its values: the file alone cannot tell which ranges were written.
+``create(..., resume=True)`` continues the partial of a stopped run instead.
 """
 
 from __future__ import annotations
 
+import io
 import itertools
 import math
 import os
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,7 +29,8 @@ import numpy as np
 from ooarray.core.chunks import Chunks, block_region, normalize_chunks
 from ooarray.store.base import ChunkStore
 from ooarray.store.fileio import read_exact, write_all
-from ooarray.store.leftovers import partial_name
+from ooarray.store.journal import Entry, Journal, claim
+from ooarray.store.leftovers import journal_path, partial_name
 from ooarray.store.termination import clean_up_on_termination
 
 __all__ = ["NpyStore"]
@@ -63,11 +71,13 @@ class NpyStore(ChunkStore):
     """
 
     def __init__(self, path: str | os.PathLike, shape: tuple[int, ...], dtype: np.dtype,
-                 data_offset: int, chunks: Chunks, final_path: str | None = None) -> None:
+                 data_offset: int, chunks: Chunks, final_path: str | None = None,
+                 journal: Journal | None = None, header: bytes = b"") -> None:
         self.path = os.fspath(path)
         self.shape, self.dtype, self.chunks = tuple(shape), np.dtype(dtype), chunks
         self.data_offset = int(data_offset)
         self._final_path = final_path
+        self._journal, self._header = journal, header
         self._fd = os.open(self.path, os.O_RDWR if final_path else os.O_RDONLY)
 
     @classmethod
@@ -104,28 +114,90 @@ class NpyStore(ChunkStore):
 
     @classmethod
     def create(cls, path: str | os.PathLike, shape: tuple[int, ...], dtype: np.dtype,
-               chunks: Chunks, overwrite: bool = False) -> "NpyStore":
-        """Start writing a ``.npy`` file that appears at ``path`` only on :meth:`commit`."""
+               chunks: Chunks, overwrite: bool = False, resume: bool = False,
+               fingerprint: str | None = None) -> "NpyStore":
+        """Start writing a ``.npy`` file that appears at ``path`` only on :meth:`commit`.
+
+        With ``resume`` (and a ``fingerprint``), the newest partial of ``path`` left by a
+        stopped process whose journal records the same shape, dtype, chunks and fingerprint
+        is taken over; the chunks whose values match the journal's CRC-32 are :attr:`done`.
+        Without such a partial the write starts afresh.
+
+        Raises
+        ------
+        FileExistsError
+            If ``path`` exists and ``overwrite`` is false.
+        """
         final = Path(path)
         if final.exists() and not overwrite:
             raise FileExistsError(f"{final} already exists; pass overwrite=True to replace it")
         clean_up_on_termination()
+        dtype = np.dtype(dtype)
+        described = {"descr": np.lib.format.dtype_to_descr(dtype),
+                     "fortran_order": False, "shape": tuple(shape)}
+        buffer = io.BytesIO()
+        try:
+            np.lib.format.write_array_header_1_0(buffer, described)
+        except ValueError:  # a header too long for format 1.0
+            buffer = io.BytesIO()
+            np.lib.format.write_array_header_2_0(buffer, described)
+        header = buffer.getvalue()
+        size = len(header) + math.prod(shape) * dtype.itemsize
+        identity = {"format": "npy", "shape": list(shape), "dtype": dtype.str,
+                    "descr": described["descr"], "chunks": [list(c) for c in chunks],
+                    "nchunks": math.prod(len(c) for c in chunks), "header": header.hex(),
+                    "fingerprint": fingerprint}
+        claimed = claim(final, identity) if resume and fingerprint is not None else None
+        if claimed is not None:
+            try:
+                os.truncate(claimed.path, size)  # as made, whatever happened to it since
+                store = cls(claimed.path, shape, dtype, len(header), chunks,
+                            final_path=str(final), journal=claimed.journal, header=header)
+                store._verify(claimed.done)
+            except BaseException:
+                claimed.journal.close()  # the partial stays resumable
+                raise
+            return store
         temp = partial_name(final)
-        header = {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)),
-                  "fortran_order": False, "shape": tuple(shape)}
         try:
             with open(temp, "wb") as handle:
-                try:
-                    np.lib.format.write_array_header_1_0(handle, header)
-                except ValueError:  # a header too long for format 1.0
-                    handle.seek(0)
-                    np.lib.format.write_array_header_2_0(handle, header)
-                offset = handle.tell()
-                handle.truncate(offset + int(np.prod(shape)) * np.dtype(dtype).itemsize)
-            return cls(temp, shape, dtype, offset, chunks, final_path=str(final))
+                # The header stays zero until commit: NumPy sees no .npy in a partial.
+                handle.truncate(size)
+            journal = Journal(journal_path(temp), identity)
+            return cls(temp, shape, dtype, len(header), chunks, final_path=str(final),
+                       journal=journal, header=header)
         except BaseException:
             temp.unlink(missing_ok=True)
+            journal_path(temp).unlink(missing_ok=True)
             raise
+
+    def _verify(self, listed: dict[tuple[int, ...], Entry]) -> None:
+        """Mark done the chunks the journal lists whose values in the file still have the
+        CRC-32 it recorded (a chunk that fails is written again)."""
+        done, blocks = set(), self._blocks()
+        for index, (crc, nbytes) in listed.items():
+            if index not in blocks:
+                continue
+            out = np.empty(self.chunk_shape(index), self.dtype)
+            if out.nbytes != nbytes:
+                continue
+            try:
+                self.read_chunk(index, out)
+            except OSError:
+                continue
+            if zlib.crc32(memoryview(out.reshape(-1)).cast("B")) == crc:
+                done.add(index)
+        self.done = frozenset(done)
+
+    def _blocks(self) -> set[tuple[int, ...]]:
+        return set(itertools.product(*(range(len(axis)) for axis in self.chunks)))
+
+    def source_identity(self) -> object:
+        """What :func:`ooarray.plan.fingerprint.fingerprint` records of an input file: its
+        real path, inode, size and modification time."""
+        info = os.stat(self.path)
+        return ("npy", os.path.realpath(self.path), info.st_ino, info.st_size,
+                info.st_mtime_ns, self.data_offset)
 
     @property
     def description(self) -> str:
@@ -166,25 +238,31 @@ class NpyStore(ChunkStore):
     def write_chunk(self, index: tuple[int, ...], data: np.ndarray) -> None:
         region = block_region(self.chunks, index)
         data = np.ascontiguousarray(data, dtype=self.dtype)
-        if data.size == 0:
-            return
-        span = _contiguous_span(self.shape, region)
-        if span is not None:
-            write_all(self._fd, memoryview(data),
-                      self.data_offset + span[0] * self.dtype.itemsize, self.path)
-            return
-        # Run by run with checked writes: stores into a mapping of the (sparse) file die of
-        # SIGBUS when the disk is full, where a write raises ENOSPC.
-        for offset, piece in self._runs(region, data):
-            write_all(self._fd, memoryview(piece.reshape(-1)), offset, self.path)
+        if data.size:
+            span = _contiguous_span(self.shape, region)
+            if span is not None:
+                write_all(self._fd, memoryview(data),
+                          self.data_offset + span[0] * self.dtype.itemsize, self.path)
+            else:
+                # Run by run with checked writes: stores into a mapping of the (sparse) file
+                # die of SIGBUS when the disk is full, where a write raises ENOSPC.
+                for offset, piece in self._runs(region, data):
+                    write_all(self._fd, memoryview(piece.reshape(-1)), offset, self.path)
+        if self._journal is not None:
+            view = memoryview(data.reshape(-1)).cast("B")
+            self._journal.record(tuple(index), zlib.crc32(view), view.nbytes)
 
     def commit(self) -> None:
         # The rename makes the file appear whole or not at all to every process; like zarr,
         # no fsync: durability against power loss would cost 1-2 s per 2 GiB here.
         if self._final_path is None:
             return
+        write_all(self._fd, memoryview(self._header), 0, self.path)  # now it is a .npy
         os.replace(self.path, self._final_path)
         self.path, self._final_path = self._final_path, None
+        if self._journal is not None:
+            self._journal.remove()
+            self._journal = None
 
     def abort(self) -> None:
         if self._final_path is not None:
@@ -193,6 +271,9 @@ class NpyStore(ChunkStore):
             except FileNotFoundError:
                 pass
             self._final_path = None
+        if self._journal is not None:
+            self._journal.remove()
+            self._journal = None
 
     def __del__(self) -> None:
         try:

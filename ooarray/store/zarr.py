@@ -5,16 +5,24 @@ Blosc, Zstd or nothing) skip zarr's general path and decode the chunk file strai
 pool's buffer: zarr's own read allocates a fresh array per chunk, and on this class of machine
 memory touched for the first time costs ten times more than memory reused. Any other layout
 (remote stores, sharding, other codecs, edge chunks) goes through zarr's public API.
+
+A store being written is a partial directory without ``zarr.json`` (zarr-python finds no
+array there) and a journal beside it (:mod:`ooarray.store.journal`): the array's metadata and
+a CRC-32 of every chunk file written. ``zarr.json`` is written at commit, just before the
+rename; ``create(..., resume=True)`` continues the partial of a stopped run instead.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
+import math
 import os
 import shutil
 import sys
 import uuid
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -28,7 +36,8 @@ from ooarray.core.chunks import block_region, normalize_chunks, region_shape
 from ooarray.errors import DamagedChunkError
 from ooarray.store.base import ChunkStore
 from ooarray.store.fileio import read_exact, write_all
-from ooarray.store.leftovers import partial_name
+from ooarray.store.journal import Entry, Journal, claim
+from ooarray.store.leftovers import journal_path, partial_name
 from ooarray.store.termination import clean_up_on_termination
 
 __all__ = ["ZarrStore", "default_compressor"]
@@ -144,10 +153,11 @@ class _ChunkFiles:
             out.fill(self.fill)  # a missing chunk is its fill value, as Zarr defines
         return True
 
-    def write(self, index: tuple[int, ...], data: np.ndarray) -> bool:
-        """Encode ``data`` into chunk ``index``'s file; False if it is an edge chunk."""
+    def write(self, index: tuple[int, ...], data: np.ndarray) -> Any:
+        """Encode ``data`` into chunk ``index``'s file and return the bytes written; None if
+        it is an edge chunk."""
         if data.shape != self.chunk_shape:
-            return False
+            return None
         contiguous = np.ascontiguousarray(data)
         payload = contiguous.reshape(-1).view(np.uint8) if self.encode is None \
             else self.encode(contiguous)
@@ -164,7 +174,7 @@ class _ChunkFiles:
                 # ~2 s of system time per GiB; dropped ones are reused for the next chunk.)
                 os.fdatasync(handle.fileno())
                 os.posix_fadvise(handle.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
-        return True
+        return payload
 
 
 class ZarrStore(ChunkStore):
@@ -177,11 +187,22 @@ class ZarrStore(ChunkStore):
     final_path : str, optional
         Where the array becomes visible on :meth:`commit`, when it is being written to a
         temporary directory.
+    temp_path : str, optional
+        That directory.
+    write_through : bool
+        Flush written chunks and drop them from the page cache.
+    journal : Journal, optional
+        Where each chunk written is recorded (a store being written).
+    metadata : dict, optional
+        The ``zarr.json`` that :meth:`commit` writes (a store being written).
     """
 
     def __init__(self, array: zarr.Array, final_path: str | None = None,
-                 temp_path: str | None = None, write_through: bool = False) -> None:
+                 temp_path: str | None = None, write_through: bool = False,
+                 journal: Journal | None = None,
+                 metadata: dict[str, Any] | None = None) -> None:
         self.array = array
+        self._journal, self._metadata = journal, metadata
         self.write_through = write_through
         self.shape = tuple(array.shape)
         self.dtype = np.dtype(array.dtype)
@@ -198,11 +219,17 @@ class ZarrStore(ChunkStore):
     @classmethod
     def create(cls, path: str | os.PathLike, shape: tuple[int, ...], dtype: np.dtype,
                chunk_shape: tuple[int, ...], overwrite: bool = False,
-               compressor: object = "default", write_through: bool = False) -> "ZarrStore":
+               compressor: object = "default", write_through: bool = False,
+               resume: bool = False, fingerprint: str | None = None) -> "ZarrStore":
         """Start writing a Zarr array that appears at ``path`` only on :meth:`commit`.
 
         With ``write_through``, each chunk of at least :data:`WRITE_THROUGH_MIN_BYTES` that
         ooarray encodes itself is flushed to disk and dropped from the page cache.
+
+        With ``resume`` (and a ``fingerprint``), the newest partial of ``path`` left by a
+        stopped process whose journal records the same metadata and fingerprint is taken
+        over; its chunks whose files match the journal's CRC-32 are :attr:`done`, the others
+        are written again. Without such a partial the write starts afresh.
 
         Raises
         ------
@@ -224,8 +251,63 @@ class ZarrStore(ChunkStore):
             # thread time per 2 GiB written, for a saving that dense data never has.
             config={"write_empty_chunks": True},
         )
-        return cls(array, final_path=str(final), temp_path=str(temp),
-                   write_through=write_through)
+        try:
+            # The partial is no array for zarr until commit writes its metadata back.
+            metadata = json.loads((temp / "zarr.json").read_bytes())
+            (temp / "zarr.json").unlink()
+            identity = {"format": "zarr", "shape": list(shape), "dtype": np.dtype(dtype).str,
+                        "nchunks": math.prod(-(-n // max(1, c)) for n, c in
+                                             zip(shape, array.chunks, strict=True)),
+                        "metadata": metadata, "fingerprint": fingerprint}
+            claimed = claim(final, identity) if resume and fingerprint is not None else None
+            if claimed is None:
+                return cls(array, final_path=str(final), temp_path=str(temp),
+                           write_through=write_through,
+                           journal=Journal(journal_path(temp), identity), metadata=metadata)
+            shutil.rmtree(temp, ignore_errors=True)
+        except BaseException:
+            shutil.rmtree(temp, ignore_errors=True)
+            journal_path(temp).unlink(missing_ok=True)
+            raise
+        from zarr.core.array import AsyncArray
+        from zarr.storage import LocalStore, StorePath
+
+        try:
+            array = zarr.Array(AsyncArray(metadata=metadata,
+                                          store_path=StorePath(LocalStore(str(claimed.path))),
+                                          config={"write_empty_chunks": True}))
+            store = cls(array, final_path=str(final), temp_path=str(claimed.path),
+                        write_through=write_through, journal=claimed.journal,
+                        metadata=metadata)
+            store._verify(claimed.done)
+        except BaseException:
+            # Keep the partial resumable: it is renamed to this process's name, so a later
+            # resume (or ``clean``) still finds it once this process has stopped.
+            claimed.journal.close()
+            raise
+        return store
+
+    def _chunk_path(self, index: tuple[int, ...]) -> Path:
+        root = Path(self.array.store.root) / self.array.path
+        return root / self.array.metadata.chunk_key_encoding.encode_chunk_key(tuple(index))
+
+    def _verify(self, listed: dict[tuple[int, ...], Entry]) -> None:
+        """Mark done the chunks the journal lists whose files still hold the bytes it
+        recorded (a chunk that fails is written again)."""
+        done = set()
+        for index, (crc, nbytes) in listed.items():
+            try:
+                data = self._chunk_path(index).read_bytes()
+            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+                continue
+            if len(data) == nbytes and zlib.crc32(data) == crc:
+                done.add(index)
+        self.done = frozenset(done)
+
+    def _record(self, index: tuple[int, ...], payload: Any) -> None:
+        if self._journal is not None:
+            view = memoryview(payload).cast("B")
+            self._journal.record(tuple(index), zlib.crc32(view), view.nbytes)
 
     @property
     def description(self) -> str:
@@ -284,15 +366,24 @@ class ZarrStore(ChunkStore):
         region = block_region(self.chunks, index)
         if region_shape(region) != data.shape:
             raise ValueError(f"chunk {index} has shape {region_shape(region)}, got {data.shape}")
-        if self._direct is not None and data.dtype == self.dtype \
-                and self._direct.write(index, data):
-            return
+        if self._direct is not None and data.dtype == self.dtype:
+            payload = self._direct.write(index, data)
+            if payload is not None:
+                self._record(index, payload)
+                return
         self.array[region] = data
+        if self._journal is not None:  # zarr wrote the file: its bytes are what is recorded
+            self._record(index, self._chunk_path(index).read_bytes())
 
     def commit(self) -> None:
         if self._temp_path is None:
             return
         final = Path(self._final_path)
+        if self._metadata is not None:  # the partial becomes an array just before its rename
+            temp = Path(self._temp_path)
+            with open(temp / ".zarr.json.tmp", "w") as handle:
+                json.dump(self._metadata, handle, indent=2)
+            os.replace(temp / ".zarr.json.tmp", temp / "zarr.json")
         old = None
         if final.exists():
             old = final.parent / f".{final.name}.old-{uuid.uuid4().hex[:8]}"
@@ -300,6 +391,9 @@ class ZarrStore(ChunkStore):
         os.replace(self._temp_path, final)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
+        if self._journal is not None:
+            self._journal.remove()
+            self._journal = None
         self.array = zarr.open_array(str(final), mode="r")
         self._temp_path = None
         self._direct = self._chunk_files()
@@ -308,3 +402,23 @@ class ZarrStore(ChunkStore):
         if self._temp_path is not None:
             shutil.rmtree(self._temp_path, ignore_errors=True)
             self._temp_path = None
+        if self._journal is not None:
+            self._journal.remove()
+            self._journal = None
+
+    def source_identity(self) -> object:
+        """What :func:`ooarray.plan.fingerprint.fingerprint` records of an input store: its
+        real path and the size, time and inode of its directory and ``zarr.json`` (None for a
+        remote store: the plan is then not fingerprinted)."""
+        root = getattr(self.array.store, "root", None)
+        if root is None:
+            return None  # a remote store: no cheap sign of a change
+        where = Path(root) / self.array.path
+        marks = []
+        for name in (where, where / "zarr.json", where / ".zarray"):
+            try:
+                info = name.stat()
+                marks.append((info.st_ino, info.st_size, info.st_mtime_ns))
+            except FileNotFoundError:
+                marks.append(None)
+        return ("zarr", os.path.realpath(where), marks)

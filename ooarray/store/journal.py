@@ -1,0 +1,161 @@
+"""The journal of a partial output: what it holds, and which chunks are done.
+
+Every ``to_zarr``/``to_npy`` writes, beside its partial ``.NAME.partial-<pid>-<hex>``, a
+journal ``.NAME.partial-<pid>-<hex>.journal``: one line of identity (format, shape, dtype,
+chunk grid, codec or Zarr metadata, the plan's fingerprint), then one line per chunk written,
+appended after the chunk's bytes are written: its index, the CRC-32 and length of the bytes
+it has on disk (the encoded file for Zarr; the chunk's values for ``.npy``). The journal is
+not flushed to disk: a resume reads every chunk the journal lists and trusts only those whose
+bytes still match (after a power cut, a journal line may have reached the disk before the
+chunk's data). A torn last line is ignored.
+
+:func:`claim` finds the partial of an earlier, stopped run of the same output with the same
+identity and takes it over (renamed to this process's name, so two processes never resume
+one partial); the store then verifies the chunks and writes only the others.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from ooarray.store.fileio import write_all
+from ooarray.store.leftovers import journal_path, partial_name, stopped_partials
+
+__all__ = ["Journal", "Claimed", "claim", "read_journal"]
+
+_MAGIC = "ooarray-journal 1 "
+logger = logging.getLogger("ooarray")
+
+Index = tuple[int, ...]
+#: A done chunk as the journal has it: (CRC-32, length) of its bytes.
+Entry = tuple[int, int]
+
+
+def _canonical(identity: dict[str, Any]) -> dict[str, Any]:
+    """``identity`` as it reads back from the journal (tuples become lists)."""
+    return json.loads(json.dumps(identity))
+
+
+def read_journal(path: Path) -> tuple[dict[str, Any], dict[Index, Entry]] | None:
+    """Return (identity, done chunks) of the journal at ``path``, or None if there is none or
+    its first line is not a journal's."""
+    try:
+        text = path.read_bytes().decode("utf-8", "replace")
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+    lines = text.split("\n")[:-1]  # whole lines only: the last may be torn
+    if not lines or not lines[0].startswith(_MAGIC):
+        return None
+    try:
+        identity = json.loads(lines[0][len(_MAGIC):])
+    except ValueError:
+        return None
+    done: dict[Index, Entry] = {}
+    for line in lines[1:]:
+        try:
+            index, crc, nbytes = json.loads(line)
+            done[tuple(int(i) for i in index)] = (int(crc), int(nbytes))
+        except (ValueError, TypeError):
+            continue
+    return identity, done
+
+
+class Journal:
+    """An open journal, appended to by the threads that write chunks.
+
+    Parameters
+    ----------
+    path : Path
+        The journal file (:func:`ooarray.store.leftovers.journal_path` of the partial).
+    identity : dict, optional
+        Written as the first line when the journal is new; None to append to an existing one.
+    """
+
+    def __init__(self, path: Path, identity: dict[str, Any] | None = None) -> None:
+        self.path = Path(path)
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | (os.O_EXCL if identity else 0)
+        self._fd = os.open(self.path, flags, 0o644)
+        self._lock = threading.Lock()
+        if identity is not None:
+            self._append(_MAGIC + json.dumps(identity, sort_keys=True) + "\n")
+
+    def _append(self, line: str) -> None:
+        with self._lock:
+            write_all(self._fd, memoryview(line.encode()), None, str(self.path))
+
+    def record(self, index: Index, crc: int, nbytes: int) -> None:
+        """Append that chunk ``index`` is on disk with these bytes."""
+        self._append(json.dumps([list(index), crc, nbytes]) + "\n")
+
+    def close(self) -> None:
+        """Stop appending; the journal stays for a later resume."""
+        fd, self._fd = self._fd, -1
+        if fd >= 0:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def remove(self) -> None:
+        """Close and delete the journal (after a commit or an abort)."""
+        self.close()
+        self.path.unlink(missing_ok=True)
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except AttributeError:
+            pass
+
+
+@dataclasses.dataclass
+class Claimed:
+    """A partial taken over from a stopped run: its new name, journal, and listed chunks."""
+
+    path: Path
+    journal: Journal
+    done: dict[Index, Entry]
+
+
+def claim(target: Path, identity: dict[str, Any]) -> Claimed | None:
+    """Take over the newest partial of ``target`` left by a stopped process whose journal
+    records ``identity``; None if there is none.
+
+    The partial and its journal are renamed to this process's partial name first: a rename
+    succeeds for one process only, so two resumes never write into one partial, and a
+    partial of a live process is never taken.
+    """
+    wanted = _canonical(identity)
+    for old in stopped_partials(target):
+        found = read_journal(journal_path(old))
+        if found is None:
+            logger.info("resume: %s has no journal; not resumable", old)
+            continue
+        if found[0] != wanted:
+            logger.info("resume: %s holds another computation (%s); not used", old,
+                        _difference(found[0], wanted))
+            continue
+        new = partial_name(target)
+        try:
+            os.rename(journal_path(old), journal_path(new))
+        except FileNotFoundError:  # another process claimed it first
+            continue
+        try:
+            os.rename(old, new)
+        except FileNotFoundError:
+            os.unlink(journal_path(new))
+            continue
+        logger.info("resume: continuing %s (%d chunks listed)", old, len(found[1]))
+        return Claimed(new, Journal(journal_path(new)), found[1])
+    return None
+
+
+def _difference(found: dict[str, Any], wanted: dict[str, Any]) -> str:
+    keys = sorted(k for k in set(found) | set(wanted) if found.get(k) != wanted.get(k))
+    return "differs in " + ", ".join(keys)
