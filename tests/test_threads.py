@@ -110,7 +110,7 @@ def test_two_threads_compute_at_once_with_their_own_settings(executor):
 
     def compute(limit: str, seen: list):
         def target():
-            with oa.config.set(memory_limit=limit, executor=executor):
+            with oa.config.set(memory_limit=limit, executor=executor, eager_bytes=0):
                 a = oa.asarray(data, chunks=1000)
                 return apply_gufunc(_rendezvous_double(barrier, seen), "()->()", a,
                                     output_dtypes=float).compute()
@@ -143,7 +143,7 @@ def test_computations_at_once_share_one_budget(tmp_path):
 
     def compute(which: int):
         def target():
-            with oa.config.set(memory_limit=limit):
+            with oa.config.set(memory_limit=limit, eager_bytes=0):
                 x = oa.open(tmp_path / "x.npy", chunks=2**16)
                 start = apply_gufunc(_rendezvous_double(barrier, []), "()->()", x[:10],
                                      output_dtypes=float)
@@ -171,7 +171,7 @@ def test_a_computation_that_cannot_fit_beside_another_waits_for_it():
     data = np.arange(2**18, dtype=np.float64)  # 2 MiB, one chunk: a task of ~2 MiB or more
 
     def target():
-        with oa.config.set(memory_limit=limit):
+        with oa.config.set(memory_limit=limit, eager_bytes=0):
             return (oa.asarray(data, chunks=2**18) + 1).sum().compute()
 
     for result in _run_threads(target, target, target):
@@ -189,7 +189,7 @@ def test_threads_settling_a_shared_deep_plan_get_numpy_answers():
 
     def extend(scale: float):
         def target():
-            with oa.config.set(memory_limit="16MB"):
+            with oa.config.set(memory_limit="16MB", eager_bytes=0):
                 x, expected = base, base_numpy
                 for i in range(300):
                     x = x[::-1] * scale + x / 3
@@ -210,7 +210,7 @@ import numpy as np
 import ooarray as oa
 from ooarray.diagnostics.memory import RSSSampler
 directory, chunk = sys.argv[1], int(sys.argv[2])
-oa.config.set(memory_limit="16MB")
+oa.config.set(memory_limit="16MB", eager_bytes=0)
 a, b = (oa.open(f"{directory}/{name}.npy", chunks=chunk) for name in "ab")
 results = {}
 def one(name, expr):
@@ -244,3 +244,24 @@ def test_computations_at_once_keep_the_process_within_the_budget(tmp_path, chunk
     assert measured["std"] == pytest.approx((a - b).std(), rel=1e-12)
     assert measured["growth"] <= 16 * 10**6 + 2 * 2**20, \
         f"RSS grew by {measured['growth'] / 2**20:.1f} MiB over a 16 MB budget"
+
+
+def test_collect_stats_counts_its_own_thread_only():
+    started, counted = threading.Event(), threading.Event()
+
+    def busy():
+        assert started.wait(TIMEOUT)
+        with oa.config.set(memory_limit="16MB", eager_bytes=0):
+            oa.asarray(np.arange(4096.0), chunks=64).sum().compute()
+        counted.set()
+
+    def collecting():
+        with oa.collect_stats() as own, oa.config.set(eager_bytes=0):
+            started.set()
+            assert counted.wait(TIMEOUT)
+            float(oa.asarray(np.arange(100.0), chunks=50).sum())
+        return own.tasks
+
+    _, tasks = _run_threads(busy, collecting)
+    # Its own sum only (two blocks and a combine): not the other thread's 64 blocks.
+    assert 0 < tasks < 10

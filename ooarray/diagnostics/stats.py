@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import Iterator
 
 from ooarray.buffer.stats import Stats
-from ooarray.execute.local import listeners
+from ooarray.execute.local import listeners, scoped_listeners
 
 __all__ = ["stats", "collect_stats", "reset_stats", "Stats"]
 
@@ -40,7 +40,8 @@ def reset_stats() -> None:
 
 @contextlib.contextmanager
 def collect_stats(trace: bool = False) -> Iterator[Stats]:
-    """Collect the counters of the computations run inside the ``with`` block.
+    """Collect the counters of the computations run inside the ``with`` block, in this
+    thread (computations that other threads run meanwhile are not counted).
 
     Parameters
     ----------
@@ -48,8 +49,8 @@ def collect_stats(trace: bool = False) -> Iterator[Stats]:
         Also record every chunk access as ``(event, key)`` in ``Stats.trace``.
     """
     scoped = Stats(trace=[] if trace else None)
-    listeners.append(scoped)
+    token = scoped_listeners.set((*scoped_listeners.get(), scoped))
     try:
         yield scoped
     finally:
-        listeners.remove(scoped)
+        scoped_listeners.reset(token)

@@ -36,7 +36,7 @@ from ooarray.plan.lower import Plan, Task
 from ooarray.plan.schedule import Schedule, schedule
 from ooarray.store.spill import SpillStore
 
-__all__ = ["execute", "pool", "ArraySink", "StoreSink", "listeners"]
+__all__ = ["execute", "pool", "ArraySink", "StoreSink", "listeners", "scoped_listeners"]
 
 _pool = BufferManager(limit=1)
 #: Whether a computation runs in ``_pool`` now; the others take a pool of their own.
@@ -46,6 +46,10 @@ _pools_lock = threading.Lock()
 _stats_lock = threading.Lock()
 #: Stats objects that want every computation's counters added to them (``ooarray.stats``).
 listeners: list[Stats] = []
+#: Stats objects that want the counters of the computations of this thread (or asyncio task)
+#: only (``ooarray.collect_stats``).
+scoped_listeners: contextvars.ContextVar[tuple[Stats, ...]] = contextvars.ContextVar(
+    "ooarray_scoped_listeners", default=())
 
 
 def pool() -> BufferManager:
@@ -357,7 +361,8 @@ def execute(plan: Plan, sink: Sink) -> Stats:
     settings = _config.get()
     check_budget(plan, settings.memory_limit, sink.resident_bytes)
     order: Schedule = schedule(plan)
-    recording = any(s.trace is not None for s in listeners)
+    receivers = [*listeners, *scoped_listeners.get()]
+    recording = any(s.trace is not None for s in receivers)
     stats = Stats(trace=[] if recording else None)
     cores = os.cpu_count() or 1
     spill = _LazySpill(settings.spill_dir)
@@ -404,6 +409,6 @@ def execute(plan: Plan, sink: Sink) -> Stats:
         stats.tasks = len(plan.tasks)
         stats.seconds = time.perf_counter() - started
         with _stats_lock:
-            for listener in listeners:
+            for listener in receivers:
                 listener.add(stats)
     return stats
