@@ -362,3 +362,36 @@ def test_save_resumes_too(tmp_path, monkeypatch):
     np.testing.assert_array_equal(np.asarray(oa.save(path, computation(), resume=True)),
                                   expected())
     assert len(writes.indices) == NCHUNKS - 10 and not partial.exists()
+
+
+SCALE = 2.0
+
+
+def test_fingerprints_see_what_functions_capture_and_read():
+    from ooarray.plan.fingerprint import fingerprint
+
+    def with_attribute(value) -> str | None:
+        z = computation()
+        z._node.extra = value
+        return fingerprint(z._node)
+
+    def scaled(k):
+        return lambda x: x * k
+
+    assert with_attribute(scaled(2)) != with_attribute(scaled(3))  # closures by value
+    assert with_attribute(scaled(2)) == with_attribute(scaled(2))
+    assert with_attribute(lambda x: x * SCALE) == with_attribute(lambda x: x * SCALE)  # code
+    reader = lambda x: x * SCALE  # noqa: E731
+    before = with_attribute(reader)
+    globals()["SCALE"] = 3.0
+    try:
+        assert with_attribute(reader) != before  # a global it reads, by value
+    finally:
+        globals()["SCALE"] = 2.0
+    assert with_attribute(np.add.reduce) != with_attribute(np.multiply.reduce)
+    assert with_attribute(np.sum) != with_attribute(np.prod)
+    assert with_attribute(np.frompyfunc(abs, 1, 1)) is None  # its function is not visible
+    assert with_attribute(np.random.default_rng(1)) is None  # C state
+    assert with_attribute({"b": 1, "a": np.arange(3)}) == with_attribute(
+        {"a": np.arange(3), "b": 1})
+    assert with_attribute(np.arange(3)) != with_attribute(np.arange(3.0))

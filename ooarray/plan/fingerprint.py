@@ -9,15 +9,17 @@ nodes it reads, and every attribute it holds, walked generically:
 * in-memory arrays by shape, dtype and a CRC-32 of their bytes (a broadcast value by its
   one element);
 * NumPy ufuncs and module-level functions by name; other functions (closures, lambdas) by
-  their code, constants, defaults and the values their closures captured;
+  their code, constants, defaults, the values their closures captured and the module
+  globals they read (values by value; modules, classes and functions by name);
 * stores on disk (Zarr, ``.npy``) by their real path and the size, modification time and
   inode of their files (:meth:`source_identity`); any other object by its class and attributes.
 
-Whatever cannot be walked this way (a lock, an open file, an object without attributes) makes
-the plan *opaque*: :func:`fingerprint` returns None and ``resume=True`` starts afresh rather
-than trust an unverifiable partial. Not covered: module globals that a function reads by
-name, and a Zarr chunk rewritten in place by another program (its directory's and
-``zarr.json``'s times do not change).
+Whatever cannot be walked this way (a lock, an open file, an instance of a C extension
+type, a ``frompyfunc`` ufunc, a remote store) makes the plan *opaque*: :func:`fingerprint`
+returns None and ``resume=True`` starts afresh rather than trust an unverifiable partial.
+Not covered: the code of a module-level function a plan calls (its name is), and a Zarr
+chunk rewritten in place by another program (its directory's and ``zarr.json``'s times do
+not change).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from __future__ import annotations
 import enum
 import functools
 import hashlib
+import sys
 import types
 import zlib
 from typing import Any
@@ -83,7 +86,8 @@ class _Digest:
     def value(self, value: Any, depth: int) -> None:  # noqa: C901 (one case per kind)
         if depth > _MAX_DEPTH:
             raise _Opaque("nested too deep")
-        if value is None or isinstance(value, (bool, int, float, complex, str, bytes)):
+        if value is None or value is Ellipsis or \
+                isinstance(value, (bool, int, float, complex, str, bytes)):
             self.feed(type(value).__name__, repr(value))
         elif isinstance(value, np.ndarray):
             self.array(value)
@@ -100,6 +104,9 @@ class _Digest:
                 self.nodes(value)
             self.feed("ref", self.ordinals[id(value)])
         elif isinstance(value, np.ufunc):
+            if getattr(np, value.__name__, None) is not value and \
+                    getattr(sys.modules.get("scipy.special"), value.__name__, None) is not value:
+                raise _Opaque(f"the ufunc {value.__name__}")  # frompyfunc's: its function
             self.feed("ufunc", value.__name__)
         elif isinstance(value, type):
             self.feed("type", value.__module__, value.__qualname__)
@@ -135,17 +142,17 @@ class _Digest:
             elif isinstance(value, types.MethodType):
                 self.feed("method")
                 self.value((value.__func__, value.__self__), depth + 1)
-            elif callable(value) and getattr(value, "__module__", None) and \
-                    getattr(value, "__qualname__", None) and not hasattr(value, "__dict__") \
-                    or isinstance(value, types.BuiltinFunctionType):
-                self.feed("callable", value.__module__, value.__qualname__)
-            elif callable(value) and type(value).__module__.startswith("numpy") and \
-                    getattr(value, "__qualname__", None):
-                self.feed("callable", value.__module__, value.__qualname__)  # np.sum & co.
-            elif hasattr(value, "__dict__") or hasattr(type(value), "__slots__"):
-                if isinstance(value, types.ModuleType):
-                    self.feed("module", value.__name__)
-                    return
+            elif isinstance(value, types.ModuleType):
+                self.feed("module", value.__name__)
+            elif callable(value) and getattr(value, "__qualname__", None) and \
+                    (not hasattr(value, "__dict__") or type(value).__module__ == "numpy"):
+                # A builtin or C function (np.sum's dispatcher too) by name; a bound one
+                # (np.add.reduce) with what it is bound to.
+                bound = getattr(value, "__self__", None)
+                self.feed("callable", getattr(value, "__module__", None), value.__qualname__)
+                if bound is not None and not isinstance(bound, types.ModuleType):
+                    self.value(bound, depth + 1)
+            elif _plain_python_object(value):
                 self.feed("object", type(value).__module__, type(value).__qualname__)
                 self.attributes(value, depth)
             else:
@@ -156,6 +163,19 @@ class _Digest:
     def function(self, function: types.FunctionType, depth: int) -> None:
         self.feed("function", function.__module__, function.__qualname__)
         self.code(function.__code__, depth)
+        # The module globals it reads: values by value, modules, classes and functions by
+        # name (a global function's own code is not walked).
+        for name in sorted(_names(function.__code__)):
+            if name in function.__globals__:
+                found = function.__globals__[name]
+                self.feed("global", name)
+                if isinstance(found, types.ModuleType):
+                    self.feed("module", found.__name__)
+                elif isinstance(found, (type, types.FunctionType, types.BuiltinFunctionType)):
+                    self.feed("named", getattr(found, "__module__", None),
+                              getattr(found, "__qualname__", None))
+                else:
+                    self.value(found, depth + 1)
         self.value((function.__defaults__, function.__kwdefaults__), depth + 1)
         for cell in function.__closure__ or ():
             try:
@@ -191,6 +211,26 @@ class _Digest:
         return inner.hash.hexdigest()
 
 
+def _names(code: types.CodeType) -> set[str]:
+    """The global (and attribute) names ``code`` and the code nested in it use."""
+    names = set(code.co_names)
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType):
+            names |= _names(constant)
+    return names
+
+
+_HEAP_TYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: a class made by a class statement
+
+
+def _plain_python_object(value: object) -> bool:
+    """Whether ``value``'s state is all in its attributes: an instance of classes defined in
+    Python (a C extension type keeps state its attributes do not show)."""
+    if not (hasattr(value, "__dict__") or hasattr(type(value), "__slots__")):
+        return False
+    return all(cls is object or cls.__flags__ & _HEAP_TYPE for cls in type(value).__mro__)
+
+
 def fingerprint(root: Node) -> str | None:
     """Return a digest (32 hex digits) of what ``root`` computes, or None if the plan holds
     something that has no process-independent description (see the module's docstring).
@@ -201,6 +241,6 @@ def fingerprint(root: Node) -> str | None:
     digest = _Digest()
     try:
         digest.nodes(root)
-    except _Opaque:
+    except (_Opaque, RecursionError):  # nodes held by nodes' attributes, thousands deep
         return None
     return digest.hash.hexdigest()
