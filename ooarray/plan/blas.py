@@ -13,17 +13,21 @@ and thread pool that ``np.matmul`` uses. Where it is not found (another build of
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import ctypes
 import functools
 import glob
+import mmap
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
+from ooarray.errors import format_bytes
+
 __all__ = ["gemm_accumulate", "blas_gemm_available", "BandedGemm", "finish_lanes",
-           "GemmCall"]
+           "GemmCall", "blas_room"]
 
 #: One ``c (+)= a @ b``: the operands, the output view, and whether to overwrite it.
 GemmCall = tuple[np.ndarray, np.ndarray, np.ndarray, bool]
@@ -36,6 +40,103 @@ _GEMM_TYPES = {np.dtype(np.float32): ("s", False), np.dtype(np.float64): ("d", F
 #: plain ILP64 and a plain LP64 OpenBLAS.
 _SYMBOLS = (("scipy_cblas_{}gemm64_", ctypes.c_int64), ("cblas_{}gemm64_", ctypes.c_int64),
             ("cblas_{}gemm", ctypes.c_int))
+
+
+#: Address space OpenBLAS maps for the working buffer of a GEMM the first time it has that
+#: many calls running at once (its ``BUFFER_SIZE``: 32 MiB on x86-64; measured here, a
+#: thread's first 512 x 512 GEMM grows the process's mappings by exactly 32 MiB, and later
+#: calls, on any thread, reuse the buffer).
+BLAS_BUFFER_BYTES = 32 << 20
+#: Kept free beside the buffers: what the process maps meanwhile (thread stacks, the pool).
+BLAS_SLACK_BYTES = 8 << 20
+#: A GEMM of at least this many multiply-adds (m n k) surely took a buffer: OpenBLAS runs
+#: smaller ones on kernels that need none (``dgemm_small_kernel_permit``: up to 100³).
+BLAS_BUFFERED_MNK = 128**3
+
+
+class _BufferLedger:
+    """BLAS calls running now, and how many at once have run with their buffers mapped.
+
+    OpenBLAS maps a buffer when a call finds none free, and when the map fails (an
+    address-space limit, ``ulimit -v``) it retries ten times and then calls ``exit(1)``
+    from the calling thread: the process dies, segfaults while other threads still use
+    the buffers that exit frees, or hangs in OpenBLAS's shutdown. So before a call that may
+    need a buffer no earlier call has mapped, the room is checked by mapping (and at once
+    unmapping) as much, and its absence raised as ``MemoryError`` in Python.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.running = 0  # buffers the calls running now use
+        self.proven = 0  # buffers known to be mapped (most that ran at once)
+
+
+_LEDGER = _BufferLedger()
+
+
+def _check_address_space(nbytes: int, buffers: int) -> None:
+    """Raise MemoryError unless the process can map ``nbytes`` more now."""
+    try:
+        probe = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    except OSError as error:
+        raise MemoryError(
+            f"BLAS needs {format_bytes(nbytes)} of address space for {buffers} more working "
+            f"buffer(s) of {format_bytes(BLAS_BUFFER_BYTES)} and the process cannot map it "
+            f"({error.strerror}; an address-space limit such as ulimit -v?); OpenBLAS would "
+            f"end the process, so the matmul stops here. Raise the limit, or give BLAS "
+            f"fewer threads") from error
+    probe.close()
+
+
+@contextlib.contextmanager
+def blas_room(threads: int = 1, mnk: int = BLAS_BUFFERED_MNK) -> Iterator[None]:
+    """Run a BLAS call of ``threads`` threads (and ``m n k`` multiply-adds) inside this
+    block: raise MemoryError first if it may need a buffer that cannot be mapped.
+
+    The check costs one map and unmap, made only while more calls run at once than ever
+    ran with their buffers before (a few times per process).
+    """
+    ledger = _LEDGER
+    with ledger.lock:
+        ledger.running += threads
+        level = ledger.running
+        missing = level - ledger.proven
+        if missing > 0:
+            try:
+                _check_address_space(missing * BLAS_BUFFER_BYTES + BLAS_SLACK_BYTES, missing)
+            except BaseException:
+                ledger.running -= threads
+                raise
+    try:
+        yield
+    finally:
+        with ledger.lock:
+            ledger.running -= threads
+            if mnk >= BLAS_BUFFERED_MNK:  # its buffers are mapped now
+                ledger.proven = max(ledger.proven, level)
+
+
+@functools.cache
+def _threads_function() -> Callable[[], int] | None:
+    """OpenBLAS's ``get_num_threads`` in the library NumPy loaded, or None."""
+    for path in _library_candidates():
+        try:
+            library = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for name in ("scipy_openblas_get_num_threads64_", "openblas_get_num_threads64_",
+                     "openblas_get_num_threads"):
+            function = getattr(library, name, None)
+            if function is not None:
+                function.restype, function.argtypes = ctypes.c_int, []
+                return function
+    return None
+
+
+def _blas_threads() -> int:
+    """Threads the next BLAS call may use (each maps a buffer of its own)."""
+    function = _threads_function()
+    return max(1, function()) if function is not None else os.cpu_count() or 1
 
 
 def _library_candidates() -> list[str]:
@@ -129,15 +230,22 @@ def gemm_accumulate(a: np.ndarray, b: np.ndarray, c: np.ndarray,
                 alpha_arg, beta_arg = one.ctypes.data, factor.ctypes.data
             else:
                 alpha_arg, beta_arg = 1.0, beta
-            function(_ROW_MAJOR, layout_a[0], layout_b[0], integer(m), integer(n), integer(k),
-                     alpha_arg, a.ctypes.data, integer(layout_a[1]), b.ctypes.data,
-                     integer(layout_b[1]), beta_arg, c.ctypes.data, integer(layout_c[1]))
+            with blas_room(_blas_threads(), m * n * k):
+                function(_ROW_MAJOR, layout_a[0], layout_b[0], integer(m), integer(n),
+                         integer(k), alpha_arg, a.ctypes.data, integer(layout_a[1]),
+                         b.ctypes.data, integer(layout_b[1]), beta_arg, c.ctypes.data,
+                         integer(layout_c[1]))
             return
+    # NumPy's matmul calls the same BLAS for floating and complex dtypes
+    room = blas_room(_blas_threads(), m * n * k) if c.dtype.kind in "fc" and m and n and k \
+        else contextlib.nullcontext()
     if overwrite or not (m and n):
-        np.matmul(a, b, out=c, casting="unsafe")
+        with room:
+            np.matmul(a, b, out=c, casting="unsafe")
         return
     product = scratch[:m, :n] if scratch is not None else np.empty((m, n), c.dtype)
-    np.matmul(a, b, out=product, casting="unsafe")
+    with room:
+        np.matmul(a, b, out=product, casting="unsafe")
     if c.dtype == np.bool_:
         np.logical_or(c, product, out=c)
     else:
@@ -146,8 +254,24 @@ def gemm_accumulate(a: np.ndarray, b: np.ndarray, c: np.ndarray,
 
 @functools.cache
 def _lane_threads(count: int) -> concurrent.futures.ThreadPoolExecutor:
-    """The threads that run GEMM bands (kept between tasks)."""
-    return concurrent.futures.ThreadPoolExecutor(count, thread_name_prefix="ooarray-gemm")
+    """The threads that run GEMM bands (kept between tasks), all started here.
+
+    A pool starts its threads as work arrives, and a thread that cannot start (no room
+    for its stack) makes ``submit`` raise after queueing the work, whose future the caller
+    then never sees: a band could run on a surviving thread after its task had failed, or
+    wait for a step of its band that never ran. Started together here, a failure raises
+    before any band is queued (and the next call tries again).
+    """
+    pool = concurrent.futures.ThreadPoolExecutor(count, thread_name_prefix="ooarray-gemm")
+    started = threading.Barrier(count)  # each thread holds its start until all have one
+    try:
+        waits = [pool.submit(started.wait) for _ in range(count)]
+    except BaseException:
+        started.abort()  # release the threads that started
+        pool.shutdown(wait=False)
+        raise
+    concurrent.futures.wait(waits)
+    return pool
 
 
 def _run_lane(lane: Sequence[GemmCall]) -> None:
