@@ -26,6 +26,11 @@ import numpy as np
 
 from ooarray.errors import format_bytes
 
+try:
+    import resource
+except ImportError:  # not on Windows
+    resource = None  # type: ignore[assignment]
+
 __all__ = ["gemm_accumulate", "blas_gemm_available", "BandedGemm", "finish_lanes",
            "GemmCall", "blas_room"]
 
@@ -74,8 +79,30 @@ class _BufferLedger:
 _LEDGER = _BufferLedger()
 
 
+@functools.cache
+def _strict_overcommit() -> bool:
+    """Whether the kernel refuses maps past its commit limit (``vm.overcommit_memory=2``)."""
+    try:
+        with open("/proc/sys/vm/overcommit_memory") as file:
+            return file.read().strip() == "2"
+    except OSError:
+        return False
+
+
+def _address_space_limited() -> bool:
+    """Whether a map of a few MiB can fail before memory runs out: an address-space limit
+    (``ulimit -v``, ``prlimit --as``) or strict overcommit."""
+    if resource is not None:
+        soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+        if soft != resource.RLIM_INFINITY:
+            return True
+    return _strict_overcommit()
+
+
 def _check_address_space(nbytes: int, buffers: int) -> None:
     """Raise MemoryError unless the process can map ``nbytes`` more now."""
+    if not _address_space_limited():
+        return
     try:
         probe = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
     except OSError as error:
@@ -93,8 +120,10 @@ def blas_room(threads: int = 1, mnk: int = BLAS_BUFFERED_MNK) -> Iterator[None]:
     """Run a BLAS call of ``threads`` threads (and ``m n k`` multiply-adds) inside this
     block: raise MemoryError first if it may need a buffer that cannot be mapped.
 
-    The check costs one map and unmap, made only while more calls run at once than ever
-    ran with their buffers before (a few times per process).
+    The check is made only while more calls run at once than ever ran with their buffers
+    before (a few times per process, or every small call until a large one), and maps
+    only when the address space is limited (``RLIMIT_AS``, strict overcommit): 1-2 us, or
+    ~10 us with the map.
     """
     ledger = _LEDGER
     with ledger.lock:
