@@ -175,10 +175,14 @@ class NpyStore(ChunkStore):
         """Mark done the chunks the journal lists whose values in the file still have the
         CRC-32 it recorded (a chunk that fails is written again)."""
         done, blocks = set(), self._blocks()
+        buffers: dict[tuple[int, ...], np.ndarray] = {}  # one per chunk shape, reused
         for index, (crc, nbytes) in listed.items():
             if index not in blocks:
                 continue
-            out = np.empty(self.chunk_shape(index), self.dtype)
+            shape = self.chunk_shape(index)
+            out = buffers.get(shape)
+            if out is None:
+                out = buffers[shape] = np.empty(shape, self.dtype)
             if out.nbytes != nbytes:
                 continue
             try:

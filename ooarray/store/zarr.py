@@ -295,12 +295,25 @@ class ZarrStore(ChunkStore):
         """Mark done the chunks the journal lists whose files still hold the bytes it
         recorded (a chunk that fails is written again)."""
         done = set()
+        buffer = np.empty(0, np.uint8)  # one buffer for every chunk: new memory costs here
         for index, (crc, nbytes) in listed.items():
+            name = str(self._chunk_path(index))
             try:
-                data = self._chunk_path(index).read_bytes()
-            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+                fd = os.open(name, os.O_RDONLY)
+            except OSError:  # missing (or not a file): written again
                 continue
-            if len(data) == nbytes and zlib.crc32(data) == crc:
+            try:
+                if os.fstat(fd).st_size != nbytes:
+                    continue
+                if buffer.nbytes < nbytes:
+                    buffer = np.empty(nbytes, np.uint8)
+                view = memoryview(buffer)[:nbytes]
+                read_exact(fd, view, 0, name)
+            except OSError:
+                continue
+            finally:
+                os.close(fd)
+            if zlib.crc32(view) == crc:
                 done.add(index)
         self.done = frozenset(done)
 
