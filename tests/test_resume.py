@@ -298,8 +298,8 @@ def interrupted(monkeypatch, array: oa.OOArray, path: Path, fmt: str, share: flo
     written = []
     original = store.write_chunk
 
-    def stopping(this, index, data):
-        if len(written) >= max(1, int(share * read_total(this))):
+    def stopping(this, index=None, data=None):
+        if index is None or len(written) >= max(1, int(share * read_total(this))):
             raise RuntimeError("stopped")
         written.append(index)
         original(this, index, data)
@@ -307,6 +307,7 @@ def interrupted(monkeypatch, array: oa.OOArray, path: Path, fmt: str, share: flo
     with monkeypatch.context() as patch:
         patch.setattr(store, "write_chunk", stopping)
         patch.setattr(store, "abort", lambda this: None)
+        patch.setattr(store, "commit", stopping)  # all written: killed before the rename
         with oa.config.set(executor="sync"), pytest.raises(RuntimeError, match="stopped"):
             write(array, path, fmt)
     (partial,) = partials(path.parent, fmt)
@@ -395,3 +396,18 @@ def test_fingerprints_see_what_functions_capture_and_read():
     assert with_attribute({"b": 1, "a": np.arange(3)}) == with_attribute(
         {"a": np.arange(3), "b": 1})
     assert with_attribute(np.arange(3)) != with_attribute(np.arange(3.0))
+
+
+@pytest.mark.parametrize("fmt", ["zarr", "npy"])
+def test_a_partial_killed_before_its_rename_commits_without_computing(tmp_path, monkeypatch,
+                                                                      fmt):
+    path = target(tmp_path, fmt)
+    partial = interrupted(monkeypatch, computation(), path, fmt, 1.0)  # every chunk written
+    assert len(listed(partial)) == NCHUNKS
+    with open(journal_path(partial), "a") as journal:
+        journal.write('[[3], 12')  # a line torn by the kill
+    writes = Writes(monkeypatch, fmt)
+    with oa.collect_stats() as stats:
+        result = write(computation(), path, fmt, resume=True)
+    assert writes.indices == [] and stats.tasks == 0
+    np.testing.assert_array_equal(np.asarray(result), expected())

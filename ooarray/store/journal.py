@@ -84,6 +84,11 @@ class Journal:
         self._lock = threading.Lock()
         if identity is not None:
             self._append(_MAGIC + json.dumps(identity, sort_keys=True) + "\n")
+        elif os.fstat(self._fd).st_size:
+            with open(self.path, "rb") as handle:
+                handle.seek(-1, os.SEEK_END)
+                if handle.read(1) != b"\n":  # a line torn by the kill: end it, not extend it
+                    self._append("\n")
 
     def _append(self, line: str) -> None:
         with self._lock:
