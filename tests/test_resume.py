@@ -74,7 +74,7 @@ def start_writer(tmp_path: Path, fmt: str, pause: float) -> subprocess.Popen:
                              str(pause)])
 
 
-def kill_after(tmp_path: Path, fmt: str, chunks: int, pause: float = 0.01) -> Path:
+def kill_after(tmp_path: Path, fmt: str, chunks: int, pause: float = 0.02) -> Path:
     """Start a writer, SIGKILL it once its journal lists ``chunks`` chunks (at a moment that
     also falls inside a chunk's write), and return its partial."""
     process = start_writer(tmp_path, fmt, pause)
