@@ -158,3 +158,21 @@ def test_lane_threads_that_cannot_start_raise_before_any_band_is_queued(monkeypa
     assert len(pool._threads) == 7
     blas._lane_threads.cache_clear()
     pool.shutdown()
+
+
+def test_threads_fit_asks_for_their_stacks_only_under_a_limit(monkeypatch):
+    from ooarray.plan import blas
+
+    asked = []
+
+    def check(nbytes, buffers):
+        asked.append(nbytes)
+        if nbytes > 100 << 20:
+            raise MemoryError("no room")
+
+    monkeypatch.setattr(blas, "_check_address_space", check)
+    monkeypatch.setattr(blas, "_address_space_limited", lambda: False)
+    assert blas.threads_fit(64) and asked == []
+    monkeypatch.setattr(blas, "_address_space_limited", lambda: True)
+    assert blas.threads_fit(2) and len(asked) == 1
+    assert not blas.threads_fit(1000)

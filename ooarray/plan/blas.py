@@ -32,7 +32,7 @@ except ImportError:  # not on Windows
     resource = None  # type: ignore[assignment]
 
 __all__ = ["gemm_accumulate", "blas_gemm_available", "BandedGemm", "finish_lanes",
-           "GemmCall", "blas_room"]
+           "GemmCall", "blas_room", "threads_fit"]
 
 #: One ``c (+)= a @ b``: the operands, the output view, and whether to overwrite it.
 GemmCall = tuple[np.ndarray, np.ndarray, np.ndarray, bool]
@@ -113,6 +113,26 @@ def _check_address_space(nbytes: int, buffers: int) -> None:
             f"end the process, so the matmul stops here. Raise the limit, or give BLAS "
             f"fewer threads") from error
     probe.close()
+
+
+def threads_fit(count: int) -> bool:
+    """Whether ``count`` new native threads can map their stacks now (always, when the
+    address space is not limited).
+
+    For libraries that end the process when ``pthread_create`` fails: numexpr's
+    ``set_num_threads`` calls ``exit(-1)`` ("ERROR; return code from pthread_create() is
+    11"), and so does OpenBLAS when its thread count grows. Ask before raising either.
+    """
+    if count <= 0 or not _address_space_limited():
+        return True
+    stack = resource.getrlimit(resource.RLIMIT_STACK)[0] if resource is not None else -1
+    if stack in (-1, getattr(resource, "RLIM_INFINITY", -1)) or stack <= 0:
+        stack = 8 << 20  # glibc's default thread stack
+    try:
+        _check_address_space(count * stack + BLAS_SLACK_BYTES, 0)
+    except MemoryError:
+        return False
+    return True
 
 
 @contextlib.contextmanager
