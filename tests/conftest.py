@@ -18,6 +18,14 @@ settings.register_profile(
 settings.register_profile("explore", max_examples=1000, deadline=None,
                           suppress_health_check=list(HealthCheck))
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ooarray"))
+# tests/test_differential.py runs with one of these two, chosen by
+# OOARRAY_HYPOTHESIS_PROFILE: "differential" (default, bounded for CI) or "long".
+settings.register_profile(
+    "differential", max_examples=100, deadline=None, derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                           HealthCheck.filter_too_much])
+settings.register_profile("long", max_examples=5000, deadline=None,
+                          suppress_health_check=list(HealthCheck))
 
 
 @pytest.fixture(params=DTYPES, ids=str)
