@@ -85,3 +85,18 @@ def test_a_full_pool_reuses_a_cached_chunk_of_the_size_before_mapping_a_new_buff
     assert mapped == [chunk] * 3 + [tile]
     assert pool.stats.evictions == evicted + 1 and pool.overshoot_bytes == 0
     pool.release(tile_again)
+
+
+def test_a_buffer_the_system_cannot_map_is_a_memory_error(monkeypatch):
+    import errno
+    import mmap
+
+    from ooarray.buffer import manager
+
+    def refuse(*args, **kwargs):
+        raise OSError(errno.ENOMEM, "Cannot allocate memory")
+
+    monkeypatch.setattr(manager.mmap, "mmap", refuse)
+    with pytest.raises(MemoryError, match="cannot map a .*-byte chunk buffer"):
+        manager.new_buffer(4 * manager.MMAP_MIN_BYTES)
+    assert mmap.PAGESIZE  # the module itself is untouched

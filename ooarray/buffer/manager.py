@@ -16,6 +16,7 @@ import bisect
 import collections
 import contextlib
 import dataclasses
+import errno
 import math
 import mmap
 import threading
@@ -63,7 +64,13 @@ def new_buffer(nbytes: int) -> np.ndarray:
         # the kernel gives it only when asked where THP is "madvise" (the default of many
         # distributions). Touching a new buffer then costs one fault per 2 MiB instead of
         # 512: mapping and filling 72 MiB took 28 ms with 4 KiB pages, 3-7 ms with huge ones.
-        mapping = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+        try:
+            mapping = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+        except OSError as error:
+            if error.errno != errno.ENOMEM:
+                raise
+            raise MemoryError(f"cannot map a {size}-byte chunk buffer: the process's address "
+                              f"space or the system's memory is exhausted") from error
         if size >= HUGE_PAGE_BYTES and hasattr(mmap, "MADV_HUGEPAGE"):
             mapping.madvise(mmap.MADV_HUGEPAGE)
         return np.frombuffer(mapping, np.uint8)
