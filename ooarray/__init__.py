@@ -17,6 +17,7 @@ from ooarray.core.array import OOArray
 from ooarray.core.dispatch import supported_functions
 from ooarray.diagnostics.stats import collect_stats, reset_stats, stats
 from ooarray.errors import BudgetError, DamagedChunkError
+from ooarray.execute.callbacks import Callback
 from ooarray.io import open, save
 from ooarray.ops import creation, elementwise, linalg, random, reductions, decompositions  # noqa: F401,E501 (registers)
 from ooarray.ops import einsum, manipulation  # noqa: F401 (registers)
@@ -30,7 +31,7 @@ from ooarray.ops.manipulation import indices
 __version__ = "0.1.0"
 
 __all__ = [
-    "OOArray", "BudgetError", "DamagedChunkError", "config", "supported_functions", "stats",
+    "OOArray", "BudgetError", "DamagedChunkError", "Callback", "config", "supported_functions", "stats",
     "collect_stats", "reset_stats", "open", "save",
     "asarray", "array", "zeros", "ones", "full", "empty", "zeros_like", "ones_like",
     "full_like", "empty_like", "arange", "linspace", "eye", "indices", "random", "__version__",

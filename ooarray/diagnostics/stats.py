@@ -6,12 +6,11 @@ import contextlib
 from collections.abc import Iterator
 
 from ooarray.buffer.stats import Stats
-from ooarray.execute.local import listeners, scoped_listeners
+from ooarray.execute.callbacks import StatsCollector
 
 __all__ = ["stats", "collect_stats", "reset_stats", "Stats"]
 
-_totals = Stats()
-listeners.append(_totals)
+_totals = StatsCollector().register()
 
 
 def stats() -> Stats:
@@ -26,16 +25,15 @@ def stats() -> Stats:
     (True, True)
     """
     copy = Stats()
-    copy.add(_totals)
+    copy.add(_totals.stats)
     return copy
 
 
 def reset_stats() -> None:
     """Set the process-wide counters back to zero."""
     global _totals
-    listeners.remove(_totals)
-    _totals = Stats()
-    listeners.append(_totals)
+    _totals.unregister()
+    _totals = StatsCollector().register()
 
 
 @contextlib.contextmanager
@@ -48,9 +46,5 @@ def collect_stats(trace: bool = False) -> Iterator[Stats]:
     trace : bool
         Also record every chunk access as ``(event, key)`` in ``Stats.trace``.
     """
-    scoped = Stats(trace=[] if trace else None)
-    token = scoped_listeners.set((*scoped_listeners.get(), scoped))
-    try:
-        yield scoped
-    finally:
-        scoped_listeners.reset(token)
+    with StatsCollector(trace) as collector:
+        yield collector.stats

@@ -87,7 +87,7 @@ class TaskContext:
         self.unfinished = (finish, nbytes)
         return True
 
-    def part(self) -> "TaskContext":
+    def part(self) -> TaskContext:
         """Return a context for one part of this task (a matmul step that BLAS lanes still
         read while the task reads the next step): it takes over this task's prefetched
         chunks, and its own :meth:`close` releases what it pinned and allocated."""

@@ -16,8 +16,8 @@ import weakref
 from ooarray import config as _config
 from ooarray.buffer.stats import Stats
 from ooarray.core.chunks import Chunks
+from ooarray.execute.executor import execute
 from ooarray.execute.graph_guard import graph_guard
-from ooarray.execute.local import execute
 from ooarray.execute.sinks import ArraySink, Sink, StoreSink
 from ooarray.plan.checkpoint import MAX_DEPTH, MAX_EVALUATIONS, checkpoints, refresh_depths
 from ooarray.plan.graph import ConstantNode, Node, SourceNode, settle
