@@ -90,6 +90,26 @@ def test_sample_sort_of_constant_data_and_of_a_flattened_2d_array():
         assert_like_numpy(a, np.sort(x, axis=None), exact=True)
 
 
+@pytest.mark.parametrize("memory_limit", [448, 512, 768, 2048])
+@pytest.mark.parametrize("n, dtype", [(8, np.float64), (10, np.complex128), (33, np.int16)],
+                         ids=str)
+def test_sample_sort_with_one_bucket_numbers_every_element(memory_limit, n, dtype, rng):
+    # A budget so small that the array is sorted in several blocks but one bucket: the
+    # bucket's bounds are scalars, and argsort once numbered every element of a block 0
+    # ([4 4 4 4 0 0 0 0] for np.arange(8.0)[::-1] at 512 bytes).
+    values = rng.integers(-5, 5, n).astype(dtype)[::-1]
+    with oa.config.set(memory_limit=memory_limit):
+        for kind in (None, "stable"):
+            try:
+                result = np.argsort(oa.asarray(values), kind=kind)
+                np.testing.assert_array_equal(np.asarray(result),
+                                              np.argsort(values, kind="stable"))
+                np.testing.assert_array_equal(np.asarray(np.sort(oa.asarray(values))),
+                                              np.sort(values))
+            except oa.BudgetError:
+                pass  # too small to run at all: a clear error is right too
+
+
 def test_long_lanes_of_an_nd_array_are_refused_before_work():
     with oa.config.set(memory_limit=SMALL):
         a = oa.zeros((3, 20000))

@@ -261,6 +261,9 @@ class PieceNode(MaterializedNode):
             keys = order_keys(block)
             inside = np.logical_and(self._below(keys, start, bucket),
                                     np.logical_not(self._below(keys, start, bucket - 1)))
+            # With one bucket (no splitters) both bounds are scalars: every element is in,
+            # and a scalar True would index (and number) the block as one element.
+            inside = np.broadcast_to(inside, block.shape)
             out = ctx.allocate((length,), self.dtype)
             if self.with_index:
                 out["v"] = block[inside]
