@@ -191,3 +191,25 @@ def test_a_read_only_view_of_a_writable_buffer_is_copied():
     assert_same(a * 1, np.arange(4.0))
     frozen = np.frombuffer(np.arange(4.0).tobytes(), dtype=np.float64)  # over bytes
     assert oa.asarray(frozen).node.array is frozen
+
+
+@pytest.mark.parametrize("target, operand", [
+    (np.array([1, 2]), np.array(1)),                 # a 0-d OOArray operand
+    (np.array([1.0, 2.0]), np.array([0.5, 0.25])),
+    (np.arange(6.0).reshape(2, 3), np.array([1.0, 2.0, 3.0])),  # broadcast
+    (np.array([1, 2]), np.array([0.5, 0.5])),        # int64 += float64: NumPy refuses
+])
+def test_eager_in_place_with_an_ooarray_operand_is_numpys(target, operand):
+    # The operand's values were once taken as the target's (the last OOArray seen).
+    with oa.config.set(eager_bytes="1MiB"):
+        expected = target.copy()
+        a = oa.asarray(target)
+        try:
+            expected += operand
+        except Exception as error:  # noqa: BLE001 - the same type from ooarray
+            with pytest.raises(type(error)):
+                a += oa.asarray(operand)
+            return
+        a += oa.asarray(operand)
+        assert a.dtype == expected.dtype
+        np.testing.assert_array_equal(np.asarray(a), expected)

@@ -164,10 +164,10 @@ def _call(ufunc_: np.ufunc, inputs: tuple, limit: int, target: Any = None) -> An
     one OOArray ``out=``: ``x += y``), at the cost of a few attribute reads per operand; None
     when the general path must decide."""
     if target is not None:
-        node = target._node
-        if type(node) is not ConstantNode:
+        written = target._node
+        if type(written) is not ConstantNode:
             return NOT_EAGER
-        if node.array.nbytes > limit:
+        if written.array.nbytes > limit:
             return None
     args = []
     total, largest = 0, ()
@@ -193,7 +193,7 @@ def _call(ufunc_: np.ufunc, inputs: tuple, limit: int, target: Any = None) -> An
         return NOT_EAGER
     if target is None:
         return wrap(ufunc_(*args))
-    buffer = node.array.copy()  # others may share the old values: never written in place
+    buffer = written.array.copy()  # others may share the old values: never written in place
     ufunc_(*args, out=buffer)  # NumPy's casting rule and broadcasting errors
     buffer.setflags(write=False)
     target._node = ConstantNode.whole(buffer)
