@@ -15,6 +15,7 @@ import time
 from typing import Protocol
 
 from ooarray import config as _config
+from ooarray.config import Config
 from ooarray.buffer.stats import Stats
 from ooarray.errors import BudgetError, format_bytes
 from ooarray.execute.callbacks import ProgressBar, active_callbacks
@@ -67,8 +68,9 @@ def check_budget(plan: Plan, limit: int, resident: int = 0) -> None:
             needed=needed + resident, limit=limit)
 
 
-def execute(plan: Plan, sink: Sink) -> Stats:
-    """Run ``plan`` into ``sink`` with the settings in force; return its counters.
+def execute(plan: Plan, sink: Sink, settings: Config | None = None) -> Stats:
+    """Run ``plan`` into ``sink`` with ``settings`` (by default those in force); return its
+    counters.
 
     The sink is committed when every task succeeded and aborted otherwise. The computation
     shares the process budget with those running in other threads
@@ -79,7 +81,7 @@ def execute(plan: Plan, sink: Sink) -> Stats:
     BudgetError
         Before any work, if the largest task does not fit the budget.
     """
-    settings = _config.get()
+    settings = settings if settings is not None else _config.get()
     check_budget(plan, settings.memory_limit, sink.resident_bytes)
     callbacks = active_callbacks(*([ProgressBar()] if settings.progress else []))
     stats = Stats(trace=[] if any(c.wants_trace for c in callbacks) else None)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import weakref
 
 from ooarray import config as _config
+from ooarray.config import Config
 from ooarray.buffer.stats import Stats
 from ooarray.core.chunks import Chunks
 from ooarray.execute.executor import execute
@@ -31,17 +32,23 @@ __all__ = ["run", "settle_checkpoints", "IN_MEMORY_CHECKPOINT_SHARE"]
 IN_MEMORY_CHECKPOINT_SHARE = 1 / 8
 
 
-def run(root: Node, sink: Sink) -> Stats:
-    """Compute ``root`` into ``sink``: checkpoints first, then the plan of what is left."""
-    settle_checkpoints(root)
+def run(root: Node, sink: Sink, settings: Config | None = None) -> Stats:
+    """Compute ``root`` into ``sink``: checkpoints first, then the plan of what is left.
+
+    ``settings`` (by default those in force now) are captured once and carried down to every
+    plan and run of the computation, its checkpoints' included.
+    """
+    settings = settings if settings is not None else _config.get()
+    settle_checkpoints(root, settings=settings)
     with graph_guard().reading():
         return execute(_plan(root, sink.chunks, sink.scratch_bytes, sink.resident_bytes,
-                             sink.done), sink)
+                             settings, sink.done), sink, settings)
 
 
 def settle_checkpoints(root: Node, max_evaluations: int = MAX_EVALUATIONS,
-                       max_depth: int = MAX_DEPTH) -> None:
+                       max_depth: int = MAX_DEPTH, settings: Config | None = None) -> None:
     """Compute every checkpoint of ``root``'s plan (inputs first) and settle it on its values."""
+    settings = settings if settings is not None else _config.get()
     guard = graph_guard()
     with guard.reading():
         if not checkpoints(root, max_evaluations, max_depth):
@@ -50,7 +57,7 @@ def settle_checkpoints(root: Node, max_evaluations: int = MAX_EVALUATIONS,
         # Again: another thread may have settled some while this one waited.
         chosen = checkpoints(root, max_evaluations, max_depth)
         for node in chosen:
-            settle(node, _computed(node))
+            settle(node, _computed(node, settings))
         if chosen:
             refresh_depths(root)
 
@@ -60,33 +67,32 @@ def settle_checkpoints(root: Node, max_evaluations: int = MAX_EVALUATIONS,
 SMALLER_TASKS = ((1, MAX_DEPTH), (1, 8), (1, 2), (1, 1))
 
 
-def _plan(root: Node, chunks: Chunks, scratch: int, resident: int,
+def _plan(root: Node, chunks: Chunks, scratch: int, resident: int, settings: Config,
           done: frozenset[tuple[int, ...]] = frozenset()) -> Plan:
     """The plan of ``root``, less the sink blocks ``done`` (a resumed write); while its
     largest task does not fit the budget, more of its region nodes become checkpoints first
     (:data:`SMALLER_TASKS`), and the plan is made again (execute then says what is still
     too large)."""
     plan = Plan(root, chunks, scratch, done)
-    limit = _config.get().memory_limit
     for evaluations, depth in SMALLER_TASKS:
-        if plan.max_task_bytes + resident <= limit:
+        if plan.max_task_bytes + resident <= settings.memory_limit:
             break
         if checkpoints(root, evaluations, depth):
-            settle_checkpoints(root, evaluations, depth)
+            settle_checkpoints(root, evaluations, depth, settings)
             plan = Plan(root, chunks, scratch, done)
     return plan
 
 
-def _computed(node: Node) -> Node:
-    settings = _config.get()
+def _computed(node: Node, settings: Config) -> Node:
     if node.nbytes <= settings.memory_limit * IN_MEMORY_CHECKPOINT_SHARE:
         sink = ArraySink(node.shape, node.dtype, node.chunks)
-        execute(_plan(node, sink.chunks, sink.scratch_bytes, sink.resident_bytes), sink)
+        execute(_plan(node, sink.chunks, sink.scratch_bytes, sink.resident_bytes, settings),
+                sink, settings)
         sink.result.flags.writeable = False  # ours alone: frozen without a copy
         return ConstantNode(sink.result, node.chunks)
     store = ChunkFile(node.shape, node.dtype, node.chunks, settings.spill_dir, "checkpoint")
     try:
-        execute(_plan(node, store.chunks, 0, 0), StoreSink(store))
+        execute(_plan(node, store.chunks, 0, 0, settings), StoreSink(store), settings)
     except BaseException:
         store.remove()
         raise
