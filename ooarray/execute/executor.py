@@ -15,8 +15,8 @@ import time
 from typing import Protocol
 
 from ooarray import config as _config
-from ooarray.config import Config
 from ooarray.buffer.stats import Stats
+from ooarray.config import Config
 from ooarray.errors import BudgetError, format_bytes
 from ooarray.execute.callbacks import ProgressBar, active_callbacks
 from ooarray.execute.job import Job

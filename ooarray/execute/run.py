@@ -14,8 +14,8 @@ from __future__ import annotations
 import weakref
 
 from ooarray import config as _config
-from ooarray.config import Config
 from ooarray.buffer.stats import Stats
+from ooarray.config import Config
 from ooarray.core.chunks import Chunks
 from ooarray.execute.executor import execute
 from ooarray.execute.graph_guard import graph_guard
