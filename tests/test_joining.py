@@ -230,6 +230,37 @@ def test_pad_over_the_shared_cases(case, dtype, rng):
         assert_like_numpy(np.pad(a, {0: 3}, "constant"), np.pad(x, {0: 3}, "constant"))
 
 
+EMPTY_PAD_MODES = [m for m, _ in PAD_MODES[::-1] if m not in ("empty",)] + ["median"]
+
+
+@pytest.mark.parametrize("eager", [False, True], ids=["planned", "eager"])
+@pytest.mark.parametrize("mode", sorted(set(EMPTY_PAD_MODES)))
+@pytest.mark.parametrize("shape, chunks", [((0,), 1), ((0, 0), -1), ((0, 3), (1, 2)),
+                                           ((2, 0), 1), ((0, 1, 2), (1, 1, 1))], ids=str)
+def test_pad_of_empty_arrays(shape, chunks, mode, eager):
+    """Found by the differential test: padding only the far side of an empty axis kept the
+    axis empty (np.pad(zeros((0, 0)), ((0, 0), (0, 1))) had shape (0, 0), NumPy's (0, 1)).
+    Every mode, with NumPy's error where it refuses to extend an empty axis; 'median' too
+    (nothing is ever reduced)."""
+    x = np.zeros(shape, np.int16)
+    nd = len(shape)
+    widths = [0, 1, (0, 1), (2, 0), [(0, 0)] * (nd - 1) + [(0, 1)],
+              [(0, 1)] + [(0, 0)] * (nd - 1), [(1, 0)] + [(0, 2)] * (nd - 1)]
+    with oa.config.set(eager_bytes="1MiB" if eager else 0):
+        for width in widths:
+            expected, error = numpy_result(np.pad, x, width, mode)
+            if error is not None:
+                with pytest.raises(type(error)):
+                    np.pad(oa.asarray(x, chunks=chunks), width, mode)
+                continue
+            result = np.pad(oa.asarray(x, chunks=chunks), width, mode)
+            assert_like_numpy(result, expected)
+    for values in (0, 7, ((1, 2),) * nd):  # constant values fill what an empty axis becomes
+        assert_like_numpy(np.pad(oa.asarray(x, chunks=chunks), [(0, 1)] * nd,
+                                 constant_values=values),
+                          np.pad(x, [(0, 1)] * nd, constant_values=values))
+
+
 PAD_ERRORS = [
     ("unknown mode", lambda m, x: m.pad(x, 1, "foo")),
     ("kwargs", lambda m, x: m.pad(x, 1, "edge", constant_values=1)),

@@ -433,7 +433,11 @@ def _slab_shape(array: OOArray, axis: int, width: int) -> tuple[int, ...]:
 def _join_pad(array: OOArray, axis: int, left: OOArray | None, right: OOArray | None
               ) -> OOArray:
     parts = [p for p in (left, array, right) if p is not None and p.shape[axis]]
-    return concatenate(parts or [array], axis) if len(parts) > 1 else array
+    if len(parts) > 1:
+        return concatenate(parts, axis)
+    # one non-empty part is the answer, whichever it is: padding an empty axis gives the
+    # pad alone (np.pad(zeros((0, 0)), ((0, 0), (0, 1))) has shape (0, 1))
+    return parts[0] if parts else array
 
 
 def _filled(array: OOArray, axis: int, width: int, value: Any) -> OOArray | None:
@@ -581,7 +585,7 @@ def pad(array: Any, pad_width: Any, mode: Any = "constant", **kwargs: Any) -> OO
     TypeError
         A ``pad_width`` that is not integral.
     NotImplementedError
-        ``mode='median'`` or a callable mode.
+        ``mode="median"`` of a non-empty array, or a callable mode.
 
     Examples
     --------
@@ -591,14 +595,18 @@ def pad(array: Any, pad_width: Any, mode: Any = "constant", **kwargs: Any) -> OO
     """
     result = asarray(array)
     pairs = _pad_pairs(pad_width, result.ndim)
-    if callable(mode) or mode in _NUMPY_ONLY_MODES:
+    # an empty array pads to an empty array (or NumPy's error) in every mode NumPy has, so
+    # 'median' needs no out-of-core algorithm then
+    empty_median = mode in _NUMPY_ONLY_MODES and result.size == 0
+    if (callable(mode) or mode in _NUMPY_ONLY_MODES) and not empty_median:
         shown = "a callable" if callable(mode) else repr(mode)
         raise NotImplementedError(
             f"np.pad(mode={shown}) is not supported by ooarray out of core; supported modes: "
             f"{', '.join(PAD_MODES)} (or call np.pad on np.asarray(x) if it fits in memory)")
-    if mode not in PAD_MODES:
+    allowed = _NUMPY_ONLY_MODES[mode] if empty_median else PAD_MODES.get(mode)
+    if allowed is None:
         raise ValueError(f"mode '{mode}' is not supported")
-    unsupported = set(kwargs) - set(PAD_MODES[mode])
+    unsupported = set(kwargs) - set(allowed)
     if unsupported:
         raise ValueError(f"unsupported keyword arguments for mode '{mode}': {unsupported}")
     from numpy.lib._arraypad_impl import _as_pairs
