@@ -418,3 +418,46 @@ def test_empty_reduction_with_huge_kept_axes_takes_no_memory():
         assert_like_numpy(keep[:, :, :2], np.nanmean(np.zeros((4, 0, 2)), axis=1, keepdims=True))
     with pytest.raises(ValueError):
         np.max(a, axis=0)
+
+
+ZERO_D_FUNCS = ALL + [np.amin, np.amax, np.ptp, np.count_nonzero, np.add.reduce,
+                      np.maximum.reduce, np.cumsum, np.argsort, np.sort, np.take,
+                      np.argpartition, np.partition, np.median, np.average]
+
+
+def _zero_d_call(func, x, axis, keepdims):
+    kwargs = {"axis": axis}
+    if keepdims:
+        kwargs["keepdims"] = True
+    if func in (np.take, np.argpartition, np.partition):
+        return func(x, 0, **kwargs)
+    return func(x, **kwargs)
+
+
+@pytest.mark.parametrize("eager", [False, True], ids=["planned", "eager"])
+@pytest.mark.parametrize("keepdims", [False, True], ids=["", "keepdims"])
+@pytest.mark.parametrize("axis", [0, -1, 1, -2, (0,), (), None], ids=str)
+@pytest.mark.parametrize("func", ZERO_D_FUNCS, ids=lambda f: getattr(f, "__name__", str(f)))
+@pytest.mark.parametrize("value", [np.int8(3), np.float32(-2.5), np.complex128(1 - 1j)],
+                         ids=lambda v: v.dtype.name)
+def test_reductions_of_0d_arrays_take_numpys_axes(value, func, axis, keepdims, eager):
+    """Found by the differential test: sum, min, argmin, any, ptp, ufunc.reduce, argsort, take
+    ... of a 0-d array with axis=0 or -1 raised AxisError; NumPy accepts those (and only
+    those, and not as a tuple) for them, and refuses them for mean, var, sort, median...
+    Whatever NumPy does (result or exception type), ooarray does."""
+    x = np.array(value)
+    expected, error = numpy_result(_zero_d_call, func, x, axis, keepdims)
+    with oa.config.set(eager_bytes="1MiB" if eager else 0):
+        if error is not None:
+            with pytest.raises(type(error)), quiet():
+                result = _zero_d_call(func, oa.asarray(x), axis, keepdims)
+                if isinstance(result, oa.OOArray):
+                    result.compute()
+            return
+        with quiet():
+            result = _zero_d_call(func, oa.asarray(x), axis, keepdims)
+    if eager and not isinstance(result, oa.OOArray):
+        assert type(result) is type(expected)
+        np.testing.assert_array_equal(result, expected, strict=True)
+    else:
+        assert_like_numpy(result, expected)

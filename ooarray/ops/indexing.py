@@ -471,8 +471,8 @@ def take(a: Any, indices: Any, axis: int | None = None, out: Any = None,
     if mode not in ("raise", "wrap", "clip"):
         raise ValueError(f"clipmode must be one of 'clip', 'raise', or 'wrap' (got {mode!r})")
     array = asarray(a)
-    if axis is None:
-        array, axis = array.reshape(-1), 0
+    if axis is None or array.ndim == 0:  # NumPy takes from a 0-d array as from shape (1,)
+        array, axis = array.reshape(-1), 0 if axis is None else axis
     axis = normalize_axis_index(axis, array.ndim)
     length = array.shape[axis]
     if isinstance(indices, (OOArray, np.ndarray)):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import operator
 import warnings
 from typing import Any
 
@@ -280,13 +281,32 @@ def _deliver(result: OOArray, out: Any) -> Any:
     return deliver_out(result, out, casting="unsafe")
 
 
+def reduced_axes(axis: Any, ndim: int) -> tuple[int, ...]:
+    """The axes a reduction over ``axis`` reduces.
+
+    NumPy's ufunc reductions (sum, min, any, ..., ``ufunc.reduce``) and argmin/argmax accept
+    an integer axis 0 or -1 for a 0-d array and reduce nothing (``np.sum(np.array(3),
+    axis=0)`` is 3); a tuple ``(0,)`` or another axis is NumPy's AxisError. Functions that
+    refuse even that (mean, var, std, ...) are refused by NumPy's own call on a stand-in,
+    which every caller makes.
+    """
+    if axis is None:
+        return tuple(range(ndim))
+    if ndim == 0 and not isinstance(axis, tuple):
+        try:
+            if operator.index(axis) in (0, -1):
+                return ()
+        except TypeError:
+            pass
+    return normalize_axis_tuple(axis, ndim)
+
+
 def _prepare(a: Any, axis: Any, where: Any) -> tuple[OOArray, tuple[int, ...]]:
     array = asarray(a)
     if where is not True and where is not _NO_VALUE:
         raise TypeError("ooarray reductions do not support where=; reduce "
                         "np.where(mask, a, identity) instead")
-    axes = tuple(range(array.ndim)) if axis is None else normalize_axis_tuple(axis, array.ndim)
-    return array, axes
+    return array, reduced_axes(axis, array.ndim)
 
 
 def _empty_result(func, array: OOArray, **kwargs) -> OOArray:
@@ -518,10 +538,8 @@ def _arg(name, numpy_func, a, axis, out, keepdims, largest, skip_nan):
     _numpy_result(numpy_func, array, axis=axis, keepdims=keepdims)
     if array.size == 0:
         return _deliver(_empty_result(numpy_func, array, axis=axis, keepdims=keepdims), out)
-    flat = axis is None
-    axes = tuple(range(array.ndim)) if flat else normalize_axis_tuple(axis, array.ndim)
-    if array.ndim == 0:
-        flat, axes = True, ()
+    flat = axis is None or array.ndim == 0  # NumPy has checked axis (0 or -1 for 0-d)
+    axes = reduced_axes(axis, array.ndim)
     spec = ArgReduction(name, array.dtype, largest, skip_nan, flat)
     return _deliver(reduce(array, spec, axes, keepdims), out)
 

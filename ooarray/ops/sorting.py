@@ -124,8 +124,8 @@ def _in_memory(name: str, array: OOArray) -> np.ndarray:
 # -- sort, argsort, partition -------------------------------------------------------------
 def _sorted(array: OOArray, axis: int | None, kind_name: str, kind: Any,
             stable: Any) -> OOArray:
-    if axis is None:
-        array, axis = _flat(array), 0
+    if axis is None or array.ndim == 0:  # NumPy sorts a 0-d array as one of shape (1,)
+        array, axis = _flat(array), 0 if axis is None else axis
     axis = normalize_axis_index(axis, array.ndim)
     dtype = _INDEX if kind_name == "argsort" else array.dtype
     length = array.shape[axis]
@@ -252,8 +252,8 @@ def _partitioned(name: str, a: Any, kth: Any, axis: Any, kind: str, order: Any) 
     array = asarray(a)
     numpy_func = getattr(np, name)
     numpy_func(_stand_in(array), 0, axis=axis, kind=kind, order=order)
-    if axis is None:
-        array, axis = _flat(array), 0
+    if axis is None or array.ndim == 0:  # NumPy partitions a 0-d array as one of shape (1,)
+        array, axis = _flat(array), 0 if axis is None else axis
     axis = normalize_axis_index(axis, array.ndim)
     length = array.shape[axis]
     kth = _check_kth(kth, length)

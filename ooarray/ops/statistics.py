@@ -31,7 +31,7 @@ from ooarray.core.dispatch import implements
 from ooarray.errors import BudgetError, format_bytes
 from ooarray.ops._operands import deliver_out
 from ooarray.ops.creation import asarray
-from ooarray.ops.reductions import _empty_result, _numpy_result, reduce
+from ooarray.ops.reductions import _empty_result, _numpy_result, reduce, reduced_axes
 from ooarray.plan.binning import ESTIMATORS, equal_bins, outer_edges, unsigned_subtract
 from ooarray.plan.counting import (
     BincountSpec,
@@ -651,8 +651,7 @@ def ptp(a: Any, axis: Any = None, out: Any = None, keepdims: Any = _NO_VALUE) ->
     high = dtype if out is None else out.dtype
     if out is not None:
         dtype = np.subtract(np.empty(0, high), np.empty(0, array.dtype)).dtype
-    axes = tuple(builtins.range(array.ndim)) if axis is None else \
-        normalize_axis_tuple(axis, array.ndim)
+    axes = reduced_axes(axis, array.ndim)
     return deliver_out(reduce(array, PtpReduction(array.dtype, dtype, high), axes, keepdims),
                        out)
 
