@@ -328,3 +328,63 @@ def test_operands_larger_than_the_budget(executor, tmp_path):
     np.testing.assert_allclose(np.load(tmp_path / "t.npy"), np.tensordot(x, y, ([1, 2], [1, 0])),
                                rtol=1e-10)
     assert_like_numpy(norm, np.linalg.norm(x, axis=(0, 2)))
+
+
+EMPTY_CONTRACTIONS = [
+    ("i,i->i", [(0,), (0,)]), ("ij,ij->ij", [(0, 3), (0, 3)]),
+    ("ijk,ikl->ijl", [(0, 0, 1), (0, 0, 1)]), ("bij,bjk->bik", [(0, 2, 2), (0, 2, 2)]),
+    ("ij,jk->ik", [(2, 0), (0, 3)]), ("ij,jk,kl->il", [(2, 0), (0, 3), (3, 4)]),
+    ("ij->j", [(0, 3)]), ("ij->", [(0, 3)]), ("...i,...i->...", [(0, 3), (0, 3)]),
+    ("ii->i", [(0, 0)]), ("ii->", [(0, 1)]), ("ii->i", [(1, 0)]), ("iii->i", [(0, 3, 0)]),
+    ("matmul", [(0, 2, 2), (2,)]), ("matmul", [(0, 1, 0), (0,)]), ("matmul", [(2, 0), (0, 3)]),
+    ("matmul", [(3, 0, 4), (1, 4, 2)]), ("matmul", [(0, 3), (3,)]), ("matmul", [(3,), (3, 0)]),
+    ("matmul", [(0,), (0,)]), ("dot", [(2, 0, 3), (4, 3, 0)]), ("dot", [(0,), (0,)]),
+    ("inner", [(2, 0), (3, 0)]), ("vdot", [(0,), (0,)]), ("tensordot", [(2, 0), (0, 3)]),
+]
+_CALLS = {"matmul": np.matmul, "dot": np.dot, "inner": np.inner, "vdot": np.vdot,
+          "tensordot": lambda a, b: np.tensordot(a, b, 1)}
+
+
+@pytest.mark.parametrize("eager", [False, True], ids=["planned", "eager"])
+@pytest.mark.parametrize("chunks", [1, -1, "ragged"], ids=str)
+@pytest.mark.parametrize("dtype", [np.float64, np.int8, np.bool_, np.complex64], ids=str)
+@pytest.mark.parametrize("subscripts, shapes", EMPTY_CONTRACTIONS,
+                         ids=[f"{s}-{'-'.join(map(str, sh))}" for s, sh in EMPTY_CONTRACTIONS])
+def test_contractions_of_empty_operands(subscripts, shapes, dtype, chunks, eager):
+    """Found by the differential test: einsum 'i,i->i' of shape (0,), 'ij,ij->ij' of (0, 3),
+    matmul of (0, 2, 2) @ (2,) ... raised "cannot reshape array of size 0" in a matmul task
+    (a size-0 batch). Products with no elements or no terms are NumPy's zeros, with no
+    matmul planned; NumPy's errors stay NumPy's."""
+    call = _CALLS.get(subscripts) or (lambda *ops: np.einsum(subscripts, *ops))
+    operands = [np.ones(s, dtype) for s in shapes]
+    expected, error = numpy_result(call, *operands)
+    with oa.config.set(eager_bytes="1MiB" if eager else 0):
+        arrays = [oa.asarray(o, chunks=_ragged(o.shape) if chunks == "ragged" else chunks)
+                  for o in operands]
+        if error is not None:
+            with pytest.raises(type(error)):
+                call(*arrays).compute()
+            return
+        result = call(*arrays)
+    if eager and not isinstance(result, oa.OOArray):  # NumPy's scalar, as NumPy gives
+        assert type(result) is type(expected) and result == expected
+        return
+    if not eager:
+        assert not _matmuls(result)
+    assert_like_numpy(result, expected)
+
+
+@pytest.mark.parametrize("shape", [(0, 1), (0, 3), (0, 2, 3)], ids=str)
+def test_einsum_single_operand_view_of_empty_diagonal_has_numpys_shape(shape):
+    """NumPy's einsum views one operand whose labels all reach the output: a repeated label
+    first seen with length 0 takes the next length (``np.einsum('ii->i', zeros((0, 1)))``
+    has shape (1,)). NumPy's values there are read past the end of the empty buffer
+    (undefined); ooarray gives zeros of NumPy's shape and dtype."""
+    subscripts = "ii->i" if len(shape) == 2 else "iij->ij"
+    x = np.zeros(shape)
+    expected = np.einsum(subscripts, x)
+    for chunks in (1, -1):
+        result = np.einsum(subscripts, oa.asarray(x, chunks=chunks))
+        assert isinstance(result, oa.OOArray)
+        assert (result.shape, result.dtype) == (expected.shape, expected.dtype)
+        np.testing.assert_array_equal(result.compute(), np.zeros(expected.shape))

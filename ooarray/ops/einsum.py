@@ -22,7 +22,7 @@ from ooarray import config as _config
 from ooarray.core.array import OOArray
 from ooarray.core.chunks import target_chunk_bytes
 from ooarray.core.dispatch import implements
-from ooarray.ops.creation import asarray
+from ooarray.ops.creation import asarray, zeros
 from ooarray.ops.linalg import _deliver, contract, diagonal
 from ooarray.plan.regions import BroadcastNode
 
@@ -104,6 +104,20 @@ def _check_lengths(terms: list[_Term]) -> dict[str, int]:
                 raise ValueError(f"operands could not be broadcast together: label "
                                  f"{label!r} has lengths {known} and {n} (shapes {shapes})")
             lengths[label] = max(known, n)
+    return lengths
+
+
+def _single_view_lengths(term: _Term) -> dict[str, int]:
+    """Label lengths as NumPy's einsum takes them for one operand whose labels all reach the
+    output (a strided view, no sum): a repeated label first seen with length 0 takes the
+    next occurrence's length, so ``np.einsum('ii->i', zeros((0, 1)))`` has shape (1,)."""
+    lengths: dict[str, int] = {}
+    for label, n in zip(term.labels, term.array.shape):
+        known = lengths.get(label, 0)
+        if known and known != n:
+            raise ValueError(f"dimensions in single operand for collapsing index '{label}' "
+                             f"don't match ({known} != {n})")
+        lengths[label] = n if not known else known
     return lengths
 
 
@@ -224,6 +238,13 @@ def einsum(*operands: Any, out: Any = None, optimize: Any = False, dtype: Any = 
         arrays = [asarray(op) for op in raw]
     result_dtype = _numpy_checks(subscripts, arrays, dtype, casting)
     labels, output = parse_subscripts(subscripts, [a.ndim for a in arrays])
+    if len(arrays) == 1 and set(labels[0]) <= set(output):
+        lengths = _single_view_lengths(_Term(arrays[0], labels[0]))
+        if arrays[0].size == 0 and any(
+                lengths[c] != n for c, n in zip(labels[0], arrays[0].shape)):
+            # NumPy's view of an empty operand with a longer diagonal: its values are read
+            # past the end of the operand's (empty) buffer, so undefined; these are zeros
+            return _deliver(zeros(tuple(lengths[c] for c in output), result_dtype), out)
     terms = [_take_diagonals(_Term(a.astype(result_dtype, copy=False), t))
              for a, t in zip(arrays, labels)]
     lengths = _check_lengths(terms)

@@ -26,7 +26,7 @@ from numpy.lib.array_utils import normalize_axis_index
 from ooarray import config as _config
 from ooarray.core.array import OOArray
 from ooarray.core.dispatch import implements
-from ooarray.ops.creation import asarray
+from ooarray.ops.creation import asarray, zeros
 from ooarray.ops.manipulation import ravel, reshape
 from ooarray.plan.diagonal import DiagonalNode
 from ooarray.plan.matmul import MatmulNode
@@ -50,6 +50,20 @@ def _deliver(result: OOArray, out: Any) -> Any:
         return out
     np.copyto(out, result.compute(), casting="same_kind")
     return out
+
+
+def _product(left: OOArray, right: OOArray, dtype: np.dtype) -> OOArray:
+    """``left @ right`` of (batch..., m, k) and (batch..., k, n) operands, as a MatmulNode.
+
+    A product with no elements, or a sum over k = 0 terms, is NumPy's zeros of the result's
+    shape and dtype, a constant with no task: a tile of a size-0 batch cannot be shaped
+    (m, n).
+    """
+    shape = np.broadcast_shapes(left.shape[:-2], right.shape[:-2]) + \
+        (left.shape[-2], right.shape[-1])
+    if math.prod(shape) == 0 or left.shape[-1] == 0:
+        return zeros(shape, dtype)
+    return OOArray(MatmulNode(left.node, right.node, dtype, _config.get().memory_limit))
 
 
 @implements(np.matmul)
@@ -78,8 +92,7 @@ def matmul(x1: Any, x2: Any, /, out: Any = None, *, casting: str = "same_kind",
     np.broadcast_shapes(left.shape[:-2], right.shape[:-2])
     if dtype is not None:
         left, right = left.astype(result_dtype), right.astype(result_dtype)
-    node = MatmulNode(left.node, right.node, result_dtype, _config.get().memory_limit)
-    result = OOArray(node)
+    result = _product(left, right, result_dtype)
     if a.ndim == 1 and b.ndim == 1:
         result = result[..., 0, 0]
     elif a.ndim == 1:
@@ -124,7 +137,7 @@ def contract(a: OOArray, b: OOArray, batch: Sequence[tuple[int, int]],
                    [a.shape[ax] for ax in batch_a] + [math.prod(lengths_a), depth])
     right = reshape(b.transpose(batch_b + sum_b + free_b),
                     [b.shape[ax] for ax in batch_b] + [depth, math.prod(lengths_b)])
-    product = OOArray(MatmulNode(left.node, right.node, dtype, _config.get().memory_limit))
+    product = _product(left, right, dtype)
     return reshape(product, product.shape[:-2] + tuple(lengths_a) + tuple(lengths_b))
 
 
