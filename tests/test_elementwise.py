@@ -358,3 +358,36 @@ def test_errstate_around_compute_applies_to_the_computation(executor):
             except FloatingPointError:
                 raised = True
         assert raised, "np.errstate(divide='raise') did not reach the tasks"
+
+
+PRECEDENCE_DTYPES = [np.bool_, np.int8, np.float64, np.complex64]
+_INPLACE = {"+=": operator.iadd, "&=": operator.iand, "/=": operator.itruediv,
+            "<<=": operator.ilshift, "-=": operator.isub}
+
+
+@pytest.mark.parametrize("eager", [False, True], ids=["planned", "eager"])
+@pytest.mark.parametrize("other_kind", ["ndarray", "ooarray"])
+@pytest.mark.parametrize("y_dtype", PRECEDENCE_DTYPES, ids=str)
+@pytest.mark.parametrize("x_dtype", PRECEDENCE_DTYPES, ids=str)
+def test_dtype_errors_come_before_broadcasting_errors(x_dtype, y_dtype, other_kind, eager):
+    """Found by the differential test: ``ones(2) & ones(3)`` (no loop for the dtypes, shapes
+    that do not broadcast) raised ValueError, and ``a += ones(3)`` with ``a`` int8 of shape
+    (2,) too; NumPy resolves the loop and the output cast first (TypeError, UFuncTypeError).
+    Operators, ufuncs and in-place operators, planned and eager, several chunkings."""
+    x, y = np.ones(2, x_dtype), np.ones((3,), y_dtype)
+    with oa.config.set(eager_bytes="1MiB" if eager else 0):
+        for chunks in (1, -1):
+            def operand():
+                return oa.asarray(y, chunks=chunks) if other_kind == "ooarray" else y
+            for func in (operator.and_, operator.add, np.ldexp, np.arctan2,
+                         operator.floordiv):
+                _, error = numpy_result(func, x, y)
+                with pytest.raises(type(error)), quiet():
+                    func(oa.asarray(x, chunks=chunks), operand()).compute()
+            for symbol, func in _INPLACE.items():
+                _, error = numpy_result(func, x.copy(), y)
+                a = oa.asarray(x, chunks=chunks)
+                with pytest.raises(type(error)), quiet():
+                    a = func(a, operand())
+                    a.compute()
+                np.testing.assert_array_equal(a.compute(), x)  # unchanged

@@ -142,10 +142,16 @@ def _result_elements(ufunc_: np.ufunc, method: str, args: list[Any]) -> int | No
             largest = max(shapes, key=len)
             if all(s == largest or s == () for s in shapes):
                 return math.prod(largest)
-            return math.prod(np.broadcast_shapes(*shapes))
+            try:
+                return math.prod(np.broadcast_shapes(*shapes))
+            except ValueError:
+                return 0  # NumPy's call raises its own error: a dtype error comes first
         if ufunc_ is np.matmul and all(len(s) >= 1 for s in shapes):
             a, b = shapes
-            batch = np.broadcast_shapes(a[:-2], b[:-2])
+            try:
+                batch = np.broadcast_shapes(a[:-2], b[:-2])
+            except ValueError:
+                return 0  # as above
             return math.prod(batch) * (a[-2] if len(a) > 1 else 1) * \
                 (b[-1] if len(b) > 1 else 1)
         return None

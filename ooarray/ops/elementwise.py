@@ -123,11 +123,13 @@ def ufunc_call(ufunc: np.ufunc, *inputs: Any, out: Any = None, where: Any = True
     out_stand_ins = tuple(np.empty((0,), o.dtype) if o is not None else None for o in outs)
     shapes = [x.shape for x in operands if isinstance(x, Node)] + \
         [np.shape(x) for x in operands if not isinstance(x, Node)]
-    np.broadcast_shapes(*shapes)  # ValueError naming the shapes if they do not broadcast
+    # dtypes first, as NumPy: no loop for the dtypes, or an output cast the casting rule
+    # refuses, is NumPy's TypeError even when the shapes do not broadcast either
     if any(o is not None for o in outs):
         probe = ufunc(*[_stand_in(x) for x in operands], out=out_stand_ins, **passed)
     else:
         probe = ufunc(*[_stand_in(x) for x in operands], **passed)
+    np.broadcast_shapes(*shapes)  # ValueError naming the shapes if they do not broadcast
     probes = probe if isinstance(probe, tuple) else (probe,)
     dtypes = [np.asarray(p).dtype for p in probes]
     nodes = [x for x in operands if isinstance(x, Node)]
