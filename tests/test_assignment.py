@@ -666,3 +666,32 @@ def test_assigning_through_an_empty_boolean_mask_changes_nothing(mask_shape):
     x[np.zeros(mask_shape, bool)] = 5
     a[np.zeros(mask_shape, bool)] = 5
     assert_like_numpy(a, x)
+
+
+EMPTY_MASK_CASES = [
+    ((0,), (0,), (1, 1)), ((0,), (0,), (1,)), ((0,), (0,), (2,)), ((0,), (0,), ()),
+    ((0,), (0,), (0,)), ((0,), (0,), (1, 1, 1)), ((0, 3), (0,), (1, 1)), ((0, 3), (0,), (1, 3)),
+    ((0, 3), (0,), (1, 1, 3)), ((0, 3), (0,), (2, 3)), ((0, 3), (0, 3), (1, 1)),
+    ((0, 3), (0, 3), (1,)), ((0, 0), (0, 0), (1, 1)), ((3,), (0,), (1, 1)), ((3,), (0,), (1,)),
+    ((2, 0), (2, 0), (1, 1)), ((2, 0), (2, 0), (2,)),
+]
+
+
+@pytest.mark.parametrize("eager", [False, True], ids=["planned", "eager"])
+@pytest.mark.parametrize("mask_kind", ["ndarray", "tuple", "ooarray"])
+@pytest.mark.parametrize("chunks", [1, -1], ids=str)
+@pytest.mark.parametrize("shape, mask_shape, value_shape", EMPTY_MASK_CASES, ids=str)
+def test_empty_boolean_mask_assignment_takes_numpys_values(shape, mask_shape, value_shape,
+                                                           chunks, mask_kind, eager):
+    """Found by the differential test: ``a[np.zeros(0, bool)] = np.ones((1, 1))`` on shape
+    (0,) was accepted on the planned path; NumPy's boolean path (a mask of the array's whole
+    shape, even empty) takes 0-d and 1-d values only (TypeError). Other empty masks are
+    empty integer indices in NumPy; an empty OOArray mask now follows the same rules."""
+    x = np.zeros(shape)
+    mask = np.zeros(mask_shape, bool)
+    index = (mask,) if mask_kind == "tuple" else mask
+    oo_index = oa.asarray(mask) if mask_kind == "ooarray" else None
+    with oa.config.set(eager_bytes="1MiB" if eager else 0):
+        expected, a = _assign_both(x, chunks, index, np.ones(value_shape), oo_index=oo_index)
+    if expected is not None:
+        assert_like_numpy(a, expected)

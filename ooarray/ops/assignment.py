@@ -154,12 +154,18 @@ def setitem(array: OOArray, index: Any, value: Any) -> None:
     (array([10,  7,  7,  7,  4, 50]), array([0, 1, 2, 3, 4, 5]))
     """
     if isinstance(index, OOArray) and index.dtype == np.bool_:
-        array._node = _mask_assign(array, index, value)
-        return
+        if not index.size:  # an empty mask has no values to read: NumPy's rules for it below
+            index = np.zeros(index.shape, np.bool_)
+        else:
+            array._node = _mask_assign(array, index, value)
+            return
     if not isinstance(index, OOArray) and is_basic_index(index):
         array._node = _basic_assign(array, index, value)
         return
-    items = empty_masks_as_indices(list(index) if isinstance(index, tuple) else [index])
+    items = list(index) if isinstance(index, tuple) else [index]
+    if len(items) == 1:
+        _check_empty_full_mask(array, items[0], value)
+    items = empty_masks_as_indices(items)
     lead = 0
     while lead < len(items) - 1 and _is_full_slice(items[lead]):
         lead += 1
@@ -170,6 +176,18 @@ def setitem(array: OOArray, index: Any, value: Any) -> None:
         array._node = _moved_mask_assign(array, items, lead, mask, value)
     else:
         array._node = _array_assign(array, items, value)
+
+
+def _check_empty_full_mask(array: OOArray, item: Any, value: Any) -> None:
+    """NumPy's own error for a boolean mask of the array's whole shape that selects nothing.
+
+    NumPy assigns through such a mask on its boolean path, which takes 0-d and 1-d values
+    only, even when the mask is empty; any other empty mask reads as empty integer indices
+    (``empty_masks_as_indices``), which broadcast any value of length-1 axes.
+    """
+    if getattr(item, "dtype", None) != np.bool_ or item.size or tuple(item.shape) != array.shape:
+        return
+    _check_mask_value(array, item, _value(value, array.dtype).shape, (), 0)
 
 
 def _is_full_slice(item: Any) -> bool:
