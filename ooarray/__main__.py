@@ -1,5 +1,5 @@
 """Command line: ``python -m ooarray demo``,
-``python -m ooarray bench elementwise|matmul|npbench``,
+``python -m ooarray bench elementwise|matmul|npbench`` (from a checkout of the repository),
 ``python -m ooarray coverage [--markdown docs/coverage.md]`` and
 ``python -m ooarray clean [DIR ...]``."""
 
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 __all__ = ["main"]
 
@@ -34,13 +35,15 @@ def main(argv: list[str] | None = None) -> int:
     clean.add_argument("--dry-run", action="store_true", help="list them, remove nothing")
     clean.add_argument("--unknown", action="store_true",
                        help="also partial outputs named without a process id (older ooarray)")
-    args = parser.parse_args(argv)
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "bench":
+        return _run_bench(rest)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command == "demo":
         from ooarray.diagnostics.demo import run_demo
 
         return run_demo(args.size, args.memory, args.dir, args.keep)
-    if args.command == "bench":
-        return _run_bench(args)
     if args.command == "coverage":
         return _run_coverage(args.markdown)
     if args.command == "clean":
@@ -85,36 +88,34 @@ def _run_coverage(markdown: str | None) -> int:
     return 0
 
 
+#: The benchmarks are not part of the package: they live in ``benchmarks/`` at the top of the
+#: repository, beside the ``ooarray`` folder.
+BENCHMARKS_FOLDER = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
 def _add_bench(commands: argparse._SubParsersAction) -> None:
-    from ooarray.bench import elementwise, matmul, npbench
-
-    bench = commands.add_parser("bench", help="benchmarks of ooarray against its peers")
-    benchmarks = bench.add_subparsers(dest="benchmark", required=True)
-    elementwise.add_arguments(benchmarks.add_parser(
-        "elementwise", help="2*a*b + c**2 - a/(b+1), sum and std on Zarr and .npy inputs",
-        description=elementwise.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter))
-    matmul.add_arguments(benchmarks.add_parser(
-        "matmul", help="C = A @ B on n x n float64 Zarr inputs",
-        description=matmul.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter))
-    npbench.add_arguments(benchmarks.add_parser(
-        "npbench", help="spcl/npbench's NumPy kernels, unchanged, against NumPy",
-        description=npbench.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter))
+    # Everything after "bench" goes to the benchmarks' own command line (its --help too).
+    commands.add_parser(
+        "bench", add_help=False, help="benchmarks of ooarray against its peers "
+        "(elementwise, matmul, npbench; from a checkout of the repository)")
 
 
-def _run_bench(args: argparse.Namespace) -> int:
-    if args.benchmark == "elementwise":
-        from ooarray.bench.elementwise import run_from_args
+def _run_bench(argv: list[str]) -> int:
+    """Run ``python -m benchmarks ARGV`` from the ``benchmarks/`` folder beside the package."""
+    if not (BENCHMARKS_FOLDER / "__main__.py").is_file():
+        print(f"python -m ooarray bench: the benchmarks are not installed with ooarray; they "
+              f"are in the benchmarks/ folder of its repository, and {BENCHMARKS_FOLDER} is "
+              f"not there. Run them from a checkout: clone the repository, "
+              f"pip install -e \".[bench]\" in it, and run python -m ooarray bench "
+              f"{' '.join(argv) or '<elementwise|matmul|npbench>'} (or python -m benchmarks "
+              f"...) there.", file=sys.stderr)
+        return 2
+    root = str(BENCHMARKS_FOLDER.parent)
+    if root not in sys.path:
+        sys.path.append(root)
+    from benchmarks.__main__ import main as run_benchmark
 
-        return run_from_args(args)
-    if args.benchmark == "matmul":
-        from ooarray.bench.matmul import run_from_args as run_matmul
-
-        return run_matmul(args)
-    if args.benchmark == "npbench":
-        from ooarray.bench.npbench import run_from_args as run_npbench
-
-        return run_npbench(args)
-    return 2
+    return run_benchmark(argv, prog="python -m ooarray bench")
 
 
 if __name__ == "__main__":

@@ -1,27 +1,45 @@
-"""The elementwise benchmark's whole code path, on tiny arrays, so the script cannot rot."""
+"""The elementwise benchmark's whole code path, on tiny arrays, so the script cannot rot; the
+doctests of the benchmark modules; and ``python -m ooarray bench``, the thin entry to them."""
 
 from __future__ import annotations
 
+import doctest
+import importlib
 import importlib.util
 import json
+import sys
+from pathlib import Path
 
 import pytest
 
-from ooarray.__main__ import main
+#: The benchmarks are in the repository, not in the installed package: import them from the
+#: checkout these tests are in.
+REPOSITORY = Path(__file__).resolve().parents[1]
+if str(REPOSITORY) not in sys.path:
+    sys.path.append(str(REPOSITORY))
+
+import ooarray.__main__  # noqa: E402
+from benchmarks.__main__ import main  # noqa: E402
 
 #: Small enough for a few seconds, split into several chunks by every system.
 TINY_SIZE = "4MiB"
 #: Below the inputs' total size, so ooarray runs out of core.
 TINY_MEMORY = "12MB"
 
+MODULES = ("harness", "elementwise", "elementwise_systems", "matmul", "matmul_systems",
+           "npbench", "plots")
+
 HAS_DASK = importlib.util.find_spec("dask") is not None
 
 
-def _run(tmp_path, systems: str, *options: str) -> dict:
+def _run(tmp_path, systems: str, *options: str, entry=main) -> dict:
+    """Run the benchmark through ``python -m benchmarks`` (``entry=main``) or through
+    ``python -m ooarray bench`` (``entry=ooarray.__main__.main``)."""
     report = tmp_path / "bench.json"
-    status = main(["bench", "elementwise", "--size", TINY_SIZE, "--memory", TINY_MEMORY,
-                   "--dir", str(tmp_path / "data"), "--systems", systems,
-                   "--json", str(report), *options])
+    command = ["bench"] if entry is ooarray.__main__.main else []
+    status = entry([*command, "elementwise", "--size", TINY_SIZE, "--memory", TINY_MEMORY,
+                    "--dir", str(tmp_path / "data"), "--systems", systems,
+                    "--json", str(report), *options])
     document = json.loads(report.read_text())
     assert status == 0, document
     return document
@@ -66,3 +84,29 @@ def test_inputs_are_reused_and_repeats_give_the_median(tmp_path, capsys):
     for row in document["results"]:
         assert len(row["walls"]) == 3
         assert sorted(row["walls"])[1] == row["measurement"]["wall"]
+
+
+def test_input_chunks_follow_a_small_memory_limit(tmp_path):
+    # 32 MiB chunks need about 200 MB for the largest task; at 64 MB the inputs are made in
+    # 8 MB chunks and every system runs.
+    document = _run(tmp_path, "ooarray", "--size", "64MiB", "--memory", "64MB")
+    assert document["ok"] and document["input_chunks"][0] * 4096 * 8 <= 64 * 10**6 // 8
+
+
+def test_python_m_ooarray_bench_is_the_same_command(tmp_path):
+    document = _run(tmp_path, "ooarray", "--formats", "npy", entry=ooarray.__main__.main)
+    assert document["benchmark"] == "elementwise" and document["ok"]
+
+
+def test_python_m_ooarray_bench_says_where_the_benchmarks_are(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(ooarray.__main__, "BENCHMARKS_FOLDER", tmp_path / "benchmarks")
+    assert ooarray.__main__.main(["bench", "elementwise", "--size", "4MiB"]) == 2
+    said = capsys.readouterr().err
+    assert "not installed with ooarray" in said and "checkout" in said
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_doctests_of_the_benchmark_modules(name):
+    module = importlib.import_module(f"benchmarks.{name}")
+    failed, _ = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert failed == 0

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import sys
+from pathlib import Path
 
 import pytest
 
-from ooarray.__main__ import main
-from ooarray.bench.plots import FIGURE_NAMES
+#: The benchmarks are in the repository, not in the installed package: import them from the
+#: checkout these tests are in.
+REPOSITORY = Path(__file__).resolve().parents[1]
+if str(REPOSITORY) not in sys.path:
+    sys.path.append(str(REPOSITORY))
+
+from benchmarks.__main__ import main  # noqa: E402
+from benchmarks.plots import FIGURE_NAMES  # noqa: E402
 
 #: Four chunks of 64 per side; the budget holds a few tiles, so ooarray evicts and k-steps.
 TINY_N = "256"
@@ -20,7 +28,7 @@ HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 
 def _run(tmp_path, systems: str, *options: str) -> dict:
     report = tmp_path / "bench.json"
-    status = main(["bench", "matmul", "--n", TINY_N, "--memory", TINY_MEMORY,
+    status = main(["matmul", "--n", TINY_N, "--memory", TINY_MEMORY,
                    "--dir", str(tmp_path / "data"), "--systems", systems,
                    "--plots", str(tmp_path / "figures"), "--json", str(report), *options])
     document = json.loads(report.read_text())
@@ -71,3 +79,14 @@ def test_inputs_are_reused_and_repeats_give_the_median(tmp_path, capsys):
     for row in document["results"]:
         assert len(row["walls"]) == 3
         assert sorted(row["walls"])[1] == row["measurement"]["wall"]
+
+
+@pytest.mark.skipif(not HAS_MATPLOTLIB, reason="matplotlib is an optional extra")
+def test_figures_go_to_an_ignored_folder_by_default(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    report = tmp_path / "bench.json"
+    assert main(["matmul", "--n", TINY_N, "--memory", TINY_MEMORY, "--systems", "ooarray",
+                 "--dir", str(tmp_path / "data"), "--json", str(report)]) == 0
+    figures = json.loads(report.read_text())["figures"]
+    assert figures and all(path.startswith("bench-results/matmul/") for path in figures)
+    assert (tmp_path / "bench-results" / ".gitignore").read_text().splitlines()[-1] == "*"

@@ -1,4 +1,7 @@
-"""``python -m ooarray bench elementwise``: ooarray against its peers on bandwidth-bound work.
+"""The elementwise benchmark: ooarray against its peers on bandwidth-bound work.
+
+Run it from a checkout of the repository: ``python -m benchmarks elementwise`` (or
+``python -m ooarray bench elementwise``, the same command).
 
 In one process, on three float64 arrays ``a, b, c`` of ``--size`` each (shape ``(rows,
 4096)``), stored once per format (Zarr and ``.npy``), every system
@@ -18,14 +21,12 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import tempfile
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from ooarray.bench.elementwise_systems import (
+from benchmarks.elementwise_systems import (
     EXPRESSION,
     FORMATS,
     SYSTEM_NAMES,
@@ -35,28 +36,31 @@ from ooarray.bench.elementwise_systems import (
     make_system,
     read_rows,
 )
-from ooarray.bench.report import (
-    FAILED,
-    NOT_APPLICABLE,
-    SKIPPED,
+from benchmarks.harness import (
     Check,
     Result,
-    format_checks,
+    add_common_arguments,
+    conclude,
+    describe_run,
     format_ratios,
     format_results,
-    machine_description,
     median_of,
+    names_option,
+    prepare_and_warm,
+    prepare_inputs,
     ratio,
     run_measured,
-    settle,
+    run_systems,
+    say,
     spread_indices,
-    warm_page_cache,
-    write_json,
+    workdir,
+    write_report,
 )
 from ooarray.config import parse_bytes
 from ooarray.errors import format_bytes
 
-__all__ = ["run_elementwise", "add_arguments", "run_from_args", "shape_for", "OPERATIONS"]
+__all__ = ["run_elementwise", "add_arguments", "run_from_args", "shape_for", "input_chunks",
+           "prepare_dataset", "OPERATIONS"]
 
 DEFAULT_SIZE = "2GiB"
 DEFAULT_MEMORY = "1GB"
@@ -70,8 +74,12 @@ DTYPE = np.dtype(np.float64)
 #: Seed of the generator that makes ``a, b, c`` (the same data in every format).
 SEED = 1
 
-#: Chunk size the inputs are generated and stored with (rows of whole width).
+#: Chunk size the inputs are generated and stored with (rows of whole width), at most.
 INPUT_CHUNK_BYTES = 32 * 2**20
+
+#: Chunks of the inputs are at most this fraction of the memory limit: the largest task (the
+#: chain, or a reduction with its scratch) holds about six of them.
+CHUNKS_PER_BUDGET = 8
 
 #: Chunks even small inputs are split into, so that every system's chunk loop is exercised.
 MIN_INPUT_CHUNKS = 4
@@ -93,11 +101,6 @@ REFERENCE_SYSTEM = "numpy"
 RATIO_PEERS = ("dask", "memmap")
 
 
-def say(*parts: object) -> None:
-    """Print a line of the report at once (the benchmark runs for minutes)."""
-    print(*parts, flush=True)
-
-
 def shape_for(size: int) -> tuple[int, int]:
     """Return the input shape ``(rows, 4096)`` of about ``size`` bytes of float64.
 
@@ -109,69 +112,33 @@ def shape_for(size: int) -> tuple[int, int]:
     return max(MIN_INPUT_CHUNKS, size // (COLUMNS * DTYPE.itemsize)), COLUMNS
 
 
-def input_chunks(shape: tuple[int, int]) -> tuple[int, int]:
-    """Return the chunk shape the inputs are generated and stored with.
+def input_chunks(shape: tuple[int, int], memory_limit: int) -> tuple[int, int]:
+    """Return the chunk shape the inputs are generated and stored with: at most 32 MiB and
+    an eighth of ``memory_limit``, and at least four chunks per input.
 
     Examples
     --------
-    >>> input_chunks((65536, 4096)), input_chunks((128, 4096))
+    >>> input_chunks((65536, 4096), 10**9), input_chunks((128, 4096), 10**9)
     ((1024, 4096), (32, 4096))
+    >>> input_chunks((8192, 4096), 64 * 10**6)  # 8 MB chunks for a 64 MB budget
+    (244, 4096)
     """
     rows, columns = shape
-    by_size = max(1, INPUT_CHUNK_BYTES // (columns * DTYPE.itemsize))
+    chunk_bytes = min(INPUT_CHUNK_BYTES, memory_limit // CHUNKS_PER_BUDGET)
+    by_size = max(1, chunk_bytes // (columns * DTYPE.itemsize))
     return max(1, min(by_size, -(-rows // MIN_INPUT_CHUNKS))), columns
 
 
-def stored_shape(path: Path, fmt: str) -> tuple[int, ...] | None:
-    """Return the shape of the float64 array stored at ``path``, or None if there is none."""
-    if not path.exists():
-        return None
-    try:
-        if fmt == "zarr":
-            import zarr
-
-            stored = zarr.open_array(os.fspath(path), mode="r")
-        else:
-            stored = np.load(path, mmap_mode="r")
-    except (OSError, ValueError, KeyError):
-        return None
-    return tuple(stored.shape) if np.dtype(stored.dtype) == DTYPE else None
-
-
-def prepare_inputs(dataset: Dataset, memory_limit: int) -> list[str]:
-    """Write the inputs of ``dataset`` that are missing or of the wrong shape.
+def prepare_dataset(dataset: Dataset, memory_limit: int) -> list[str]:
+    """Write the inputs of ``dataset`` that are missing or of another shape or chunking.
 
     Returns
     -------
     list of str
         The names of the inputs written (the others were reused).
     """
-    import ooarray as oa
-
-    written = []
-    with oa.config.set(memory_limit=memory_limit):
-        rng = oa.random.default_rng(SEED)
-        for path in dataset.inputs:
-            # Every input draws from the generator even when reused, so that b and c are the
-            # same data whichever inputs are already there.
-            array = rng.random(dataset.shape, chunks=input_chunks(dataset.shape))
-            if stored_shape(path, dataset.fmt) == dataset.shape:
-                continue
-            writer = array.to_zarr if dataset.fmt == "zarr" else array.to_npy
-            writer(path, overwrite=True)
-            written.append(path.stem)
-    return written
-
-
-def sample_rows(rows: int) -> np.ndarray:
-    """Return the row indices whose output is checked: spread evenly, first and last included.
-
-    Examples
-    --------
-    >>> sample_rows(4).tolist(), sample_rows(1000)[[0, -1]].tolist()
-    ([0, 1, 2, 3], [0, 999])
-    """
-    return spread_indices(rows, SAMPLE_ROWS)
+    return prepare_inputs(dataset.inputs, dataset.fmt, dataset.shape,
+                          input_chunks(dataset.shape, memory_limit), memory_limit, SEED)
 
 
 def _remove(path: Path) -> None:
@@ -179,10 +146,6 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
     else:
         path.unlink(missing_ok=True)
-
-
-def _placeholders(system: str, fmt: str, status: str, note: str) -> list[Result]:
-    return [Result(system, fmt, operation, status=status, note=note) for operation in OPERATIONS]
 
 
 def _run_once(system: System, dataset: Dataset, rows: np.ndarray,
@@ -276,41 +239,19 @@ def run_format(fmt: str, systems: Sequence[System], directory: Path, shape: tupl
                memory_limit: int, keep: bool, repeat: int = 1) -> tuple[list[Result], list[Check]]:
     """Prepare and warm one format's inputs, run every system on them and check the outputs."""
     dataset = Dataset(fmt, directory, shape)
-    started = time.perf_counter()
-    written = prepare_inputs(dataset, memory_limit)
-    say(f"\n[{fmt}] inputs: " + (f"wrote {', '.join(written)} in "
-                                f"{time.perf_counter() - started:.1f} s" if written
-                                else "reused a, b, c") + f" in {directory}")
-    settle()
-    started = time.perf_counter()
-    warmed = warm_page_cache(dataset.inputs)
-    seconds = time.perf_counter() - started
-    say(f"[{fmt}] page cache warmed: read {format_bytes(warmed)} in {seconds:.1f} s "
-        f"({warmed / seconds / 1e9:.1f} GB/s); every timed run below reads a warm cache")
-    rows = sample_rows(shape[0])
-    results: list[Result] = []
+    say("")
+    prepare_and_warm(dataset.inputs, lambda: prepare_dataset(dataset, memory_limit), directory,
+                     prefix=f"[{fmt}] ")
+    rows = spread_indices(shape[0], SAMPLE_ROWS)
     samples: dict[tuple[str, str], np.ndarray] = {}
-    for system in systems:
-        reason = system.missing()
-        if reason is not None:
-            say(f"[{fmt}] {system.name}: skipped: {reason}")
-            results += _placeholders(system.name, fmt, SKIPPED, reason)
-            continue
-        reason = system.unsupported(fmt)
-        if reason is not None:
-            say(f"[{fmt}] {system.name}: n/a: {reason}")
-            results += _placeholders(system.name, fmt, NOT_APPLICABLE, reason)
-            continue
-        say(f"[{fmt}] {system.name}: {system.describe(dataset)}")
+
+    def run(system: System) -> list[Result]:
         done, sample = run_system(system, dataset, rows, keep, repeat)
-        for result in done:
-            cost = result.measurement
-            say(f"[{fmt}]   {result.operation:11} " + (
-                f"{cost.wall:7.2f} s  peak RSS {format_bytes(cost.peak_rss)}"
-                if cost is not None else f"{result.status}: {result.note}"))
-        results += done
         if sample is not None:
             samples[(system.name, fmt)] = sample
+        return done
+
+    results = run_systems(systems, dataset, fmt, OPERATIONS, run, prefix=f"[{fmt}] ")
     checks = check_samples(samples, {fmt: _expected_sample(dataset, rows)})
     return results, checks
 
@@ -361,29 +302,22 @@ def run_elementwise(size: int | str = DEFAULT_SIZE, memory: int | str = DEFAULT_
     nbytes, limit = parse_bytes(size), parse_bytes(memory)
     shape = shape_for(nbytes)
     chosen = [make_system(name, limit) for name in SYSTEM_NAMES if name in systems]
-    workdir = Path(directory) if directory is not None else \
-        Path(tempfile.mkdtemp(prefix="ooarray-bench-"))
-    workdir.mkdir(parents=True, exist_ok=True)
     array_bytes = shape[0] * shape[1] * DTYPE.itemsize
-    say(f"ooarray bench elementwise: 3 float64 arrays of shape {shape} "
-        f"({format_bytes(array_bytes)} each), ooarray memory_limit {format_bytes(limit)}")
-    say(f"systems {', '.join(s.name for s in chosen)}; formats {', '.join(formats)}; "
-        f"{os.cpu_count()} CPUs (load average {os.getloadavg()[0]:.1f} at the start); "
-        f"{repeat} repetition(s), median shown")
+    say(f"elementwise benchmark: 3 float64 arrays of shape {shape} "
+        f"({format_bytes(array_bytes)} each, chunks {input_chunks(shape, limit)}), ooarray "
+        f"memory_limit {format_bytes(limit)}; formats {', '.join(formats)}")
+    say(describe_run(chosen, repeat))
     say("warm page cache; ooarray's pool starts empty in each repetition; ooarray writes "
         "Zarr results larger than memory_limit through to disk (fdatasync per chunk, inside "
         "its timing; config write_through), other outputs are not fsynced inside the timing "
         "(os.sync() runs between runs)")
     results: list[Result] = []
     checks: list[Check] = []
-    try:
+    with workdir(directory, keep, "ooarray-bench-") as where:
         for fmt in (f for f in FORMATS if f in formats):
-            done, sampled = run_format(fmt, chosen, workdir, shape, limit, keep, repeat)
+            done, sampled = run_format(fmt, chosen, where, shape, limit, keep, repeat)
             results += done
             checks += sampled
-    finally:
-        if directory is None and not keep:
-            shutil.rmtree(workdir, ignore_errors=True)
     results.sort(key=_table_order)
     checks = sorted(check_scalars(results) + checks, key=_table_order)
     say("\nResults (warm page cache; cpu = CPU s per wall s; +RSS = peak above the run's "
@@ -393,23 +327,13 @@ def run_elementwise(size: int | str = DEFAULT_SIZE, memory: int | str = DEFAULT_
     say(format_ratios(results, "ooarray", RATIO_PEERS))
     say("\nooarray's buffer pool\n")
     say(_ooarray_counters(results))
-    say("\nAgreement\n")
-    say(format_checks(checks))
-    failed = [r for r in results if r.status == FAILED]
-    ok = not failed and all(check.ok for check in checks)
-    say(f"\n{'all systems agree' if ok else 'PROBLEMS: see the errors and checks above'}")
+    ok = conclude(results, checks)
     if json_path is not None:
-        write_json(json_path, {
-            "benchmark": "elementwise", "expression": EXPRESSION,
-            "shape": shape, "dtype": str(DTYPE), "array_bytes": array_bytes,
-            "memory_limit": limit, "page_cache": "warm", "directory": workdir,
-            "repeat": repeat,
-            "machine": machine_description(), "ok": ok,
-            "results": [r.as_dict() for r in results],
-            "checks": [c.as_dict() for c in checks],
-            "ratios": _ratios_document(results),
-        })
-        say(f"wrote {json_path}")
+        write_report(json_path, "elementwise", results, checks, ok, expression=EXPRESSION,
+                     shape=shape, dtype=str(DTYPE), array_bytes=array_bytes,
+                     input_chunks=input_chunks(shape, limit), memory_limit=limit,
+                     page_cache="warm", directory=where, repeat=repeat,
+                     ratios=_ratios_document(results))
     return 0 if ok else 1
 
 
@@ -431,40 +355,14 @@ def _ratios_document(results: Sequence[Result]) -> list[dict[str, object]]:
     return rows
 
 
-def _choices(known: Sequence[str], what: str):
-    def parse(value: str) -> list[str]:
-        names = [name.strip() for name in value.split(",") if name.strip()]
-        unknown = [name for name in names if name not in known]
-        if unknown or not names:
-            raise argparse.ArgumentTypeError(
-                f"{what} must be a comma-separated list of {', '.join(known)}; got {value!r}")
-        return names
-
-    return parse
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the options of ``bench elementwise`` to ``parser``."""
+    """Add the options of the elementwise benchmark to ``parser``."""
     parser.add_argument("--size", default=DEFAULT_SIZE,
                         help=f"size of each of the three inputs (default {DEFAULT_SIZE})")
-    parser.add_argument("--memory", default=DEFAULT_MEMORY,
-                        help=f"ooarray's memory_limit (default {DEFAULT_MEMORY})")
-    parser.add_argument("--dir", default=None,
-                        help="where the inputs are made or reused (default: a temporary "
-                             "directory, removed at the end unless --keep)")
-    parser.add_argument("--systems", type=_choices(SYSTEM_NAMES, "--systems"),
-                        default=list(SYSTEM_NAMES),
-                        help=f"comma-separated (default {','.join(SYSTEM_NAMES)})")
-    parser.add_argument("--formats", type=_choices(FORMATS, "--formats"),
+    add_common_arguments(parser, SYSTEM_NAMES, DEFAULT_MEMORY)
+    parser.add_argument("--formats", type=names_option(FORMATS, "--formats"),
                         default=list(FORMATS),
                         help=f"comma-separated (default {','.join(FORMATS)})")
-    parser.add_argument("--keep", action="store_true",
-                        help="keep the temporary directory and every system's output")
-    parser.add_argument("--repeat", type=int, default=1, metavar="N",
-                        help="run each system's operations N times and show the median "
-                             "(default 1)")
-    parser.add_argument("--json", default=None, metavar="PATH",
-                        help="also write the results as JSON to PATH")
 
 
 def run_from_args(args: argparse.Namespace) -> int:

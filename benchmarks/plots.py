@@ -1,4 +1,4 @@
-"""Figures of ``python -m ooarray bench matmul``, drawn with matplotlib (Agg) as PNG and SVG.
+"""Figures of the matmul benchmark, drawn with matplotlib (Agg) as PNG and SVG.
 
 1. ``matmul-time-memory``: wall time and peak RSS per system (bars).
 2. ``matmul-memory-over-time``: each system's RSS over its run, above the RSS it started
@@ -16,7 +16,7 @@ from collections.abc import Hashable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ooarray.bench.report import Result
+from benchmarks.harness import Result
 
 __all__ = ["plot_matmul", "chunk_numbers", "FIGURE_NAMES"]
 

@@ -1,4 +1,7 @@
-"""``python -m ooarray bench matmul``: ooarray against its peers on compute-bound work.
+"""The matmul benchmark: ooarray against its peers on compute-bound work.
+
+Run it from a checkout of the repository: ``python -m benchmarks matmul`` (or
+``python -m ooarray bench matmul``, the same command).
 
 In one process, on two n x n float64 Zarr arrays A and B (random, chunks of 1024 x 1024),
 every system writes ``C = A @ B`` as Zarr:
@@ -11,13 +14,14 @@ For each run it reports wall time, peak RSS, CPU utilisation, bytes read and wri
 system calls, and for ooarray its buffer pool (hit rate, misses, evictions) and tile plan
 (tm, tn, tk, counted input traffic against the Hong-Kung lower bound). It prints the BLAS
 kernel threadpoolctl finds, checks sampled rows and columns of every C against NumPy, prints
-the ratios the project aims at, and draws figures into ``--plots``. The page cache is warmed
-first, so the numbers are of a warm cache.
+the ratios the project aims at, and draws figures into ``--plots`` (by default
+``bench-results/matmul``, which git ignores; ``--plots docs/figures`` redraws the documented
+ones). The page cache is warmed first, so the numbers are of a warm cache.
 
 BLAS picks its kernel from the CPU unless ``OPENBLAS_CORETYPE`` forces one; run the
 benchmark with both variables unset for that command alone::
 
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -m ooarray bench matmul --n 16384
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -m benchmarks matmul --n 16384
 """
 
 from __future__ import annotations
@@ -25,16 +29,32 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import tempfile
-import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import psutil
 
-from ooarray.bench.matmul_systems import (
+from benchmarks.harness import (
+    RESULTS_DIRECTORY,
+    Check,
+    Result,
+    add_common_arguments,
+    conclude,
+    describe_run,
+    format_results,
+    median_of,
+    prepare_and_warm,
+    prepare_inputs,
+    ratio,
+    results_directory,
+    run_measured,
+    run_systems,
+    say,
+    spread_indices,
+    workdir,
+    write_report,
+)
+from benchmarks.matmul_systems import (
     DASK_CHUNK,
     SYSTEM_NAMES,
     MatmulDataset,
@@ -43,32 +63,17 @@ from ooarray.bench.matmul_systems import (
     make_systems,
     read_sample,
 )
-from ooarray.bench.report import (
-    FAILED,
-    SKIPPED,
-    Check,
-    Result,
-    format_checks,
-    format_results,
-    machine_description,
-    median_of,
-    ratio,
-    run_measured,
-    settle,
-    spread_indices,
-    warm_page_cache,
-    write_json,
-)
 from ooarray.config import parse_bytes
-from ooarray.diagnostics.memory import RSSSampler
 from ooarray.errors import format_bytes
 
-__all__ = ["run_matmul", "add_arguments", "run_from_args", "input_chunks", "blas_info",
-           "BLAS_VARIABLES"]
+__all__ = ["run_matmul", "add_arguments", "run_from_args", "input_chunks", "prepare_dataset",
+           "blas_info", "BLAS_VARIABLES"]
 
 DEFAULT_N = 16384
 DEFAULT_MEMORY = "1GB"
-DEFAULT_PLOTS = "docs/figures"
+#: Where the figures go by default (git ignores it); ``--plots docs/figures`` redraws the
+#: figures of docs/matmul.md.
+DEFAULT_PLOTS = str(RESULTS_DIRECTORY / "matmul")
 
 DTYPE = np.dtype(np.float64)
 SEED = 1
@@ -85,9 +90,6 @@ SAMPLE_LINES = 16
 #: Agreement of sampled entries of C, relative (the entries are about n / 4).
 SAMPLE_RTOL = 1e-10
 
-#: Seconds between RSS samples of the memory-over-time figure.
-MEMORY_SAMPLE_SECONDS = 0.05
-
 #: Variables that force OpenBLAS's kernel and cache size; a BLAS benchmark runs without them.
 BLAS_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
@@ -101,11 +103,6 @@ TARGET_VS_DASK = 1 / 1.5
 
 #: The row name of NumPy's multiply alone.
 MULTIPLY_ONLY = "numpy (multiply only)"
-
-
-def say(*parts: object) -> None:
-    """Print a line of the report at once (the benchmark runs for minutes)."""
-    print(*parts, flush=True)
 
 
 def input_chunks(n: int) -> tuple[int, int]:
@@ -145,20 +142,7 @@ def _describe_blas(entries: Sequence[dict[str, Any]]) -> str:
                      f"{e.get('num_threads')} threads" for e in entries)
 
 
-def _stored_matches(path: Path, n: int, chunks: tuple[int, int]) -> bool:
-    import zarr
-
-    if not path.exists():
-        return False
-    try:
-        stored = zarr.open_array(os.fspath(path), mode="r")
-    except (OSError, ValueError, KeyError):
-        return False
-    return (tuple(stored.shape) == (n, n) and np.dtype(stored.dtype) == DTYPE
-            and tuple(stored.chunks) == chunks)
-
-
-def prepare_inputs(dataset: MatmulDataset, memory_limit: int) -> list[str]:
+def prepare_dataset(dataset: MatmulDataset, memory_limit: int) -> list[str]:
     """Write A and B unless they are already there with the right shape and chunks.
 
     Returns
@@ -166,31 +150,8 @@ def prepare_inputs(dataset: MatmulDataset, memory_limit: int) -> list[str]:
     list of str
         The names of the inputs written.
     """
-    import ooarray as oa
-
-    chunks = input_chunks(dataset.n)
-    written = []
-    with oa.config.set(memory_limit=memory_limit):
-        rng = oa.random.default_rng(SEED)
-        for path in dataset.inputs:
-            # Draw even when reused, so that B is the same data whether or not A was there.
-            array = rng.random((dataset.n, dataset.n), chunks=chunks)
-            if _stored_matches(path, dataset.n, chunks):
-                continue
-            array.to_zarr(path, overwrite=True)
-            written.append(path.stem)
-    return written
-
-
-def sample_lines(n: int) -> np.ndarray:
-    """Return the rows (and columns) of C that are checked, first and last included.
-
-    Examples
-    --------
-    >>> sample_lines(4).tolist(), sample_lines(16384)[[0, -1]].tolist()
-    ([0, 1, 2, 3], [0, 16383])
-    """
-    return spread_indices(n, SAMPLE_LINES)
+    return prepare_inputs(dataset.inputs, FORMAT, (dataset.n, dataset.n),
+                          input_chunks(dataset.n), memory_limit, SEED)
 
 
 def expected_sample(dataset: MatmulDataset, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -221,34 +182,21 @@ def _deviation(sample: tuple[np.ndarray, np.ndarray],
     return worst
 
 
-def _io_chars() -> tuple[int, int]:
-    counters = psutil.Process().io_counters()
-    # read_chars / write_chars count bytes through read() and write() whether or not the
-    # page cache served them; read_bytes would be about zero with a warm cache.
-    return getattr(counters, "read_chars", counters.read_bytes), \
-        getattr(counters, "write_chars", counters.write_bytes)
-
-
 def _run_once(system: MatmulSystem, dataset: MatmulDataset, lines: np.ndarray,
               keep: bool) -> dict[str, Any]:
     system.reset()
     system.phases = {}
     out = dataset.output_path(system.name)
-    settle()
-    io_before = _io_chars()
-    with RSSSampler(interval=MEMORY_SAMPLE_SECONDS) as memory:
-        result = run_measured(system.name, FORMAT, OPERATION,
-                              lambda: system.matmul(dataset, out))
-    io_after = _io_chars()
+    result = run_measured(system.name, FORMAT, OPERATION, lambda: system.matmul(dataset, out))
     # ooarray's pool keeps its buffers; release them so the next system starts from the RSS
     # this one started from, and its peak RSS does not include ooarray's memory.
     system.reset()
-    result.extra = {**system.extra, "read_chars": io_after[0] - io_before[0],
-                    "write_chars": io_after[1] - io_before[1]}
+    result.extra = dict(system.extra)
     sample = read_sample(out, lines, lines) if result.ok else None
     if not keep:
         shutil.rmtree(out, ignore_errors=True)
-    return {"result": result, "sample": sample, "memory": list(memory.samples),
+    memory = result.measurement.rss_samples if result.measurement is not None else []
+    return {"result": result, "sample": sample, "memory": memory,
             "trace": list(getattr(system, "trace", [])), "phases": dict(system.phases)}
 
 
@@ -316,11 +264,11 @@ def _format_ratios(rows: Sequence[dict[str, Any]]) -> str:
 def _format_counters(results: Sequence[Result], limit: int) -> str:
     lines = [f"  {'system':22} {'read (syscalls)':>15} {'written':>10}   ooarray pool"]
     for r in results:
-        if not r.ok or "read_chars" not in r.extra:
+        if not r.ok or r.measurement is None or r.system == MULTIPLY_ONLY:
             continue
-        x = r.extra
-        line = (f"  {r.system:22} {format_bytes(x['read_chars']):>15} "
-                f"{format_bytes(x['write_chars']):>10}")
+        x, cost = r.extra, r.measurement
+        line = (f"  {r.system:22} {format_bytes(cost.read_chars):>15} "
+                f"{format_bytes(cost.write_chars):>10}")
         if "tiles" in x:
             t = x["tiles"]
             line += (f"   read {format_bytes(x['bytes_read'])}, written "
@@ -343,7 +291,7 @@ def _warn_blas_variables() -> list[str]:
         settings = ", ".join(f"{name}={os.environ[name]}" for name in found)
         say(f"WARNING: {settings} is set: OpenBLAS may not use this CPU's best kernel. For a "
             f"BLAS benchmark run: env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "
-            f"python -m ooarray bench matmul ...")
+            f"python -m benchmarks matmul ...")
     return found
 
 
@@ -391,58 +339,33 @@ def run_matmul(n: int = DEFAULT_N, memory: int | str = DEFAULT_MEMORY,
         raise ValueError(f"n and repeat must be at least 1; got n={n}, repeat={repeat}")
     limit = parse_bytes(memory)
     chosen = make_systems(list(systems), limit, dask_chunk)
-    workdir = Path(directory) if directory is not None else \
-        Path(tempfile.mkdtemp(prefix="ooarray-bench-matmul-"))
-    workdir.mkdir(parents=True, exist_ok=True)
-    dataset = MatmulDataset(workdir, n)
     array_bytes = n * n * DTYPE.itemsize
     blas = blas_info()
     load = os.getloadavg()
-    say(f"ooarray bench matmul: C = A @ B, float64 n = {n} ({format_bytes(array_bytes)} per "
+    say(f"matmul benchmark: C = A @ B, float64 n = {n} ({format_bytes(array_bytes)} per "
         f"array), input chunks {input_chunks(n)}, ooarray memory_limit {format_bytes(limit)}")
-    say(f"systems {', '.join(s.name for s in chosen)}; {os.cpu_count()} CPUs (load average "
-        f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the start); {repeat} repetition(s)")
+    say(describe_run(chosen, repeat))
     say(f"BLAS: {_describe_blas(blas)}")
     forced = _warn_blas_variables()
-    lines = sample_lines(n)
+    lines = spread_indices(n, SAMPLE_LINES)
     runs: dict[str, dict[str, Any]] = {}
-    results: list[Result] = []
-    try:
-        started = time.perf_counter()
-        written = prepare_inputs(dataset, limit)
-        say("inputs: " + (f"wrote {', '.join(written)} in {time.perf_counter() - started:.1f} s"
-                          if written else "reused a, b") + f" in {workdir}")
-        settle()
-        started = time.perf_counter()
-        warmed = warm_page_cache(dataset.inputs)
-        seconds = time.perf_counter() - started
-        say(f"page cache warmed: read {format_bytes(warmed)} in {seconds:.1f} s; every timed "
-            "run below reads a warm cache; ooarray writes results larger than memory_limit "
-            "through to disk (fdatasync per chunk, inside its timing; config write_through), "
-            "the others leave their output to the kernel's write-back")
-        for system in chosen:
-            reason = system.missing()
-            if reason is not None:
-                say(f"{system.name}: skipped: {reason}")
-                results.append(Result(system.name, FORMAT, OPERATION, status=SKIPPED,
-                                      note=reason))
-                continue
-            say(f"{system.name}: {system.describe(dataset)}")
+    with workdir(directory, keep, "ooarray-bench-matmul-") as where:
+        dataset = MatmulDataset(where, n)
+        prepare_and_warm(dataset.inputs, lambda: prepare_dataset(dataset, limit), where)
+        say("ooarray writes results larger than memory_limit through to disk (fdatasync per "
+            "chunk, inside its timing; config write_through), the others leave their output "
+            "to the kernel's write-back")
+
+        def run(system: MatmulSystem) -> list[Result]:
             done = run_system(system, dataset, lines, keep, repeat)
             for row in done["rows"]:
                 _flops_note(row, n)
-                cost = row.measurement
-                say(f"  {row.system:22} " + (
-                    f"{cost.wall:8.2f} s  peak RSS {format_bytes(cost.peak_rss)}  "
-                    f"cpu {cost.cpu_utilisation:.1f}" if cost is not None
-                    else f"{row.status}: {row.note}"))
-            results += done["rows"]
             runs[system.name] = done
+            return done["rows"]
+
+        results = run_systems(chosen, dataset, FORMAT, (OPERATION,), run)
         say("checking sampled rows and columns of every C against NumPy ...")
         expected = expected_sample(dataset, lines)
-    finally:
-        if directory is None and not keep:
-            shutil.rmtree(workdir, ignore_errors=True)
     checks = [Check(name, FORMAT, OPERATION, f"NumPy on {len(lines)} rows and columns",
                     _deviation(done["sample"], expected), SAMPLE_RTOL)
               for name, done in runs.items() if done["sample"] is not None]
@@ -454,65 +377,36 @@ def run_matmul(n: int = DEFAULT_N, memory: int | str = DEFAULT_MEMORY,
     say(_format_counters(results, limit))
     say("\nRatios (targets at n = 16384)\n")
     say(_format_ratios(ratios))
-    say("\nAgreement (largest relative difference)\n")
-    say(format_checks(checks))
-    failed = [r for r in results if r.status == FAILED]
-    belady_worse = any(r.get("bytes_read", 0) > 1 for r in ratios)
-    ok = not failed and all(c.ok for c in checks) and not belady_worse
-    say(f"\n{'all systems agree' if ok else 'PROBLEMS: see the errors and checks above'}")
+    problems = ["Belady read more than LRU"] if any(r.get("bytes_read", 0) > 1 for r in ratios) \
+        else []
+    ok = conclude(results, checks, "Agreement (largest relative difference)", problems)
     figures: list[str] = []
     if plots is not None:
-        from ooarray.bench.plots import plot_matmul
+        from benchmarks.plots import plot_matmul
 
-        figures = plot_matmul(Path(plots), results, runs, limit, n)
+        figures = plot_matmul(results_directory(plots), results, runs, limit, n)
     if json_path is not None:
-        write_json(json_path, {
-            "benchmark": "matmul", "n": n, "dtype": str(DTYPE), "array_bytes": array_bytes,
-            "input_chunks": input_chunks(n), "memory_limit": limit, "page_cache": "warm",
-            "directory": workdir, "repeat": repeat, "load_average_start": load,
-            "load_average_end": os.getloadavg(), "blas": blas,
-            "blas_variables_set": {name: os.environ[name] for name in forced},
-            "machine": machine_description(), "ok": ok,
-            "results": [r.as_dict() for r in results],
-            "checks": [c.as_dict() for c in checks], "ratios": ratios, "figures": figures,
-        })
-        say(f"wrote {json_path}")
+        write_report(json_path, "matmul", results, checks, ok, n=n, dtype=str(DTYPE),
+                     array_bytes=array_bytes, input_chunks=input_chunks(n), memory_limit=limit,
+                     page_cache="warm", directory=where, repeat=repeat,
+                     load_average_start=load, load_average_end=os.getloadavg(), blas=blas,
+                     blas_variables_set={name: os.environ[name] for name in forced},
+                     ratios=ratios, figures=figures)
     return 0 if ok else 1
 
 
-def _systems(value: str) -> list[str]:
-    names = [name.strip() for name in value.split(",") if name.strip()]
-    unknown = [name for name in names if name not in SYSTEM_NAMES]
-    if unknown or not names:
-        raise argparse.ArgumentTypeError(
-            f"--systems must be a comma-separated list of {', '.join(SYSTEM_NAMES)}; "
-            f"got {value!r}")
-    return names
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the options of ``bench matmul`` to ``parser``."""
+    """Add the options of the matmul benchmark to ``parser``."""
     parser.add_argument("--n", type=int, default=DEFAULT_N,
                         help=f"side of the square matrices (default {DEFAULT_N})")
-    parser.add_argument("--memory", default=DEFAULT_MEMORY,
-                        help=f"ooarray's memory_limit (default {DEFAULT_MEMORY})")
-    parser.add_argument("--dir", default=None,
-                        help="where A and B are made or reused (default: a temporary "
-                             "directory, removed at the end unless --keep)")
-    parser.add_argument("--systems", type=_systems, default=list(SYSTEM_NAMES),
-                        help=f"comma-separated (default {','.join(SYSTEM_NAMES)}; ooarray "
-                             "runs with the belady and the lru policy)")
+    add_common_arguments(parser, SYSTEM_NAMES, DEFAULT_MEMORY,
+                         "; ooarray runs with the belady and the lru policy")
     parser.add_argument("--dask-chunks", type=int, default=DASK_CHUNK, metavar="SIDE",
                         help=f"side of Dask's blocks (default {DASK_CHUNK}, at most n/2)")
-    parser.add_argument("--keep", action="store_true",
-                        help="keep the temporary directory and every system's C")
-    parser.add_argument("--repeat", type=int, default=1, metavar="N",
-                        help="run each system N times and show the median (default 1)")
     parser.add_argument("--plots", default=DEFAULT_PLOTS, metavar="DIR",
-                        help=f"directory for the PNG and SVG figures (default {DEFAULT_PLOTS}; "
+                        help=f"directory for the PNG and SVG figures (default {DEFAULT_PLOTS}, "
+                             "which git ignores; docs/figures redraws the documented ones; "
                              "'' for none)")
-    parser.add_argument("--json", default=None, metavar="PATH",
-                        help="also write the results as JSON to PATH")
 
 
 def run_from_args(args: argparse.Namespace) -> int:

@@ -1,4 +1,7 @@
-"""``python -m ooarray bench npbench``: real NumPy programs, unchanged, on ooarray.
+"""The npbench benchmark: real NumPy programs, unchanged, on ooarray.
+
+Run it from a checkout of the repository: ``python -m benchmarks npbench --npbench DIR`` (or
+``python -m ooarray bench npbench --npbench DIR``, the same command).
 
 `spcl/npbench <https://github.com/spcl/npbench>`_ holds 54 kernels written as ordinary NumPy
 code (stencils, solvers, per-row loops, deep-learning layers). This benchmark runs each one,
@@ -163,7 +166,7 @@ def run_kernel(npbench: str | os.PathLike, name: str, preset: str, memory: str,
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The command line of ``python -m ooarray bench npbench``."""
+    """The command line of the npbench benchmark."""
     parser.add_argument("--npbench", required=True, help="a clone of spcl/npbench")
     parser.add_argument("--preset", default="S", help="S, M, L or paper (default S)")
     parser.add_argument("--kernels", default=None, help="comma-separated names (default all)")
@@ -174,6 +177,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="seconds per kernel, NumPy and ooarray together (default 60)")
     parser.add_argument("--markdown", default=None, help="also write the table to this file")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
+
+
+def _worker_environment() -> dict[str, str]:
+    """This environment, with the folder that holds ``benchmarks`` (the repository) on the
+    worker's path, wherever it is started from."""
+    here = str(Path(__file__).resolve().parents[1])
+    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([*paths, here] if here not in paths
+                                                        else paths)}
 
 
 def _row(record: dict[str, Any]) -> str:
@@ -209,13 +221,13 @@ def run_from_args(args: argparse.Namespace) -> int:
     print("\n".join(lines), flush=True)
     records = []
     for name in names:
-        command = [sys.executable, "-m", "ooarray", "bench", "npbench", "--worker", name,
+        command = [sys.executable, "-m", "benchmarks", "npbench", "--worker", name,
                    "--npbench", args.npbench, "--preset", args.preset, "--memory", args.memory]
         if args.eager_bytes is not None:
             command += ["--eager-bytes", str(args.eager_bytes)]
         try:
             done = subprocess.run(command, capture_output=True, text=True,
-                                  timeout=args.timeout)
+                                  timeout=args.timeout, env=_worker_environment())
             record = json.loads(done.stdout.strip().splitlines()[-1]) if done.returncode == 0 \
                 else {"kernel": name, "status": "error", "note": done.stderr[-200:].strip()}
         except subprocess.TimeoutExpired:

@@ -1,4 +1,4 @@
-"""The systems ``python -m ooarray bench elementwise`` compares, one class each.
+"""The systems the elementwise benchmark compares, one class each.
 
 Every system does the same three things on the same three arrays ``a, b, c`` of a
 :class:`Dataset`: write ``2*a*b + c**2 - a/(b+1)`` in the inputs' format, and return
@@ -19,8 +19,8 @@ from typing import Any
 import numexpr
 import numpy as np
 
-from ooarray.config import parse_bytes
-from ooarray.errors import format_bytes
+from benchmarks.harness import OOArrayPeer, create_zarr_like
+from benchmarks.harness import System as BaseSystem
 
 __all__ = [
     "Dataset", "System", "OOArraySystem", "NumpySystem", "MemmapSystem", "DaskSystem",
@@ -101,21 +101,6 @@ def read_rows(path: Path, fmt: str, rows: np.ndarray) -> np.ndarray:
         del mapped
 
 
-def _create_zarr_like(source: Path, target: Path) -> Any:
-    """Create an empty Zarr array at ``target`` with ``source``'s shape, chunks and codecs.
-
-    Every system then writes with the codec ooarray's inputs use, so the comparison is of the
-    systems and not of their default compressors.
-    """
-    import zarr
-
-    like = zarr.open_array(os.fspath(source), mode="r")
-    return zarr.create_array(os.fspath(target), shape=like.shape, dtype=like.dtype,
-                             chunks=like.chunks, serializer=like.serializer,
-                             filters=like.filters, compressors=like.compressors,
-                             overwrite=True)
-
-
 @contextlib.contextmanager
 def _numexpr_threads(count: int) -> Iterator[None]:
     previous = numexpr.set_num_threads(count)
@@ -125,36 +110,10 @@ def _numexpr_threads(count: int) -> Iterator[None]:
         numexpr.set_num_threads(previous)
 
 
-class System(abc.ABC):
-    """One way of doing the benchmark's three operations.
-
-    Attributes
-    ----------
-    name : str
-        The name used on the command line and in the tables.
-    extra : dict
-        Counters of the last run that the system can report (empty by default).
-    """
-
-    name: str = ""
-
-    def __init__(self) -> None:
-        self.extra: dict[str, Any] = {}
-
-    def missing(self) -> str | None:
-        """Return why the system cannot run at all (e.g. not installed), or None."""
-        return None
-
-    def unsupported(self, fmt: str) -> str | None:
-        """Return why the system does not apply to format ``fmt``, or None."""
-        return None
-
-    def describe(self, dataset: Dataset) -> str:
-        """Return how the system splits the work (chunks, blocks), for the report."""
-        return ""
-
-    def reset(self) -> None:  # noqa: B027 (most systems keep nothing)
-        """Drop whatever the system keeps between operations, as if in a new process."""
+class System(BaseSystem):
+    """One way of doing the benchmark's three operations on a :class:`Dataset` (the common
+    part, ``name``, ``extra``, ``missing``, ``unsupported``, ``describe`` and ``reset``, is
+    :class:`benchmarks.harness.System`'s)."""
 
     @abc.abstractmethod
     def elementwise(self, dataset: Dataset, out: Path) -> None:
@@ -169,7 +128,7 @@ class System(abc.ABC):
         """Return the standard deviation (``ddof=0``) of every element of ``a``."""
 
 
-class OOArraySystem(System):
+class OOArraySystem(OOArrayPeer, System):
     """ooarray under a memory budget: a fused numexpr pass, chunk by chunk through its pool.
 
     Parameters
@@ -180,54 +139,28 @@ class OOArraySystem(System):
 
     name = "ooarray"
 
-    def __init__(self, memory_limit: int | str) -> None:
-        super().__init__()
-        self.memory_limit = memory_limit
-
-    @contextlib.contextmanager
-    def _session(self) -> Iterator[None]:
-        import ooarray as oa
-
-        self.extra = {}
-        with oa.config.set(memory_limit=self.memory_limit), oa.collect_stats() as stats:
-            yield
-        self.extra = stats.as_dict()
-
     def _open(self, path: Path) -> Any:
         import ooarray as oa
 
         return oa.open(path)
 
-    def reset(self) -> None:
-        """Return the buffer pool's memory to the operating system.
-
-        The pool keeps its buffers between computations because memory touched for the
-        first time is slow on small VMs; the first operation after a reset pays for that
-        again, as in a new process, whatever ran before (e.g. making the inputs).
-        """
-        from ooarray.execute.local import pool
-
-        pool().release_memory()
-
     def describe(self, dataset: Dataset) -> str:
-        import ooarray as oa
-
-        with oa.config.set(memory_limit=self.memory_limit):
+        with self.config():
             chunks = self._open(dataset.inputs[0]).chunksize
-        return f"memory_limit {format_bytes(parse_bytes(self.memory_limit))}, chunks {chunks}"
+        return f"memory_limit {self.budget}, chunks {chunks}"
 
     def elementwise(self, dataset: Dataset, out: Path) -> None:
-        with self._session():
+        with self.session():
             result = expression(*(self._open(path) for path in dataset.inputs))
             writer = result.to_zarr if dataset.fmt == "zarr" else result.to_npy
             writer(out, overwrite=True)
 
     def sum(self, dataset: Dataset) -> float:
-        with self._session():
+        with self.session():
             return float(self._open(dataset.inputs[0]).sum())
 
     def std(self, dataset: Dataset) -> float:
-        with self._session():
+        with self.session():
             return float(self._open(dataset.inputs[0]).std())
 
 
@@ -250,7 +183,7 @@ class NumpySystem(System):
     def elementwise(self, dataset: Dataset, out: Path) -> None:
         result = expression(*(self._load(path, dataset.fmt) for path in dataset.inputs))
         if dataset.fmt == "zarr":
-            _create_zarr_like(dataset.inputs[0], out)[...] = result
+            create_zarr_like(dataset.inputs[0], out)[...] = result
         else:
             np.save(out, result)
 
@@ -336,13 +269,7 @@ class DaskSystem(System):
     memmapped ``.npy`` file, as ``to_npy_stack`` writes a different format."""
 
     name = "dask"
-
-    def missing(self) -> str | None:
-        try:
-            import dask.array  # noqa: F401
-        except ImportError:
-            return "dask is not installed (pip install 'ooarray[bench]')"
-        return None
+    requires = ("dask.array",)
 
     def _open(self, path: Path, fmt: str) -> Any:
         import dask.array as da
@@ -362,7 +289,7 @@ class DaskSystem(System):
         result = expression(*(self._open(path, dataset.fmt) for path in dataset.inputs))
         with dask.config.set(scheduler="threads"):
             if dataset.fmt == "zarr":
-                da.to_zarr(result, _create_zarr_like(dataset.inputs[0], out))
+                da.to_zarr(result, create_zarr_like(dataset.inputs[0], out))
                 return
             target = np.lib.format.open_memmap(out, mode="w+", dtype=result.dtype,
                                                shape=result.shape)

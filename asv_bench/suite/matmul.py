@@ -1,9 +1,11 @@
-"""The asv twin of ``python -m ooarray bench matmul``, at n = 2048 (32 MiB per matrix).
+"""The asv twin of the matmul benchmark (``python -m benchmarks matmul``), at n = 2048 (32 MiB
+per matrix).
 
 Each system of the command is one parameter: ooarray with the Belady and the LRU policy, Dask
 and NumPy in memory, all writing ``A @ B`` as Zarr from Zarr inputs: ``time_*`` for wall time,
 ``peakmem_*`` for the process's peak RSS, ``track_*`` for ooarray's buffer pool. The systems
-are the command's own (``ooarray.bench``), so the two cannot drift apart. A system that is not
+are the command's own (``benchmarks/`` at the top of the repository), so the two cannot drift
+apart. A system that is not
 installed is skipped (shown as ``n/a``).
 """
 
@@ -12,10 +14,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from ooarray.bench.matmul import prepare_inputs
-from ooarray.bench.matmul_systems import SYSTEM_NAMES, MatmulDataset, make_systems
-from ooarray.bench.report import warm_page_cache
+from benchmarks.harness import warm_page_cache
+from benchmarks.matmul import prepare_dataset
+from benchmarks.matmul_systems import SYSTEM_NAMES, MatmulDataset, make_systems
 from ooarray.config import parse_bytes
+
+from . import OneCallPerSample
 
 #: Side of A and B: quick, yet four 512 x 512 chunks per side.
 N = 2048
@@ -27,22 +31,18 @@ MEMORY_LIMIT = "32MB"
 SYSTEMS = {system.name: system for system in make_systems(SYSTEM_NAMES, MEMORY_LIMIT)}
 
 
-class Matmul:
+class Matmul(OneCallPerSample):
     """``A @ B`` written to Zarr, per system."""
 
     params = (list(SYSTEMS),)
     param_names = ("system",)
-    number = 1
-    repeat = (1, 5, 20.0)
-    rounds = 1
-    warmup_time = 0.0
     timeout = 300
 
     def setup_cache(self) -> str:
         # asv runs this once, in a directory it removes after the benchmarks.
         directory = Path("matmul-inputs").resolve()
         directory.mkdir(exist_ok=True)
-        prepare_inputs(MatmulDataset(directory, N), parse_bytes(MEMORY_LIMIT))
+        prepare_dataset(MatmulDataset(directory, N), parse_bytes(MEMORY_LIMIT))
         return str(directory)
 
     def setup(self, directory: str, system: str) -> None:

@@ -1,11 +1,12 @@
-"""The asv twin of ``python -m ooarray bench elementwise``, on three inputs of 256 MiB.
+"""The asv twin of the elementwise benchmark (``python -m benchmarks elementwise``), on three
+inputs of 256 MiB.
 
 Each (system, format) pair is one parameter combination, so ``asv`` shows ooarray, memmap +
 numexpr, Dask and NumPy in memory side by side for ``2*a*b + c**2 - a/(b+1)`` written back to
 the inputs' format, ``a.sum()`` and ``a.std()``: ``time_*`` for wall time, ``peakmem_*`` for
-the process's peak RSS. The systems are the command's own (``ooarray.bench``), so the two
-cannot drift apart. Pairs that do not apply (memmap on Zarr) or whose system is not installed
-are skipped (shown as ``n/a``).
+the process's peak RSS. The systems are the command's own (``benchmarks/`` at the top of the
+repository), so the two cannot drift apart. Pairs that do not apply (memmap on Zarr) or whose
+system is not installed are skipped (shown as ``n/a``).
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from ooarray.bench.elementwise import prepare_inputs, shape_for
-from ooarray.bench.elementwise_systems import FORMATS, SYSTEM_NAMES, Dataset, make_system
-from ooarray.bench.report import warm_page_cache
+from benchmarks.elementwise import prepare_dataset, shape_for
+from benchmarks.elementwise_systems import FORMATS, SYSTEM_NAMES, Dataset, make_system
+from benchmarks.harness import warm_page_cache
 from ooarray.config import parse_bytes
+
+from . import OneCallPerSample
 
 #: Size of each of the three inputs: small enough for a quick run, several chunks per system.
 INPUT_SIZE = "256MiB"
@@ -28,16 +31,11 @@ MEMORY_LIMIT = "384MB"
 SHAPE = shape_for(parse_bytes(INPUT_SIZE))
 
 
-class Elementwise:
+class Elementwise(OneCallPerSample):
     """Elementwise chain, sum and std, per system and storage format."""
 
     params = (list(SYSTEM_NAMES), list(FORMATS))
     param_names = ("system", "format")
-    # Each call reads 256-768 MiB: one call per sample, no warm-up calls.
-    number = 1
-    repeat = (1, 5, 20.0)
-    rounds = 1
-    warmup_time = 0.0
     timeout = 600
 
     def setup_cache(self) -> str:
@@ -45,7 +43,7 @@ class Elementwise:
         directory = Path("inputs").resolve()
         directory.mkdir(exist_ok=True)
         for fmt in FORMATS:
-            prepare_inputs(Dataset(fmt, directory, SHAPE), parse_bytes(MEMORY_LIMIT))
+            prepare_dataset(Dataset(fmt, directory, SHAPE), parse_bytes(MEMORY_LIMIT))
         return str(directory)
 
     def setup(self, directory: str, system: str, fmt: str) -> None:

@@ -1,4 +1,4 @@
-"""The systems ``python -m ooarray bench matmul`` compares, one class each.
+"""The systems the matmul benchmark compares, one class each.
 
 Every system computes ``C = A @ B`` for two n x n float64 Zarr arrays of a
 :class:`MatmulDataset` and writes C as Zarr with the inputs' chunks and codecs, the way a user
@@ -15,9 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ooarray.bench.elementwise_systems import _create_zarr_like
-from ooarray.bench.report import Measurement, measure
-from ooarray.config import parse_bytes
+from benchmarks.harness import Measurement, OOArrayPeer, System, create_zarr_like, measure
 from ooarray.errors import format_bytes
 
 __all__ = [
@@ -75,42 +73,26 @@ def _load(path: Path) -> np.ndarray:
     return zarr.open_array(os.fspath(path), mode="r")[...]
 
 
-class MatmulSystem(abc.ABC):
-    """One way of writing ``A @ B`` to a Zarr store.
+class MatmulSystem(System):
+    """One way of writing ``A @ B`` to a Zarr store (the common part is
+    :class:`benchmarks.harness.System`'s).
 
     Attributes
     ----------
-    name : str
-        The name in the tables (``"ooarray-belady"``, ``"dask"``, ...).
-    extra : dict
-        Counters of the last run (buffer pool, tile plan, phases).
     phases : dict of str to Measurement
         Parts of the last run measured on their own (NumPy's multiply alone).
     """
 
-    name: str = ""
-
     def __init__(self) -> None:
-        self.extra: dict[str, Any] = {}
+        super().__init__()
         self.phases: dict[str, Measurement] = {}
-
-    def missing(self) -> str | None:
-        """Return why the system cannot run (e.g. not installed), or None."""
-        return None
-
-    def describe(self, dataset: MatmulDataset) -> str:
-        """Return how the system splits the work, for the report."""
-        return ""
-
-    def reset(self) -> None:  # noqa: B027 (most systems keep nothing)
-        """Drop whatever the system keeps between runs, as if in a new process."""
 
     @abc.abstractmethod
     def matmul(self, dataset: MatmulDataset, out: Path) -> None:
         """Write ``A @ B`` to ``out`` as Zarr."""
 
 
-class OOArrayMatmul(MatmulSystem):
+class OOArrayMatmul(OOArrayPeer, MatmulSystem):
     """ooarray under a memory budget with one eviction policy; records the access trace.
 
     Parameters
@@ -122,17 +104,9 @@ class OOArrayMatmul(MatmulSystem):
     """
 
     def __init__(self, memory_limit: int | str, policy: str) -> None:
-        super().__init__()
-        self.memory_limit = memory_limit
+        super().__init__(memory_limit, policy=policy)
         self.policy = policy
         self.name = f"ooarray-{policy}"
-        self.trace: list[tuple[str, Any]] = []
-
-    def reset(self) -> None:
-        """Return the buffer pool's memory to the operating system (a new process's start)."""
-        from ooarray.execute.local import pool
-
-        pool().release_memory()
 
     def _product(self, dataset: MatmulDataset) -> Any:
         import ooarray as oa
@@ -141,29 +115,21 @@ class OOArrayMatmul(MatmulSystem):
         return a, b, a @ b
 
     def describe(self, dataset: MatmulDataset) -> str:
-        import ooarray as oa
-
-        with oa.config.set(memory_limit=self.memory_limit, policy=self.policy):
+        with self.config():
             a, _, c = self._product(dataset)
             t = c.node.tiles
-        return (f"policy {self.policy}, memory_limit "
-                f"{format_bytes(parse_bytes(self.memory_limit))}, input chunks {a.chunksize}, "
-                f"tiles tm={t.tm} tn={t.tn} tk={t.tk}")
+        return (f"policy {self.policy}, memory_limit {self.budget}, input chunks "
+                f"{a.chunksize}, tiles tm={t.tm} tn={t.tn} tk={t.tk}")
 
     def matmul(self, dataset: MatmulDataset, out: Path) -> None:
-        import ooarray as oa
-
-        self.extra, self.trace = {}, []
-        with oa.config.set(memory_limit=self.memory_limit, policy=self.policy), \
-                oa.collect_stats(trace=True) as stats:
+        with self.session(trace=True):
             a, _, c = self._product(dataset)
             # Like the other systems, C is stored in A's chunks (each tile is several of them;
             # ``to_zarr`` would choose them too, it is said for the peers' sake).
             c.to_zarr(out, overwrite=True, chunks=a.chunksize)
         tiles = c.node.tiles
-        self.extra = {**stats.as_dict(), "policy": self.policy,
+        self.extra = {**self.extra, "policy": self.policy,
                       "tiles": {**dataclasses.asdict(tiles), "io_ratio": tiles.io_ratio}}
-        self.trace = list(stats.trace or [])
 
 
 class NumpyMatmul(MatmulSystem):
@@ -181,7 +147,7 @@ class NumpyMatmul(MatmulSystem):
     def matmul(self, dataset: MatmulDataset, out: Path) -> None:
         a, b = (_load(path) for path in dataset.inputs)
         c, self.phases["multiply"] = measure(lambda: a @ b)
-        _create_zarr_like(dataset.inputs[0], out)[...] = c
+        create_zarr_like(dataset.inputs[0], out)[...] = c
 
 
 class DaskMatmul(MatmulSystem):
@@ -195,17 +161,11 @@ class DaskMatmul(MatmulSystem):
     """
 
     name = "dask"
+    requires = ("dask.array",)
 
     def __init__(self, chunk: int = DASK_CHUNK) -> None:
         super().__init__()
         self.chunk = chunk
-
-    def missing(self) -> str | None:
-        try:
-            import dask.array  # noqa: F401
-        except ImportError:
-            return "dask is not installed (pip install 'ooarray[bench]')"
-        return None
 
     def _side(self, dataset: MatmulDataset) -> int:
         import zarr
@@ -227,7 +187,7 @@ class DaskMatmul(MatmulSystem):
         side = self._side(dataset)
         a, b = (da.from_zarr(os.fspath(path), chunks=(side, side)) for path in dataset.inputs)
         with dask.config.set(scheduler="threads"):
-            da.to_zarr(a @ b, _create_zarr_like(dataset.inputs[0], out))
+            da.to_zarr(a @ b, create_zarr_like(dataset.inputs[0], out))
 
 
 def make_systems(names: list[str] | tuple[str, ...], memory_limit: int | str,

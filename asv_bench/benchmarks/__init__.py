@@ -1,1 +1,0 @@
-"""asv benchmarks of ooarray and its peers; see ``asv_bench/asv.conf.json``."""
