@@ -291,3 +291,47 @@ def test_planning_cost_is_linear_in_the_number_of_chunks():
 
     small, large = plan_seconds(2000), plan_seconds(16000)
     assert large < 16 * small + 0.5, f"8x the chunks took {large / small:.1f}x as long"
+
+
+def test_a_signal_inside_a_finalizer_or_a_thread_start_is_delivered_again(monkeypatch):
+    # SystemExit raised there is lost (a finalizer drops it) or hangs the exit (a worker
+    # thread started but not yet registered is never told to stop): seen as a SIGHUP that
+    # left a loop running, and as a process stuck in threading._shutdown.
+    import concurrent.futures
+    import signal
+    import sys
+    import threading
+
+    from ooarray.store import termination
+
+    sent = []
+    delivered = threading.Event()
+
+    def kill(pid, number):
+        sent.append(number)
+        delivered.set()
+
+    monkeypatch.setattr(termination.os, "kill", kill)
+
+    class Finalized:
+        def __del__(self):
+            termination._exit(signal.SIGTERM, sys._getframe())
+
+    Finalized()  # dropped at once: its __del__ runs, and must not raise
+    assert delivered.wait(5) and sent == [signal.SIGTERM]
+
+    frames = []
+
+    def starting(*args, **kwargs):
+        frames.append(sys._getframe(1))
+        return original_start(*args, **kwargs)
+
+    original_start = threading.Thread.start
+    monkeypatch.setattr(threading.Thread, "start", starting)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(int).result()
+    monkeypatch.undo()
+    assert termination._unsafe_to_raise(frames[0])  # inside submit
+    with pytest.raises(SystemExit) as caught:  # anywhere else: raised at once
+        termination._exit(signal.SIGTERM, sys._getframe())
+    assert caught.value.code == 128 + signal.SIGTERM
