@@ -695,3 +695,33 @@ def test_empty_boolean_mask_assignment_takes_numpys_values(shape, mask_shape, va
         expected, a = _assign_both(x, chunks, index, np.ones(value_shape), oo_index=oo_index)
     if expected is not None:
         assert_like_numpy(a, expected)
+
+
+SLOT_INDICES = [((3,), 1), ((3,), -1), ((), ()), ((2, 2), (0, 1)), ((3,), np.int64(1)),
+                ((3,), (np.array(1),)), ((2, 2), (0, Ellipsis)), ((3,), (1, Ellipsis)),
+                ((), Ellipsis), ((2, 3), 0), ((3,), [1]), ((3,), slice(1, 2))]
+SLOT_VALUES = [np.array([7]), np.ones(1), np.zeros(0), np.ones((1, 1)), np.ones(2), [7], [[7]],
+               (7,), [], np.array(7), 300, np.nan, 1.5 + 2j]
+
+
+@pytest.mark.parametrize("eager", [False, True], ids=["planned", "eager"])
+@pytest.mark.parametrize("chunks", [1, -1], ids=str)
+@pytest.mark.parametrize("dtype", [np.int8, np.float64, np.complex128, np.bool_], ids=str)
+@pytest.mark.parametrize("shape, index", SLOT_INDICES, ids=str)
+def test_setting_one_element_takes_a_scalar_as_numpy(shape, index, dtype, chunks, eager):
+    """Found by the differential test: ``a[1] = np.array([7])`` (int8) was accepted on the
+    planned path; NumPy 2 sets one element from a scalar only (ValueError "setting an array
+    element with a sequence"; TypeError for a complex target; a bool element takes the
+    value's truth). Also a nested list deeper than the view it fills (``a[1, ...] = [7]``).
+    NumPy's error at assignment time, before any compute; OOArray values too."""
+    x = np.zeros(shape, dtype)
+    with oa.config.set(eager_bytes="1MiB" if eager else 0):
+        for value in SLOT_VALUES:
+            expected, a = _assign_both(x, chunks, index, value)
+            if expected is not None:
+                assert_like_numpy(a, expected)
+        for value_shape in [(1,), (0,), (2,), (1, 1), ()]:
+            value = np.full(value_shape, 3.0)
+            expected, a = _assign_both(x, chunks, index, value, oo_value=oa.asarray(value))
+            if expected is not None:
+                assert_like_numpy(a, expected)

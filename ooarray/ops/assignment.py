@@ -159,6 +159,8 @@ def setitem(array: OOArray, index: Any, value: Any) -> None:
         else:
             array._node = _mask_assign(array, index, value)
             return
+    if _full_integer_index(index, array.ndim):
+        value = _packed(array, value)
     if not isinstance(index, OOArray) and is_basic_index(index):
         array._node = _basic_assign(array, index, value)
         return
@@ -176,6 +178,43 @@ def setitem(array: OOArray, index: Any, value: Any) -> None:
         array._node = _moved_mask_assign(array, items, lead, mask, value)
     else:
         array._node = _array_assign(array, items, value)
+
+
+def _full_integer_index(index: Any, ndim: int) -> bool:
+    """Whether ``index`` names one element by an integer per axis (``a[1]``, ``a[0, -1]``,
+    ``a[()]`` of a 0-d array): NumPy's path that sets one element from a scalar."""
+    items = index if isinstance(index, tuple) else (index,)
+    if len(items) != ndim:
+        return False
+    for item in items:
+        if isinstance(item, np.ndarray):
+            if item.ndim or item.dtype.kind not in "iu":
+                return False
+        elif isinstance(item, (bool, np.bool_, OOArray)):
+            return False
+        else:
+            try:
+                operator.index(item)
+            except TypeError:
+                return False
+    return True
+
+
+def _packed(array: OOArray, value: Any) -> Any:
+    """``value`` as NumPy sets one element of ``array`` from it: converted as a scalar by the
+    dtype (``int(value)``, ``complex(value)``, ``bool(value)``), so a sequence or an array
+    of any shape but () is NumPy's error (ValueError "setting an array element with a
+    sequence"; TypeError for complex) at once, and a bool element takes its truth value."""
+    holder = np.empty((), array.dtype)
+    if isinstance(value, OOArray):
+        if value.shape:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                holder[()] = np.zeros(value.shape, value.dtype)  # NumPy's error, if any
+            return value.reshape(())  # one element: its truth value, for a bool target
+        return value
+    holder[()] = value
+    return holder
 
 
 def _check_empty_full_mask(array: OOArray, item: Any, value: Any) -> None:
@@ -198,8 +237,12 @@ def _basic_assign(array: OOArray, index: Any, value: Any) -> Node:
     entries = normalize_basic_index(index, array.shape)
     target = _stand_in(array.shape)
     converted = _value(value, array.dtype)
-    target[index] = _stand_in(converted.shape)  # NumPy's broadcast error, if any
     shape = target[index].shape
+    if isinstance(value, (list, tuple)) and len(converted.shape) > len(shape):
+        # NumPy reads a nested sequence no deeper than the view it fills
+        raise ValueError(f"setting an array element with a sequence. The requested array "
+                         f"would exceed the maximum number of dimension of {len(shape)}.")
+    target[index] = _stand_in(converted.shape)  # NumPy's broadcast error, if any
     return SetRegionNode(array.node, entries, _operand(_strip(converted, len(shape))))
 
 
