@@ -335,3 +335,28 @@ def test_a_signal_inside_a_finalizer_or_a_thread_start_is_delivered_again(monkey
     with pytest.raises(SystemExit) as caught:  # anywhere else: raised at once
         termination._exit(signal.SIGTERM, sys._getframe())
     assert caught.value.code == 128 + signal.SIGTERM
+
+
+def test_a_npy_larger_than_the_free_space_is_refused_before_work(tmp_path, monkeypatch):
+    import shutil
+
+    from ooarray.store import fileio
+
+    usage = shutil.disk_usage(tmp_path)
+    monkeypatch.setattr(fileio.shutil, "disk_usage",
+                        lambda path: usage._replace(free=50_000))
+    with pytest.raises(OSError) as caught:
+        oa.asarray(np.zeros(10_000)).to_npy(tmp_path / "a.npy")  # 80,128 bytes
+    assert caught.value.errno == errno.ENOSPC
+    message = str(caught.value)
+    assert "80,128 bytes" in message and "50,000 free" in message and str(tmp_path) in message
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_full_disk_names_the_directory_and_its_free_space(full_disk, tmp_path):
+    with oa.config.set(memory_limit="256KB"), pytest.raises(OSError) as caught:
+        oa.asarray(np.random.default_rng(0).standard_normal(10_000),
+                   chunks=1000).to_zarr(tmp_path / "a.zarr", compressor=None)
+    assert caught.value.errno == errno.ENOSPC
+    assert f"no space left in {tmp_path}" in str(caught.value)
+    assert "bytes free" in str(caught.value)

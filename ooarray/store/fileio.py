@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 
-__all__ = ["write_all", "read_exact"]
+__all__ = ["write_all", "read_exact", "no_space", "check_space"]
 
 
 def write_all(fd: int, data: memoryview, offset: int | None, path: str) -> None:
@@ -34,12 +35,37 @@ def write_all(fd: int, data: memoryview, offset: int | None, path: str) -> None:
             else:
                 written = os.pwrite(fd, view[done:], offset + done)
         except OSError as error:
+            if error.errno == errno.ENOSPC:
+                raise no_space(path, len(view), done) from error
             raise OSError(error.errno, f"{os.strerror(error.errno or 0)}: writing "
                           f"{len(view)} bytes to {path}, {done} written", path) from error
         if written <= 0:
-            raise OSError(errno.ENOSPC, f"no space left: writing {len(view)} bytes to "
-                          f"{path}, {done} written", path)
+            raise no_space(path, len(view), done)
         done += written
+
+
+def no_space(path: str, asked: int, done: int) -> OSError:
+    """The ``OSError(ENOSPC)`` of a write of ``asked`` bytes to ``path`` that stopped after
+    ``done``: it names the directory, what it has free, and what to do."""
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        free = f"{shutil.disk_usage(directory).free:,} bytes free"
+    except OSError:
+        free = "free space unknown"
+    return OSError(errno.ENOSPC, f"no space left in {directory} ({free}): writing {asked:,} "
+                   f"bytes to {path}, {done:,} written; free space there, or write to "
+                   f"another disk (spill_dir= for intermediates)", path)
+
+
+def check_space(path: str, needed: int) -> None:
+    """Raise ``OSError(ENOSPC)`` before any work if the directory of ``path`` has less than
+    ``needed`` bytes free (an output whose size is known: a ``.npy`` file)."""
+    directory = os.path.dirname(os.path.abspath(path))
+    free = shutil.disk_usage(directory).free
+    if needed > free:
+        raise OSError(errno.ENOSPC, f"no space for {path}: it needs {needed:,} bytes and "
+                      f"{directory} has {free:,} free; free space there, or write to another "
+                      f"disk", path)
 
 
 def read_exact(fd: int, out: memoryview, offset: int, path: str) -> None:

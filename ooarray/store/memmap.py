@@ -28,7 +28,7 @@ import numpy as np
 
 from ooarray.core.chunks import Chunks, block_region, normalize_chunks
 from ooarray.store.base import ChunkStore
-from ooarray.store.fileio import read_exact, write_all
+from ooarray.store.fileio import check_space, read_exact, write_all
 from ooarray.store.journal import Entry, Journal, claim
 from ooarray.store.leftovers import journal_path, partial_name
 from ooarray.store.termination import clean_up_on_termination
@@ -158,6 +158,7 @@ class NpyStore(ChunkStore):
                 claimed.journal.close()  # the partial stays resumable
                 raise
             return store
+        check_space(str(final), size)  # a file of known size: refused before any work
         temp = partial_name(final)
         try:
             with open(temp, "wb") as handle:
