@@ -27,6 +27,7 @@ benchmark with both variables unset for that command alone::
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import shutil
 from collections.abc import Sequence
@@ -84,6 +85,9 @@ SEED = 1
 INPUT_CHUNK = 1024
 #: Chunks per side even small inputs are split into, so tiles and k-steps are exercised.
 MIN_CHUNKS_PER_SIDE = 4
+#: A chunk is at most this fraction of the memory limit (the smallest task of the tile plan
+#: holds about seven), so that a small budget gets smaller chunks rather than a BudgetError.
+CHUNKS_PER_BUDGET = 8
 
 #: Rows and columns of each C compared with NumPy.
 SAMPLE_LINES = 16
@@ -105,15 +109,17 @@ TARGET_VS_DASK = 1 / 1.5
 MULTIPLY_ONLY = "numpy (multiply only)"
 
 
-def input_chunks(n: int) -> tuple[int, int]:
-    """Return the chunk shape of A and B.
+def input_chunks(n: int, memory_limit: int) -> tuple[int, int]:
+    """Return the chunk shape of A and B: 1024 x 1024, or the largest power of two whose
+    square chunk is at most an eighth of ``memory_limit``, and at least four chunks per side.
 
     Examples
     --------
-    >>> input_chunks(16384), input_chunks(256)
-    ((1024, 1024), (64, 64))
+    >>> input_chunks(16384, 10**9), input_chunks(256, 10**9), input_chunks(4096, 16 * 10**6)
+    ((1024, 1024), (64, 64), (256, 256))
     """
-    side = max(1, min(INPUT_CHUNK, n // MIN_CHUNKS_PER_SIDE))
+    fits = math.isqrt(max(1, memory_limit // (CHUNKS_PER_BUDGET * DTYPE.itemsize)))
+    side = max(1, min(INPUT_CHUNK, n // MIN_CHUNKS_PER_SIDE, 1 << (fits.bit_length() - 1)))
     return side, side
 
 
@@ -151,7 +157,7 @@ def prepare_dataset(dataset: MatmulDataset, memory_limit: int) -> list[str]:
         The names of the inputs written.
     """
     return prepare_inputs(dataset.inputs, FORMAT, (dataset.n, dataset.n),
-                          input_chunks(dataset.n), memory_limit, SEED)
+                          input_chunks(dataset.n, memory_limit), memory_limit, SEED)
 
 
 def expected_sample(dataset: MatmulDataset, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -343,7 +349,8 @@ def run_matmul(n: int = DEFAULT_N, memory: int | str = DEFAULT_MEMORY,
     blas = blas_info()
     load = os.getloadavg()
     say(f"matmul benchmark: C = A @ B, float64 n = {n} ({format_bytes(array_bytes)} per "
-        f"array), input chunks {input_chunks(n)}, ooarray memory_limit {format_bytes(limit)}")
+        f"array), input chunks {input_chunks(n, limit)}, ooarray memory_limit "
+        f"{format_bytes(limit)}")
     say(describe_run(chosen, repeat))
     say(f"BLAS: {_describe_blas(blas)}")
     forced = _warn_blas_variables()
@@ -387,7 +394,8 @@ def run_matmul(n: int = DEFAULT_N, memory: int | str = DEFAULT_MEMORY,
         figures = plot_matmul(results_directory(plots), results, runs, limit, n)
     if json_path is not None:
         write_report(json_path, "matmul", results, checks, ok, n=n, dtype=str(DTYPE),
-                     array_bytes=array_bytes, input_chunks=input_chunks(n), memory_limit=limit,
+                     array_bytes=array_bytes, input_chunks=input_chunks(n, limit),
+                     memory_limit=limit,
                      page_cache="warm", directory=where, repeat=repeat,
                      load_average_start=load, load_average_end=os.getloadavg(), blas=blas,
                      blas_variables_set={name: os.environ[name] for name in forced},

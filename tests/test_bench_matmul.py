@@ -90,3 +90,12 @@ def test_figures_go_to_an_ignored_folder_by_default(tmp_path, monkeypatch):
     figures = json.loads(report.read_text())["figures"]
     assert figures and all(path.startswith("bench-results/matmul/") for path in figures)
     assert (tmp_path / "bench-results" / ".gitignore").read_text().splitlines()[-1] == "*"
+
+
+def test_input_chunks_follow_a_small_memory_limit(tmp_path):
+    # n / 4 = 256 would need a 3.4 MiB task; at 2 MB the inputs are made in 128 x 128 chunks.
+    report = tmp_path / "bench.json"
+    assert main(["matmul", "--n", "1024", "--memory", "2MB", "--systems", "ooarray",
+                 "--dir", str(tmp_path / "data"), "--plots", "", "--json", str(report)]) == 0
+    document = json.loads(report.read_text())
+    assert document["ok"] and document["input_chunks"] == [128, 128]
