@@ -52,17 +52,31 @@ def _deliver(result: OOArray, out: Any) -> Any:
     return out
 
 
-def _product(left: OOArray, right: OOArray, dtype: np.dtype) -> OOArray:
+def _product(left: OOArray, right: OOArray, dtype: np.dtype, unscaled_outer: bool = False
+             ) -> OOArray:
     """``left @ right`` of (batch..., m, k) and (batch..., k, n) operands, as a MatmulNode.
 
     A product with no elements, or a sum over k = 0 terms, is NumPy's zeros of the result's
     shape and dtype, a constant with no task: a tile of a size-0 batch cannot be shaped
     (m, n).
+
+    Complex products that NumPy computes without GEMM are computed as NumPy does, because
+    GEMM multiplies its product by alpha = 1 + 0j, and an infinite product times alpha has
+    a NaN imaginary part (inf * 0): NumPy's dot, vdot, inner, matmul and einsum of two
+    vectors (m = n = 1) call BLAS ?dotu/?dotc or their own loop (``dot([1e30j], [1e30j])``
+    is -inf+0j, GEMM gives -inf+nanj); so do np.matmul's products over k = 1
+    (``unscaled_outer``: NumPy's loop without BLAS). Both are memory-bound (a dot product,
+    an outer product), so a fused multiply (and sum) costs no BLAS speed.
     """
     shape = np.broadcast_shapes(left.shape[:-2], right.shape[:-2]) + \
         (left.shape[-2], right.shape[-1])
     if math.prod(shape) == 0 or left.shape[-1] == 0:
         return zeros(shape, dtype)
+    if dtype.kind == "c" and shape[-2:] == (1, 1):
+        products = np.multiply(left, np.swapaxes(right, -1, -2)).astype(dtype, copy=False)
+        return np.sum(products, axis=-1, keepdims=True, dtype=dtype)
+    if dtype.kind == "c" and unscaled_outer and left.shape[-1] == 1:
+        return np.multiply(left, right).astype(dtype, copy=False)
     return OOArray(MatmulNode(left.node, right.node, dtype, _config.get().memory_limit))
 
 
@@ -70,6 +84,13 @@ def _product(left: OOArray, right: OOArray, dtype: np.dtype) -> OOArray:
 def matmul(x1: Any, x2: Any, /, out: Any = None, *, casting: str = "same_kind",
            dtype: Any = None, **kwargs: Any) -> Any:
     """Matrix product of two arrays, as ``np.matmul`` (batch axes broadcast)."""
+    return _matmul(x1, x2, out, casting, dtype, kwargs, True)
+
+
+def _matmul(x1: Any, x2: Any, out: Any, casting: str, dtype: Any, kwargs: dict,
+            unscaled_outer: bool) -> Any:
+    """np.matmul, and np.dot of operands of at most two axes; ``unscaled_outer``: a complex
+    product over k = 1 is NumPy's loop without BLAS (see :func:`_product`)."""
     if kwargs:
         raise TypeError(f"numpy.matmul() got unsupported keyword argument(s) {sorted(kwargs)}")
     a, b = asarray(x1), asarray(x2)
@@ -92,7 +113,7 @@ def matmul(x1: Any, x2: Any, /, out: Any = None, *, casting: str = "same_kind",
     np.broadcast_shapes(left.shape[:-2], right.shape[:-2])
     if dtype is not None:
         left, right = left.astype(result_dtype), right.astype(result_dtype)
-    result = _product(left, right, result_dtype)
+    result = _product(left, right, result_dtype, unscaled_outer)
     if a.ndim == 1 and b.ndim == 1:
         result = result[..., 0, 0]
     elif a.ndim == 1:
@@ -214,7 +235,9 @@ def dot(a: Any, b: Any, out: Any = None) -> Any:
     if x.ndim == 0 or y.ndim == 0:
         return _deliver(np.multiply(x, y), out)
     if x.ndim <= 2 and y.ndim <= 2:
-        return matmul(x, y, out=out)
+        # NumPy's dot multiplies by a one-element operand without GEMM; other products over
+        # k = 1 (a column by a row) are GEMM's
+        return _matmul(x, y, out, "same_kind", None, {}, 1 in (x.size, y.size))
     j = max(0, y.ndim - 2)
     if x.shape[-1] != y.shape[j]:
         raise _not_aligned(x, y, x.ndim - 1, j)
