@@ -161,18 +161,17 @@ def test_lane_threads_that_cannot_start_raise_before_any_band_is_queued(monkeypa
 
 
 def test_threads_fit_asks_for_their_stacks_only_under_a_limit(monkeypatch):
-    from ooarray.plan import blas
+    from ooarray.buffer import address_space
 
     asked = []
 
-    def check(nbytes, buffers):
+    def can_map(nbytes):
         asked.append(nbytes)
-        if nbytes > 100 << 20:
-            raise MemoryError("no room")
+        return OSError(12, "Cannot allocate memory") if nbytes > 100 << 20 else None
 
-    monkeypatch.setattr(blas, "_check_address_space", check)
-    monkeypatch.setattr(blas, "_address_space_limited", lambda: False)
-    assert blas.threads_fit(64) and asked == []
-    monkeypatch.setattr(blas, "_address_space_limited", lambda: True)
-    assert blas.threads_fit(2) and len(asked) == 1
-    assert not blas.threads_fit(1000)
+    monkeypatch.setattr(address_space, "can_map", can_map)
+    monkeypatch.setattr(address_space, "address_space_limited", lambda: False)
+    assert address_space.threads_fit(64) and asked == []
+    monkeypatch.setattr(address_space, "address_space_limited", lambda: True)
+    assert address_space.threads_fit(2) and len(asked) == 1
+    assert not address_space.threads_fit(1000)

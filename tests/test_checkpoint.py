@@ -177,7 +177,7 @@ def test_a_writable_memmap_operand_is_snapshotted_to_a_file(tmp_path):
 def test_a_task_too_large_for_the_budget_gets_smaller_trees(monkeypatch):
     # Thirty planes assigned one after another: a task that evaluates the chain holds one
     # region buffer per assignment, more than the budget; cutting the chain fits it.
-    from ooarray.execute import run as runner
+    from ooarray import compute as runner
 
     def program():
         values = np.zeros((40, 10, 16))

@@ -13,7 +13,7 @@ import pytest
 
 import ooarray as oa
 from ooarray.execute.executor import ENGINES, executor_named
-from ooarray.execute.run import _plan
+from ooarray.compute import _plan
 from ooarray.execute.sinks import ArraySink
 
 cloudpickle = pytest.importorskip("cloudpickle")
@@ -31,13 +31,14 @@ RUN_PICKLED_PLAN = textwrap.dedent("""
     import json, pickle, sys
     import ooarray as oa
     from ooarray.execute.executor import execute
+    from ooarray.plan.schedule import schedule
     from ooarray.execute.sinks import ArraySink
     import numpy as np
     # Settings in force here that would refuse the plan: the plan's own must be used.
     oa.config.set(memory_limit=1000, policy="lru")
     plan, settings, shape, dtype, chunks = pickle.load(open(sys.argv[1], "rb"))
     sink = ArraySink(shape, dtype, chunks)
-    stats = execute(plan, sink, settings)
+    stats = execute(plan, schedule(plan), sink, settings)
     np.save(sys.argv[2], sink.result)
     print(json.dumps({"peak": stats.peak_bytes, "tasks": stats.tasks}))
 """)

@@ -69,7 +69,7 @@ class OOArray(NDArrayOperatorsMixin):
     def __init__(self, node: Node) -> None:
         self._node = node
         if node.depth > MAX_PENDING_DEPTH:  # a long loop that never asks for a value
-            from ooarray.execute.run import settle_checkpoints
+            from ooarray.compute import settle_checkpoints
 
             settle_checkpoints(node)
 
@@ -202,7 +202,7 @@ class OOArray(NDArrayOperatorsMixin):
             If the result alone does not fit in ``memory_limit``; write it to a store with
             :meth:`to_zarr` instead.
         """
-        from ooarray.execute.run import ArraySink, run
+        from ooarray.compute import ArraySink, run
 
         limit = _config.get().memory_limit
         if type(self._node) is ConstantNode and self.nbytes <= eager.eager_limit():
@@ -303,7 +303,7 @@ class OOArray(NDArrayOperatorsMixin):
     def _write(self, store) -> "OOArray":
         """Compute into ``store``, commit it, and return the array opened from it; on any
         failure or interruption the store is discarded."""
-        from ooarray.execute.run import StoreSink, run
+        from ooarray.compute import StoreSink, run
         from ooarray.plan.graph import SourceNode
 
         sink = StoreSink(store)

@@ -1,4 +1,9 @@
-"""The task context: what a running task uses to read chunks and take scratch memory."""
+"""The task context: what a running task uses to read chunks and take scratch memory.
+
+It knows the plan and its nodes only by what they offer (execution imports no plan module):
+a node's ``chunks``, ``dtype``, ``chunk_key``, ``chunk_region``, ``chunk_loader`` and
+``stored``; the plan's ``leaf_blocks``, ``footprint`` and ``evaluate``.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,6 @@ import numpy as np
 
 from ooarray.buffer.manager import BufferManager
 from ooarray.core.chunks import Region, overlapping_blocks, region_shape
-from ooarray.plan.graph import MaterializedNode, SourceNode, region_footprint
 
 __all__ = ["TaskContext", "release_reads"]
 
@@ -98,7 +102,7 @@ class TaskContext:
         chunks take at most ``max_bytes`` (what this task's last step leaves of its own
         reservation); the executor hands the reads to the next task."""
         upcoming, self._upcoming = self._upcoming, []
-        needed = sum(region_footprint(node, region)[0] for node, region in upcoming)
+        needed = sum(self.plan.footprint(node, region) for node, region in upcoming)
         if self.plan is None or not upcoming or needed > max_bytes:
             return
         for node, region in upcoming:
@@ -143,22 +147,15 @@ class TaskContext:
     def _start_reads(self, into: dict, node, region: Region) -> None:
         for leaf, block in self.plan.leaf_blocks(node, region):
             key = leaf.chunk_key(block)
-            if isinstance(leaf, SourceNode) and key not in self._pinned and key not in into:
+            if leaf.stored and key not in self._pinned and key not in into:
                 into[key] = _io().submit(self._pin, leaf, block)
 
     def _pin(self, node, block: tuple[int, ...]) -> np.ndarray:
-        loader, scratch = self._loader(node, block)
+        loader, scratch = node.chunk_loader(block, self.pool.borrow)
         return self.pool.pin(node.chunk_key(block), region_shape(node.chunk_region(block)),
                              node.dtype, loader, scratch)
 
-    def _loader(self, node, block):
-        if not isinstance(node, SourceNode):
-            return None, 0
-        store = node.store
-        return (lambda out: store.read_chunk(block, out, self.pool.borrow),
-                store.read_scratch_outside_pool())
-
-    def _chunk(self, node: MaterializedNode, block: tuple[int, ...]) -> np.ndarray:
+    def _chunk(self, node, block: tuple[int, ...]) -> np.ndarray:
         key = node.chunk_key(block)
         chunk = self._pinned.get(key)
         if chunk is None:
@@ -167,7 +164,7 @@ class TaskContext:
             self._pinned[key] = chunk
         return chunk
 
-    def read(self, node: MaterializedNode, region: Region) -> np.ndarray:
+    def read(self, node, region: Region) -> np.ndarray:
         """Return ``region`` of ``node``: a view of one pinned chunk, or an assembled copy."""
         blocks = overlapping_blocks(node.chunks, region)
         if len(blocks) == 1:
@@ -178,7 +175,7 @@ class TaskContext:
             out[in_region] = self._chunk(node, block)[in_block]
         return out
 
-    def read_panel(self, node: MaterializedNode, region: Region) -> np.ndarray:
+    def read_panel(self, node, region: Region) -> np.ndarray:
         """Return ``region`` of ``node`` as one array: a view of the chunk that holds it, or
         a copy from the pool whose chunks are unpinned once copied (unless this context held
         them before), so the copy replaces them in the task's working set and the pool may

@@ -19,10 +19,8 @@ from ooarray.buffer.stats import Stats
 from ooarray.config import Config
 from ooarray.errors import BudgetError, format_bytes
 from ooarray.execute.callbacks import ProgressBar, active_callbacks
-from ooarray.execute.job import Job
+from ooarray.execute.job import Job, Plan, Schedule
 from ooarray.execute.sinks import Sink
-from ooarray.plan.lower import Plan
-from ooarray.plan.schedule import schedule
 
 __all__ = ["Executor", "ENGINES", "executor_named", "execute", "check_budget"]
 
@@ -68,9 +66,9 @@ def check_budget(plan: Plan, limit: int, resident: int = 0) -> None:
             needed=needed + resident, limit=limit)
 
 
-def execute(plan: Plan, sink: Sink, settings: Config | None = None) -> Stats:
-    """Run ``plan`` into ``sink`` with ``settings`` (by default those in force); return its
-    counters.
+def execute(plan: Plan, order: Schedule, sink: Sink, settings: Config | None = None) -> Stats:
+    """Run ``plan``'s tasks in the ``order`` of its schedule into ``sink`` with ``settings``
+    (by default those in force); return its counters.
 
     The sink is committed when every task succeeded and aborted otherwise. The computation
     shares the process budget with those running in other threads
@@ -85,7 +83,7 @@ def execute(plan: Plan, sink: Sink, settings: Config | None = None) -> Stats:
     check_budget(plan, settings.memory_limit, sink.resident_bytes)
     callbacks = active_callbacks(*([ProgressBar()] if settings.progress else []))
     stats = Stats(trace=[] if any(c.wants_trace for c in callbacks) else None)
-    job = Job(plan, schedule(plan), sink, settings, stats, callbacks)
+    job = Job(plan, order, sink, settings, stats, callbacks)
     started = time.perf_counter()
     for callback in callbacks:
         callback.on_plan_start(plan)

@@ -10,20 +10,63 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from collections.abc import Hashable, Sequence
+from typing import Any, Protocol
+
+import numpy as np
 
 from ooarray.buffer.stats import Stats
 from ooarray.config import Config
+from ooarray.core.chunks import Region
 from ooarray.execute.callbacks import Callback
 from ooarray.execute.sinks import Sink
-from ooarray.plan.lower import Plan, Task
-from ooarray.plan.schedule import Schedule
 
-__all__ = ["Job"]
+__all__ = ["Job", "Task", "Plan", "Schedule"]
+
+
+class Task(Protocol):
+    """What an executor needs of a task (``ooarray.plan.lower.Task`` is one)."""
+
+    nbytes: int
+    index: tuple[int, ...]
+    direct: bool
+
+    @property
+    def delivers(self) -> bool: ...
+    @property
+    def task_threads(self) -> int | None: ...
+    @property
+    def library_threads(self) -> int | None: ...
+    def output_region(self) -> Region: ...
+    def opening_reads(self) -> list[tuple[Any, Region]]: ...
+
+
+class Plan(Protocol):
+    """What an executor needs of a lowered plan (``ooarray.plan.lower.Plan`` is one)."""
+
+    tasks: Sequence[Task]
+
+    @property
+    def max_task_bytes(self) -> int: ...
+    def run_task(self, task: Task, ctx: Any) -> np.ndarray | None: ...
+    def make_chunk(self, task: Task, ctx: Any) -> np.ndarray: ...
+    def footprint(self, node: Any, region: Region) -> int: ...
+
+
+class Schedule(Protocol):
+    """The order a plan's tasks run in (``ooarray.plan.schedule.Schedule`` is one)."""
+
+    stages: Sequence[Sequence[Task]]
+    trace: Sequence[Hashable]
+    uses: dict
 
 
 @dataclasses.dataclass(eq=False)
 class Job:
-    """One computation: run ``schedule``'s stages of ``plan``'s tasks into ``sink``."""
+    """One computation: run ``schedule``'s stages of ``plan``'s tasks into ``sink``.
+
+    Executors see the plan, its tasks and its schedule through the protocols above only.
+    """
 
     plan: Plan
     schedule: Schedule

@@ -24,14 +24,13 @@ from collections.abc import Iterator
 
 import numexpr
 
+from ooarray.buffer.address_space import threads_fit
 from ooarray.buffer.manager import BufferManager
 from ooarray.buffer.policies import make_policy
 from ooarray.execute.admission import Share, process_budget
-from ooarray.execute.job import Job
+from ooarray.execute.job import Job, Task
 from ooarray.execute.tasks import run_task
 from ooarray.execute.write_behind import run_writing_behind, writes_behind
-from ooarray.plan.blas import threads_fit
-from ooarray.plan.lower import Task
 from ooarray.store.spill import SpillStore
 
 __all__ = ["LocalExecutor", "pool"]
@@ -201,12 +200,10 @@ class LocalExecutor:
                 if plan.max_task_bytes:
                     threads = max(1, min(threads, pool.limit // plan.max_task_bytes))
                 for group in job.schedule.stages:
-                    node = group[0].node if not group[0].sink or group[0].direct else None
-                    wanted = node.task_threads if node is not None else None
+                    wanted = group[0].task_threads
                     stage_threads = max(1, min(threads, wanted or threads, len(group)))
                     task_cores = max(1, cores // stage_threads)
-                    library = node.library_threads if node is not None else None
-                    with _library_threads(library or task_cores):
+                    with _library_threads(group[0].library_threads or task_cores):
                         self.run_stage(pool, job, group, stage_threads, task_cores)
             finally:
                 if pool is not None:

@@ -1,4 +1,4 @@
-"""Running one task: evaluate its inputs, make its chunk, keep it or deliver it to the sink."""
+"""Running one task: the plan computes it in a task context; what it delivers goes to the sink."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ import numpy as np
 from ooarray.buffer.manager import BufferManager
 from ooarray.core.chunks import Region
 from ooarray.execute.context import TaskContext
-from ooarray.execute.job import Job
-from ooarray.plan.lower import Plan, Task
+from ooarray.execute.job import Job, Task
 
-__all__ = ["run_task", "make_chunk", "deliver"]
+__all__ = ["run_task", "deliver"]
 
 
 def deliver(pool: BufferManager, job: Job, task: Task, region: Region,
@@ -21,25 +20,13 @@ def deliver(pool: BufferManager, job: Job, task: Task, region: Region,
     job.count_written(written)
 
 
-def make_chunk(plan: Plan, task: Task, ctx: TaskContext) -> np.ndarray:
-    """Compute the chunk of a task that makes one (its inputs evaluated through the plan)."""
-    arrays = [plan.evaluate(node, region, ctx) for node, region in task.inputs]
-    return task.node.compute_chunk(task.index, arrays, ctx)
-
-
 def run_task(pool: BufferManager, job: Job, task: Task, cores: int) -> None:
     """Run ``task`` with the pool's buffers: an intermediate chunk stays in the pool, a
     result region goes to the sink."""
-    plan = job.plan
-    ctx = TaskContext(pool, plan, cores)
+    ctx = TaskContext(pool, job.plan, cores)
     try:
-        if task.direct:
-            chunk = make_chunk(plan, task, ctx)
-            deliver(pool, job, task, task.node.chunk_region(task.index), chunk)
-        elif task.sink:
-            region = task.inputs[0][1]
-            deliver(pool, job, task, region, plan.evaluate(task.inputs[0][0], region, ctx))
-        else:
-            ctx.keep(task.write, make_chunk(plan, task, ctx))
+        delivered = job.plan.run_task(task, ctx)
+        if delivered is not None:
+            deliver(pool, job, task, task.output_region(), delivered)
     finally:
         ctx.close()

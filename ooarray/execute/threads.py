@@ -7,10 +7,9 @@ import contextvars
 import threading
 
 from ooarray.buffer.manager import BufferManager
-from ooarray.execute.job import Job
+from ooarray.execute.job import Job, Task
 from ooarray.execute.local import LocalExecutor
 from ooarray.execute.tasks import run_task
-from ooarray.plan.lower import Task
 
 __all__ = ["ThreadsExecutor"]
 

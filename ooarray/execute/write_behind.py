@@ -14,10 +14,9 @@ import functools
 
 from ooarray.buffer.manager import BufferManager
 from ooarray.execute.context import TaskContext, release_reads
-from ooarray.execute.job import Job
+from ooarray.execute.job import Job, Task
 from ooarray.execute.sinks import StoreSink
-from ooarray.execute.tasks import deliver, make_chunk
-from ooarray.plan.lower import Task
+from ooarray.execute.tasks import deliver
 
 __all__ = ["writes_behind", "run_writing_behind"]
 
@@ -40,7 +39,7 @@ def _write_behind(pool: BufferManager, job: Job, task: Task, chunk, holding: int
     try:
         if finish is not None:  # the task's last BLAS calls, still writing into the chunk
             finish()
-        deliver(pool, job, task, task.node.chunk_region(task.index), chunk)
+        deliver(pool, job, task, task.output_region(), chunk)
     finally:
         pool.release(chunk)
         pool.discharge(holding)
@@ -70,10 +69,10 @@ def run_writing_behind(pool: BufferManager, job: Job, tasks: list[Task], cores: 
             try:
                 after = tasks[position + 1] if position + 1 < len(tasks) else None
                 ctx = TaskContext(pool, plan, cores, prefetched=handoff, upcoming=None
-                                  if after is None else after.node.opening_reads(after.index),
+                                  if after is None else after.opening_reads(),
                                   defers=True)
                 try:
-                    chunk = ctx.detach(make_chunk(plan, task, ctx))
+                    chunk = ctx.detach(plan.make_chunk(task, ctx))
                 except BaseException:
                     if ctx.unfinished is not None:
                         ctx.unfinished[0]()

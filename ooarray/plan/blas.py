@@ -17,22 +17,17 @@ import contextlib
 import ctypes
 import functools
 import glob
-import mmap
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
+from ooarray.buffer.address_space import can_map
 from ooarray.errors import format_bytes
 
-try:
-    import resource
-except ImportError:  # not on Windows
-    resource = None  # type: ignore[assignment]
-
 __all__ = ["gemm_accumulate", "blas_gemm_available", "BandedGemm", "finish_lanes",
-           "GemmCall", "blas_room", "threads_fit"]
+           "GemmCall", "blas_room"]
 
 #: One ``c (+)= a @ b``: the operands, the output view, and whether to overwrite it.
 GemmCall = tuple[np.ndarray, np.ndarray, np.ndarray, bool]
@@ -79,60 +74,16 @@ class _BufferLedger:
 _LEDGER = _BufferLedger()
 
 
-@functools.cache
-def _strict_overcommit() -> bool:
-    """Whether the kernel refuses maps past its commit limit (``vm.overcommit_memory=2``)."""
-    try:
-        with open("/proc/sys/vm/overcommit_memory") as file:
-            return file.read().strip() == "2"
-    except OSError:
-        return False
-
-
-def _address_space_limited() -> bool:
-    """Whether a map of a few MiB can fail before memory runs out: an address-space limit
-    (``ulimit -v``, ``prlimit --as``) or strict overcommit."""
-    if resource is not None:
-        soft = resource.getrlimit(resource.RLIMIT_AS)[0]
-        if soft != resource.RLIM_INFINITY:
-            return True
-    return _strict_overcommit()
-
-
 def _check_address_space(nbytes: int, buffers: int) -> None:
     """Raise MemoryError unless the process can map ``nbytes`` more now."""
-    if not _address_space_limited():
-        return
-    try:
-        probe = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
-    except OSError as error:
+    error = can_map(nbytes)
+    if error is not None:
         raise MemoryError(
             f"BLAS needs {format_bytes(nbytes)} of address space for {buffers} more working "
             f"buffer(s) of {format_bytes(BLAS_BUFFER_BYTES)} and the process cannot map it "
             f"({error.strerror}; an address-space limit such as ulimit -v?); OpenBLAS would "
             f"end the process, so the matmul stops here. Raise the limit, or give BLAS "
             f"fewer threads") from error
-    probe.close()
-
-
-def threads_fit(count: int) -> bool:
-    """Whether ``count`` new native threads can map their stacks now (always, when the
-    address space is not limited).
-
-    For libraries that end the process when ``pthread_create`` fails: numexpr's
-    ``set_num_threads`` calls ``exit(-1)`` ("ERROR; return code from pthread_create() is
-    11"), and so does OpenBLAS when its thread count grows. Ask before raising either.
-    """
-    if count <= 0 or not _address_space_limited():
-        return True
-    stack = resource.getrlimit(resource.RLIMIT_STACK)[0] if resource is not None else -1
-    if stack in (-1, getattr(resource, "RLIM_INFINITY", -1)) or stack <= 0:
-        stack = 8 << 20  # glibc's default thread stack
-    try:
-        _check_address_space(count * stack + BLAS_SLACK_BYTES, 0)
-    except MemoryError:
-        return False
-    return True
 
 
 @contextlib.contextmanager

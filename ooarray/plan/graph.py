@@ -148,6 +148,17 @@ class MaterializedNode(Node):
     def chunk_region(self, index: tuple[int, ...]) -> Region:
         return block_region(self.chunks, index)
 
+    #: Whether the chunks are read from a store (a source), rather than made by tasks and
+    #: held in the pool (or its spill).
+    stored = False
+
+    def chunk_loader(self, index: tuple[int, ...], borrow: Callable
+                     ) -> tuple[Callable[[np.ndarray], None] | None, int]:
+        """How the pool fills chunk ``index`` on a miss: a function writing it into the
+        buffer given (``borrow`` lends pool scratch), and the bytes it allocates outside the
+        pool; None for a chunk a task makes (it is in the pool or spilled)."""
+        return None, 0
+
     # Nodes made by tasks implement these two; sources have a store instead.
     def task_inputs(self, index: tuple[int, ...]) -> list[tuple[Node, Region]]:
         """Return the (node, region) pairs that the task making chunk ``index`` evaluates."""
@@ -199,9 +210,17 @@ class MaterializedNode(Node):
 class SourceNode(MaterializedNode):
     """An array in a chunk store (Zarr, ``.npy``, generated data)."""
 
+    stored = True
+
     def __init__(self, store: ChunkStore) -> None:
         super().__init__(store.shape, store.dtype, store.chunks)
         self.store = store
+
+    def chunk_loader(self, index: tuple[int, ...], borrow: Callable
+                     ) -> tuple[Callable[[np.ndarray], None] | None, int]:
+        store = self.store
+        return ((lambda out: store.read_chunk(index, out, borrow)),
+                store.read_scratch_outside_pool())
 
     @property
     def label(self) -> str:

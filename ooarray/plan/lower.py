@@ -18,7 +18,7 @@ from ooarray.core.chunks import Chunks, Region, block_region, iter_blocks, overl
     refines, region_shape
 from ooarray.plan.fuse import Fusion
 from ooarray.plan.graph import EvaluationContext, MaterializedNode, Node, SourceNode, \
-    topological_order
+    region_footprint, topological_order
 
 __all__ = ["Plan", "Task"]
 
@@ -66,6 +66,30 @@ class Task:
     def write(self) -> Hashable | None:
         """The chunk key the task puts into the pool, if any."""
         return None if self.sink else self.node.chunk_key(self.index)
+
+    @property
+    def delivers(self) -> bool:
+        """Whether the task's output goes to the sink (not into the pool)."""
+        return self.sink or self.direct
+
+    def output_region(self) -> Region:
+        """The region of the sink's result the task delivers (a sink or direct task)."""
+        return self.inputs[0][1] if self.sink and not self.direct else \
+            self.node.chunk_region(self.index)
+
+    def opening_reads(self) -> list[tuple[Node, Region]]:
+        """What the task reads first (for the task before it to prefetch)."""
+        return self.node.opening_reads(self.index)
+
+    @property
+    def task_threads(self) -> int | None:
+        """How many tasks of this one's stage may run at once (None: no limit of its own)."""
+        return None if self.sink and not self.direct else self.node.task_threads
+
+    @property
+    def library_threads(self) -> int | None:
+        """Threads numexpr and BLAS get while the stage runs (None: the cores shared out)."""
+        return None if self.sink and not self.direct else self.node.library_threads
 
 
 class Plan:
@@ -201,6 +225,26 @@ class Plan:
         result = (fused or node).compute(arrays, region, ctx)
         ctx.cache[key] = result
         return result
+
+    def footprint(self, node: Node, region: Region) -> int:
+        """Bytes of the stored chunks that evaluating ``region`` of ``node`` pins."""
+        return region_footprint(node, region)[0]
+
+    def make_chunk(self, task: Task, ctx: TaskCache) -> np.ndarray:
+        """Compute the chunk of ``task`` (its inputs evaluated, fused, through ``ctx``)."""
+        arrays = [self.evaluate(node, region, ctx) for node, region in task.inputs]
+        return task.node.compute_chunk(task.index, arrays, ctx)
+
+    def run_task(self, task: Task, ctx: TaskCache) -> np.ndarray | None:
+        """Run ``task``: return what it delivers to the sink (:meth:`Task.output_region` of
+        the result), or None after handing its chunk to the pool."""
+        if task.direct:
+            return self.make_chunk(task, ctx)
+        if task.sink:
+            node, region = task.inputs[0]
+            return self.evaluate(node, region, ctx)
+        ctx.keep(task.write, self.make_chunk(task, ctx))
+        return None
 
     @property
     def max_task_bytes(self) -> int:

@@ -23,6 +23,7 @@ from ooarray.execute.sinks import ArraySink, Sink, StoreSink
 from ooarray.plan.checkpoint import MAX_DEPTH, MAX_EVALUATIONS, checkpoints, refresh_depths
 from ooarray.plan.graph import ConstantNode, Node, SourceNode, settle
 from ooarray.plan.lower import Plan
+from ooarray.plan.schedule import schedule
 from ooarray.store.chunkfile import ChunkFile
 
 __all__ = ["run", "settle_checkpoints", "IN_MEMORY_CHECKPOINT_SHARE"]
@@ -41,8 +42,9 @@ def run(root: Node, sink: Sink, settings: Config | None = None) -> Stats:
     settings = settings if settings is not None else _config.get()
     settle_checkpoints(root, settings=settings)
     with graph_guard().reading():
-        return execute(_plan(root, sink.chunks, sink.scratch_bytes, sink.resident_bytes,
-                             settings, sink.done), sink, settings)
+        plan = _plan(root, sink.chunks, sink.scratch_bytes, sink.resident_bytes, settings,
+                     sink.done)
+        return execute(plan, schedule(plan), sink, settings)
 
 
 def settle_checkpoints(root: Node, max_evaluations: int = MAX_EVALUATIONS,
@@ -86,13 +88,14 @@ def _plan(root: Node, chunks: Chunks, scratch: int, resident: int, settings: Con
 def _computed(node: Node, settings: Config) -> Node:
     if node.nbytes <= settings.memory_limit * IN_MEMORY_CHECKPOINT_SHARE:
         sink = ArraySink(node.shape, node.dtype, node.chunks)
-        execute(_plan(node, sink.chunks, sink.scratch_bytes, sink.resident_bytes, settings),
-                sink, settings)
+        plan = _plan(node, sink.chunks, sink.scratch_bytes, sink.resident_bytes, settings)
+        execute(plan, schedule(plan), sink, settings)
         sink.result.flags.writeable = False  # ours alone: frozen without a copy
         return ConstantNode(sink.result, node.chunks)
     store = ChunkFile(node.shape, node.dtype, node.chunks, settings.spill_dir, "checkpoint")
     try:
-        execute(_plan(node, store.chunks, 0, 0, settings), StoreSink(store), settings)
+        plan = _plan(node, store.chunks, 0, 0, settings)
+        execute(plan, schedule(plan), StoreSink(store), settings)
     except BaseException:
         store.remove()
         raise
