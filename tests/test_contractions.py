@@ -214,6 +214,43 @@ def test_einsum_errors_like_numpy(subscripts, shapes):
         np.einsum(subscripts, *[oa.asarray(x) for x in xs])
 
 
+ELLIPSIS_EINSUMS = [
+    ("...i->i...", [(2, 3)]), ("...i->i...", [(1, 2, 3, 4)]), ("...i->i...", [(0, 0, 0, 0)]),
+    ("...i->i...", [(3,)]), ("i...->...i", [(2, 3, 4)]), ("...ij->j...i", [(2, 3, 4, 5)]),
+    ("i...j->j...i", [(2, 3, 4, 5)]), ("i...j->", [(2, 3, 4, 5)]), ("i...->i", [(2, 3)]),
+    ("...ij,...jk", [(5, 1, 2, 3), (4, 3, 2)]), ("...ij,...jk->...ik", [(2, 1, 2, 3), (3, 2)]),
+    ("...ij,...jk->k...i", [(2, 1, 2, 3), (5, 3, 2)]), ("...ij,...jk->i...k", [(6, 2, 3), (3, 4)]),
+    ("...,...", [(2, 3), (3,)]), ("...,...->...", [(2, 1), (1, 3)]), ("i...,...i", [(3, 2), (2, 3)]),
+    ("...ii->...i", [(2, 3, 3)]), ("ii...->i...", [(3, 3, 2)]), ("...i,i", [(2, 3), (3,)]),
+    ("...i,i->...", [(2, 3), (3,)]), ("i...,i...->i", [(3, 2, 4), (3, 1, 4)]), ("...", [(2, 3)]),
+    ("...->", [(2, 3)]), ("ij...,jk...->ik...", [(2, 3, 4), (3, 5, 4)]),
+    ("ij...,jk...->...ik", [(2, 3, 4, 1), (3, 5, 6)]), ("...j,j...->...", [(2, 3), (3,)]),
+    ("a...,...b->ba...", [(2, 3, 4), (4, 5)]), ("Ba...,...b", [(2, 3, 4), (4, 5)]),
+    ("...ij", [(3, 1, 2)]), ("ji...", [(2, 3, 4)]), ("...,ij->...ij", [(2,), (3, 4)]),
+    ("ij->ij...", [(2, 3)]), ("...i,...i->...", [(4, 1, 3), (5, 3)]), ("...i->...i", [(0, 3)]),
+]
+
+
+@pytest.mark.parametrize("eager", [False, True], ids=["planned", "eager"])
+@pytest.mark.parametrize("chunks", [1, 2, -1], ids=str)
+@pytest.mark.parametrize("subscripts, shapes", ELLIPSIS_EINSUMS, ids=lambda v: str(v))
+def test_einsum_ellipsis_like_numpy(subscripts, shapes, chunks, eager):
+    """Found by the differential test: np.einsum('...i->i...') of shape (2, 3) had shape (3,),
+    NumPy's (3, 2): an output ``...`` after other labels stood for too few axes. Ellipses in
+    inputs and output, broadcast between operands, and the implicit output; NumPy's error
+    where an output without ``...`` would drop ellipsis axes."""
+    xs = [np.arange(int(np.prod(s)), dtype=np.float64).reshape(s) + 1 for s in shapes]
+    expected, error = numpy_result(np.einsum, subscripts, *xs)
+    with oa.config.set(eager_bytes="1MiB" if eager else 0):
+        arrays = [oa.asarray(x, chunks=chunks) for x in xs]
+        if error is not None:
+            with pytest.raises(type(error)):
+                np.einsum(subscripts, *arrays)
+            return
+        result = np.einsum(subscripts, *arrays)
+    assert_like_numpy(result, expected)
+
+
 # -- diagonal and trace -----------------------------------------------------------------------
 DIAGONALS = [((5, 5), 0, 0, 1), ((5, 7), 2, 0, 1), ((5, 7), -3, 1, 0), ((4, 3, 5), 1, 0, 2),
              ((4, 3, 5), -1, 2, 0), ((3, 4, 4, 2), 0, -2, 1), ((3, 4), 9, 0, 1),

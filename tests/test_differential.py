@@ -733,8 +733,6 @@ def known_bug(step: Step, arrays, eager: bool, budget: int) -> str | None:
     """The name of the xfail regression test of a known, open ooarray bug this step would hit,
     so the random test keeps looking for new ones. Remove an entry when its bug is fixed (its
     strict xfail test then fails and says so)."""
-    if step.text.startswith("np.einsum") and "..." in step.text:
-        return "test_bug_einsum_ellipsis_output_drops_axes"
     if step.text.startswith("np.unique"):
         x = np.asarray(resolve(step.args[0], arrays, ooarray=False))
         if x.dtype.kind == "c" and np.isnan(x).any():
@@ -1060,10 +1058,9 @@ def test_bug_complex_prod_overflow_nan_parts():
     ("...i->i...", (1, 2, 3, 4)),
     ("...i->i...", (0, 0, 0, 0)),
 ], ids=["2d", "4d", "4d-empty"])
-@pytest.mark.xfail(strict=True, reason=(
-    "np.einsum('...i->i...') drops the ellipsis axes: on shape (2, 3) it gives shape (3,) "
-    "(NumPy (3, 2)); on (1, 2, 3, 4) shape (4, 2, 3) (NumPy (4, 1, 2, 3))"))
-def test_bug_einsum_ellipsis_output_drops_axes(subscripts, shape):
+def test_fixed_einsum_ellipsis_output_drops_axes(subscripts, shape):
+    """Found by this test (fixed): np.einsum('...i->i...') dropped the ellipsis axes: on shape
+    (2, 3) it gave shape (3,) (NumPy (3, 2)); on (1, 2, 3, 4) shape (4, 2, 3)."""
     x = np.arange(int(np.prod(shape)), dtype=np.float64).reshape(shape)
     assert_like_numpy(np.einsum(subscripts, oa.asarray(x)), np.einsum(subscripts, x))
 

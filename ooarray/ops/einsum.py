@@ -77,7 +77,8 @@ def parse_subscripts(subscripts: str, ndims: list[int]) -> tuple[list[str], str]
     width = max([n - (len(t) - 3) for t, n in zip(terms, ndims) if "..." in t], default=0)
     labels = [_expand_ellipsis(t, n, width) for t, n in zip(terms, ndims)]
     if arrow:
-        return labels, _expand_ellipsis(output, width, width)
+        # the output's ``...`` stands for every broadcast ellipsis axis, whatever its letters
+        return labels, output.replace("...", _ELLIPSIS_LABELS[:width])
     counts = {c: "".join(labels).count(c) for c in "".join(labels) if c in _LETTERS}
     return labels, _ELLIPSIS_LABELS[:width] + "".join(sorted(c for c, n in counts.items()
                                                              if n == 1))
