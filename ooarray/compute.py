@@ -16,7 +16,7 @@ import weakref
 from ooarray import config as _config
 from ooarray.buffer.stats import Stats
 from ooarray.config import Config
-from ooarray.core.chunks import Chunks
+from ooarray.chunks import Chunks
 from ooarray.execute.executor import execute
 from ooarray.execute.graph_guard import graph_guard
 from ooarray.execute.sinks import ArraySink, Sink, StoreSink

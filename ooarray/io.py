@@ -8,7 +8,7 @@ from typing import Any
 
 from ooarray import config as _config
 from ooarray.core.array import OOArray, check_dtype
-from ooarray.core.chunks import target_chunk_bytes
+from ooarray.chunks import target_chunk_bytes
 from ooarray.plan.graph import SourceNode
 
 __all__ = ["open", "save"]

@@ -20,7 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import ooarray as oa
-from ooarray.core.chunks import block_region, iter_blocks
+from ooarray.chunks import block_region, iter_blocks
 from ooarray.plan.graph import SourceNode
 from ooarray.plan.lower import Plan
 from ooarray.plan.scatter import ScatterNode, slice_overlap

@@ -29,7 +29,7 @@ CHILD = textwrap.dedent("""
     import numexpr
     import numpy as np
     import ooarray as oa
-    from ooarray.core.chunks import normalize_chunks
+    from ooarray.chunks import normalize_chunks
     from ooarray.plan import blas
     from ooarray.plan.graph import SourceNode
     from ooarray.store.memory import MemoryStore

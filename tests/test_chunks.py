@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ooarray.core.chunks import auto_chunks, block_region, iter_blocks, normalize_chunks, \
+from ooarray.chunks import auto_chunks, block_region, iter_blocks, normalize_chunks, \
     overlapping_blocks, refines, region_shape, regular_chunk_shape
 
 

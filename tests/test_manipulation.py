@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import ooarray as oa
-from ooarray.core.chunks import target_chunk_bytes
+from ooarray.chunks import target_chunk_bytes
 from ooarray.ops.manipulation import indices
 from ooarray.plan.graph import SourceNode
 from ooarray.store.generated import GeneratedStore

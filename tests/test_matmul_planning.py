@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import ooarray as oa
-from ooarray.core.chunks import MAX_CHUNKS
+from ooarray.chunks import MAX_CHUNKS
 from ooarray.errors import BudgetError
 from ooarray.plan.lower import Plan
 from ooarray.plan.matmul import MAX_PLANNED_PINS, MIN_TILE, MatmulNode, plan_tiles
@@ -153,7 +153,7 @@ def test_plans_with_too_many_tiles_or_reads_are_refused():
 
 def _stored(values, chunks):
     """An operand behind a store, so every read goes through the pool."""
-    from ooarray.core.chunks import normalize_chunks
+    from ooarray.chunks import normalize_chunks
     from ooarray.plan.graph import SourceNode
     from ooarray.store.memory import MemoryStore
 

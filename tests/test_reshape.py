@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import ooarray as oa
-from ooarray.core.chunks import iter_blocks, region_shape
+from ooarray.chunks import iter_blocks, region_shape
 from ooarray.plan.reshape import MAX_SEGMENTS, ReshapeNode, axis_groups, flat_box, flat_pieces
 
 pytestmark = pytest.mark.usefixtures("sync_executor")

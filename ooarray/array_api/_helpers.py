@@ -9,7 +9,7 @@ import numpy as np
 from ooarray import config as _config
 from ooarray.array_api._dtypes import KINDS
 from ooarray.core.array import OOArray
-from ooarray.core.chunks import Chunks, normalize_chunks, target_chunk_bytes
+from ooarray.chunks import Chunks, normalize_chunks, target_chunk_bytes
 
 __all__ = ["as_array", "check_kind", "default_chunks", "check_device", "normalize_axes"]
 

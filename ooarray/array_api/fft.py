@@ -16,7 +16,7 @@ from ooarray.array_api._dtypes import DEFAULT_DTYPES, check_dtype
 from ooarray.array_api._fft_node import AxisTransformNode, transform_dtype
 from ooarray.array_api._helpers import as_array, check_device, check_kind, normalize_axes
 from ooarray.core.array import OOArray
-from ooarray.core.chunks import target_chunk_bytes
+from ooarray.chunks import target_chunk_bytes
 
 __all__ = ["fft", "ifft", "fftn", "ifftn", "rfft", "irfft", "rfftn", "irfftn", "hfft", "ihfft",
            "fftfreq", "rfftfreq", "fftshift", "ifftshift"]

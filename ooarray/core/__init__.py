@@ -1,1 +1,1 @@
-"""The array layer: OOArray, chunk-grid maths, NumPy dispatch."""
+"""The array layer: OOArray, NumPy dispatch, the eager path."""

@@ -19,7 +19,7 @@ from numpy.lib.mixins import NDArrayOperatorsMixin
 
 from ooarray import config as _config
 from ooarray.core import dispatch, eager
-from ooarray.core.chunks import Chunks, normalize_chunks, regular_chunk_shape, \
+from ooarray.chunks import Chunks, normalize_chunks, regular_chunk_shape, \
     target_chunk_bytes
 from ooarray.core.indexing import is_basic_index, normalize_basic_index
 from ooarray.errors import BudgetError, format_bytes

@@ -15,7 +15,7 @@ from collections.abc import Callable, Hashable, Iterator
 import numpy as np
 
 from ooarray.buffer.manager import BufferManager
-from ooarray.core.chunks import Region, overlapping_blocks, region_shape
+from ooarray.chunks import Region, overlapping_blocks, region_shape
 
 __all__ = ["TaskContext", "release_reads"]
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from ooarray.buffer.stats import Stats
 from ooarray.config import Config
-from ooarray.core.chunks import Region
+from ooarray.chunks import Region
 from ooarray.execute.callbacks import Callback
 from ooarray.execute.sinks import Sink
 

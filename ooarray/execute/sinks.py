@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ooarray.core.chunks import Chunks, Region, overlapping_blocks
+from ooarray.chunks import Chunks, Region, overlapping_blocks
 from ooarray.store.base import ChunkStore
 
 __all__ = ["Sink", "ArraySink", "StoreSink"]

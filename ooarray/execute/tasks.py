@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ooarray.buffer.manager import BufferManager
-from ooarray.core.chunks import Region
+from ooarray.chunks import Region
 from ooarray.execute.context import TaskContext
 from ooarray.execute.job import Job, Task
 

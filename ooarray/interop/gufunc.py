@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ooarray.core.array import OOArray, check_dtype
-from ooarray.core.chunks import Region, block_region, region_shape
+from ooarray.chunks import Region, block_region, region_shape
 from ooarray.plan.graph import EvaluationContext, MaterializedNode, Node
 from ooarray.plan.regions import broadcast_region
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from ooarray import config as _config
 from ooarray.core.array import OOArray, check_dtype
-from ooarray.core.chunks import block_region, iter_blocks, normalize_chunks, target_chunk_bytes
+from ooarray.chunks import block_region, iter_blocks, normalize_chunks, target_chunk_bytes
 from ooarray.plan.graph import SourceNode
 from ooarray.plan.regions import ElementwiseNode
 from ooarray.store.generated import GeneratedStore

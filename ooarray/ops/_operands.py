@@ -10,7 +10,7 @@ import numpy as np
 
 from ooarray import config as _config
 from ooarray.core.array import OOArray, check_dtype
-from ooarray.core.chunks import block_region, iter_blocks, normalize_chunks, target_chunk_bytes
+from ooarray.chunks import block_region, iter_blocks, normalize_chunks, target_chunk_bytes
 from ooarray.errors import BudgetError, format_bytes
 from ooarray.plan.graph import ConstantNode, Node, SourceNode, frozen, is_frozen
 from ooarray.store.chunkfile import ChunkFile

@@ -25,7 +25,7 @@ import numpy as np
 
 from ooarray import config as _config
 from ooarray.core.array import OOArray
-from ooarray.core.chunks import target_chunk_bytes
+from ooarray.chunks import target_chunk_bytes
 from ooarray.core.dispatch import implements
 from ooarray.core.indexing import empty_masks_as_indices, is_basic_index, \
     normalize_basic_index

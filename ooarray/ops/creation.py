@@ -21,7 +21,7 @@ from numpy.lib.array_utils import normalize_axis_index
 
 from ooarray import config as _config
 from ooarray.core.array import OOArray, check_dtype
-from ooarray.core.chunks import normalize_chunks, target_chunk_bytes
+from ooarray.chunks import normalize_chunks, target_chunk_bytes
 from ooarray.core.dispatch import implements
 from ooarray.ops._operands import constant_node
 from ooarray.plan.graph import SourceNode, is_frozen

@@ -32,7 +32,7 @@ from numpy.linalg import LinAlgError
 
 from ooarray import config as _config
 from ooarray.core.array import OOArray
-from ooarray.core.chunks import regular_chunk_shape
+from ooarray.chunks import regular_chunk_shape
 from ooarray.core.dispatch import HANDLED_FUNCTIONS, implements
 from ooarray.errors import format_bytes
 from ooarray.ops.creation import asarray

@@ -15,7 +15,7 @@ import numpy as np
 
 from ooarray import config as _config
 from ooarray.core.array import OOArray
-from ooarray.core.chunks import Chunks, auto_chunks, target_chunk_bytes
+from ooarray.chunks import Chunks, auto_chunks, target_chunk_bytes
 from ooarray.core.dispatch import HANDLED_FUNCTIONS, implements_ufunc_method
 from ooarray.ops._operands import as_operand
 from ooarray.plan.graph import Node

@@ -27,7 +27,7 @@ from numpy.lib.array_utils import normalize_axis_index
 
 from ooarray import config as _config
 from ooarray.core.array import OOArray
-from ooarray.core.chunks import block_region, iter_blocks, target_chunk_bytes
+from ooarray.chunks import block_region, iter_blocks, target_chunk_bytes
 from ooarray.core.dispatch import implements
 from ooarray.core.indexing import INVALID_INDEX_MESSAGE, empty_masks_as_indices, \
     is_valid_index_item

@@ -21,7 +21,7 @@ from numpy.lib.array_utils import normalize_axis_index
 
 from ooarray import config as _config
 from ooarray.core.array import OOArray, check_dtype
-from ooarray.core.chunks import target_chunk_bytes
+from ooarray.chunks import target_chunk_bytes
 from ooarray.core.dispatch import implements
 from ooarray.ops._operands import deliver_out
 from ooarray.ops.creation import asarray, full

@@ -13,7 +13,7 @@ import numpy as np
 
 from ooarray import config as _config
 from ooarray.core.array import OOArray, check_dtype
-from ooarray.core.chunks import normalize_chunks, target_chunk_bytes
+from ooarray.chunks import normalize_chunks, target_chunk_bytes
 from ooarray.plan.graph import SourceNode
 from ooarray.store.generated import GeneratedStore
 

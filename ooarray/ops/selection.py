@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ooarray.core.array import OOArray
-from ooarray.core.chunks import Region, region_shape
+from ooarray.chunks import Region, region_shape
 from ooarray.core.dispatch import implements
 from ooarray.ops._operands import as_operand, deliver_out
 from ooarray.ops.elementwise import output_chunks

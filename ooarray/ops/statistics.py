@@ -26,7 +26,7 @@ from numpy.lib.array_utils import normalize_axis_tuple
 
 from ooarray import config as _config
 from ooarray.core.array import OOArray
-from ooarray.core.chunks import normalize_chunks, target_chunk_bytes
+from ooarray.chunks import normalize_chunks, target_chunk_bytes
 from ooarray.core.dispatch import implements
 from ooarray.errors import BudgetError, format_bytes
 from ooarray.ops._operands import deliver_out

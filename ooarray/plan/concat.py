@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ooarray.core.chunks import Chunks, Region, auto_chunks, offsets, region_shape
+from ooarray.chunks import Chunks, Region, auto_chunks, offsets, region_shape
 from ooarray.plan.graph import EvaluationContext, Node, RegionNode
 
 __all__ = ["ConcatNode", "concat_chunks", "limit_chunks"]

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ooarray.core.chunks import Region
+from ooarray.chunks import Region
 from ooarray.plan.graph import frozen
 
 __all__ = ["BoundsSpec", "MomentSpec", "HistogramSpec", "StoneSpec", "HistogramDDSpec",

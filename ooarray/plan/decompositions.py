@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ooarray.core.chunks import Region, offsets, region_shape
+from ooarray.chunks import Region, offsets, region_shape
 from ooarray.plan.graph import EvaluationContext, MaterializedNode, Node
 
 __all__ = ["DenseNode", "BlockRNode", "TSQRApplyNode", "CholDiagNode", "CholPanelNode",

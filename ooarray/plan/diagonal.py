@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ooarray.core.chunks import Region, normalize_chunks
+from ooarray.chunks import Region, normalize_chunks
 from ooarray.plan.graph import EvaluationContext, Node, RegionNode
 
 __all__ = ["DiagonalNode", "diagonal_length"]

@@ -18,7 +18,7 @@ from typing import Any
 import numexpr
 import numpy as np
 
-from ooarray.core.chunks import Region, region_shape
+from ooarray.chunks import Region, region_shape
 from ooarray.plan.graph import EvaluationContext, Node
 from ooarray.plan.regions import ElementwiseNode, broadcast_region
 

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ooarray.core.chunks import Chunks, Region, block_region, iter_blocks, numblocks, offsets, \
+from ooarray.chunks import Chunks, Region, block_region, iter_blocks, numblocks, offsets, \
     region_shape
 from ooarray.plan.graph import EvaluationContext, MaterializedNode, Node
 from ooarray.plan.regions import broadcast_region

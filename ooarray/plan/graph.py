@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ooarray.core.chunks import Chunks, Region, block_region, iter_blocks, overlapping_blocks, \
+from ooarray.chunks import Chunks, Region, block_region, iter_blocks, overlapping_blocks, \
     region_shape
 from ooarray.store.base import ChunkStore
 

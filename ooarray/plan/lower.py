@@ -14,7 +14,7 @@ from collections.abc import Hashable
 
 import numpy as np
 
-from ooarray.core.chunks import Chunks, Region, block_region, iter_blocks, overlapping_blocks, \
+from ooarray.chunks import Chunks, Region, block_region, iter_blocks, overlapping_blocks, \
     refines, region_shape
 from ooarray.plan.fuse import Fusion
 from ooarray.plan.graph import EvaluationContext, MaterializedNode, Node, SourceNode, \

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ooarray.core.chunks import Region, region_shape
+from ooarray.chunks import Region, region_shape
 from ooarray.plan.graph import EvaluationContext, Node, RegionNode
 
 __all__ = ["MappedNode"]

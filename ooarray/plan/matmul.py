@@ -25,7 +25,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from ooarray.core.chunks import MAX_CHUNKS, Chunks, Region, iter_blocks, normalize_chunks, \
+from ooarray.chunks import MAX_CHUNKS, Chunks, Region, iter_blocks, normalize_chunks, \
     offsets, region_shape
 from ooarray.errors import BudgetError, format_bytes
 from ooarray.plan.blas import BandedGemm, GemmCall, blas_gemm_available, finish_lanes, \
@@ -203,7 +203,7 @@ def plan_tiles(m: int, k: int, n: int, itemsize: int, budget: int,
     are tiles and steps cut to divisors of a chunk, down to :data:`MIN_TILE`. The search
     tries about 50 lengths per axis whatever the shape, and plans whose grid (times
     ``batch``, the product's batch length) has more than
-    :data:`~ooarray.core.chunks.MAX_CHUNKS` tiles or more than :data:`MAX_PLANNED_PINS`
+    :data:`~ooarray.chunks.MAX_CHUNKS` tiles or more than :data:`MAX_PLANNED_PINS`
     tile-steps are refused.
 
     Raises

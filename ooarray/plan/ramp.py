@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ooarray.core.chunks import Region, normalize_chunks, region_shape
+from ooarray.chunks import Region, normalize_chunks, region_shape
 from ooarray.plan.graph import EvaluationContext, Node, RegionNode
 
 __all__ = ["RampNode", "linspace_part"]

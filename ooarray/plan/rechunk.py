@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from ooarray.core.chunks import Chunks, Region, offsets, region_shape
+from ooarray.chunks import Chunks, Region, offsets, region_shape
 from ooarray.plan.graph import EvaluationContext, MaterializedNode, Node, RegionNode
 
 __all__ = ["RechunkNode", "RechunkStageNode", "intersection_chunks", "direct_bytes",

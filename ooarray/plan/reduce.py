@@ -16,7 +16,7 @@ from typing import Protocol
 
 import numpy as np
 
-from ooarray.core.chunks import Region, block_region, region_shape
+from ooarray.chunks import Region, block_region, region_shape
 from ooarray.plan.graph import EvaluationContext, MaterializedNode, Node
 
 __all__ = ["ReductionSpec", "PartialReduceNode", "CombineReduceNode"]

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ooarray.core.chunks import Chunks, Region, normalize_chunks, offsets, region_shape
+from ooarray.chunks import Chunks, Region, normalize_chunks, offsets, region_shape
 from ooarray.plan.graph import EvaluationContext, Node, RegionNode, frozen
 
 __all__ = [

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from ooarray.core.chunks import Chunks, Region, auto_chunks, region_shape
+from ooarray.chunks import Chunks, Region, auto_chunks, region_shape
 from ooarray.plan.graph import EvaluationContext, Node, RegionNode, frozen
 
 __all__ = ["RepeatNode"]

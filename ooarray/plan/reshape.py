@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ooarray.core.chunks import Chunks, Region, normalize_chunks, region_shape
+from ooarray.chunks import Chunks, Region, normalize_chunks, region_shape
 from ooarray.plan.graph import EvaluationContext, Node, RegionNode
 
 __all__ = ["ReshapeNode", "axis_groups", "flat_box", "flat_pieces", "reshape_chunks"]

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ooarray.core.chunks import Chunks, Region, block_region, offsets, region_shape
+from ooarray.chunks import Chunks, Region, block_region, offsets, region_shape
 from ooarray.plan.graph import EvaluationContext, MaterializedNode, Node, RegionNode
 
 __all__ = ["ScanTotalsNode", "ScanCarryNode", "ScanNode", "DiffNode", "scan"]

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ooarray.core.chunks import Chunks, Region, offsets, region_shape
+from ooarray.chunks import Chunks, Region, offsets, region_shape
 from ooarray.plan.graph import EvaluationContext, MaterializedNode, Node, RegionNode, frozen
 from ooarray.plan.regions import broadcast_region
 

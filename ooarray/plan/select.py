@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ooarray.core.chunks import Region, block_region, offsets, region_shape
+from ooarray.chunks import Region, block_region, offsets, region_shape
 from ooarray.plan.graph import EvaluationContext, MaterializedNode, Node, RegionNode
 
 __all__ = ["OrderStatsNode", "RunStartsNode", "CompactNode", "GapsNode", "SearchNode"]

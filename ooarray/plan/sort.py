@@ -30,7 +30,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ooarray.core.chunks import Chunks, Region, block_region, offsets, region_shape
+from ooarray.chunks import Chunks, Region, block_region, offsets, region_shape
 from ooarray.plan.graph import EvaluationContext, MaterializedNode, Node, RegionNode
 
 __all__ = ["LaneNode", "BlockMapNode", "PieceNode", "BucketNode", "order_keys", "key_less",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 
-from ooarray.core.chunks import Region
+from ooarray.chunks import Region
 from ooarray.plan.graph import Node, SourceNode, leaf_chunks, region_footprint
 
 __all__ = ["Piece", "intermediate_leaves", "scope_groups", "piece_footprint"]

@@ -23,7 +23,7 @@ from typing import Protocol
 
 import numpy as np
 
-from ooarray.core.chunks import (
+from ooarray.chunks import (
     Chunks,
     Region,
     block_region,

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from ooarray.core.chunks import Region, region_shape
+from ooarray.chunks import Region, region_shape
 from ooarray.plan.graph import EvaluationContext, Node, RegionNode
 
 __all__ = ["TriangleNode"]

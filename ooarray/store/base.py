@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ooarray.core.chunks import Chunks, block_region, region_shape
+from ooarray.chunks import Chunks, block_region, region_shape
 
 __all__ = ["ChunkStore", "Borrow"]
 

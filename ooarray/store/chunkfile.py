@@ -15,7 +15,7 @@ import tempfile
 
 import numpy as np
 
-from ooarray.core.chunks import Chunks, iter_blocks
+from ooarray.chunks import Chunks, iter_blocks
 from ooarray.store.base import Borrow, ChunkStore
 from ooarray.store.fileio import read_exact, write_all
 from ooarray.store.leftovers import temporary_prefix

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ooarray.core.chunks import Chunks, Region, block_region, region_shape
+from ooarray.chunks import Chunks, Region, block_region, region_shape
 from ooarray.store.base import ChunkStore
 
 __all__ = ["GeneratedStore"]

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ooarray.core.chunks import Chunks, block_region, normalize_chunks
+from ooarray.chunks import Chunks, block_region, normalize_chunks
 from ooarray.store.base import ChunkStore
 from ooarray.store.fileio import check_space, read_exact, write_all
 from ooarray.store.journal import Entry, Journal, claim

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ooarray.core.chunks import Chunks, block_region
+from ooarray.chunks import Chunks, block_region
 from ooarray.store.base import ChunkStore
 
 __all__ = ["MemoryStore"]

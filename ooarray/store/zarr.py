@@ -32,7 +32,7 @@ import numpy as np
 import zarr
 from zarr.codecs import BloscCodec, BytesCodec, ZstdCodec
 
-from ooarray.core.chunks import block_region, normalize_chunks, region_shape
+from ooarray.chunks import block_region, normalize_chunks, region_shape
 from ooarray.errors import DamagedChunkError
 from ooarray.store.base import ChunkStore
 from ooarray.store.fileio import read_exact, write_all
