@@ -1043,11 +1043,9 @@ def test_fixed_complex_contraction_overflow_nan_parts(func, values):
         assert_like_numpy(result, expected)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "complex np.prod past the range puts NaN where NumPy does not: np.prod of complex64 "
-    "[[1e30], [1e30]] along axis 0 in one chunk gives inf+nanj (NumPy inf+0j); with chunks=1 "
-    "it is right"))
-def test_bug_complex_prod_overflow_nan_parts():
+def test_fixed_complex_prod_overflow_nan_parts():
+    """Found by this test (fixed): np.prod of complex64 [[1e30], [1e30]] along axis 0 in one
+    chunk gave inf+nanj (NumPy inf+0j)."""
     x = np.array([[1e30 + 0j], [1e30 + 0j]], np.complex64)
     with np.errstate(all="ignore"):
         assert_like_numpy(np.prod(oa.asarray(x), axis=0), np.prod(x, axis=0))

@@ -461,3 +461,34 @@ def test_reductions_of_0d_arrays_take_numpys_axes(value, func, axis, keepdims, e
         np.testing.assert_array_equal(result, expected, strict=True)
     else:
         assert_like_numpy(result, expected)
+
+
+_BIG = np.float32(1e30)
+COMPLEX_OVERFLOW = {
+    "1e30*1e30": [[_BIG], [_BIG]], "inf-first": [[np.inf], [2]], "inf-second": [[2], [np.inf]],
+    "inf-imag": [[complex(0, np.inf)], [_BIG]], "three": [[_BIG, 1], [_BIG, 2], [1, _BIG]],
+}
+
+
+@pytest.mark.parametrize("eager", [False, True], ids=["planned", "eager"])
+@pytest.mark.parametrize("chunks", [-1, 1, (-1, 1), (1, -1)], ids=str)
+@pytest.mark.parametrize("func", [np.prod, np.nanprod, np.multiply.reduce], ids=name)
+@pytest.mark.parametrize("dtype", [np.complex64, np.complex128], ids=str)
+@pytest.mark.parametrize("values", COMPLEX_OVERFLOW.values(), ids=COMPLEX_OVERFLOW.keys())
+def test_complex_product_past_the_range_like_numpy(values, dtype, func, chunks, eager):
+    """Found by the differential test: np.prod of complex64 [[1e30], [1e30]] along axis 0 in
+    one chunk gave inf+nanj, NumPy inf+0j: the combine multiplied the block's product by the
+    identity 1+0j again ((1+0j) * (inf+0j) is inf+nanj). NumPy starts from the identity once;
+    so do the block holding the first elements, and no other block nor the combine. NaN and
+    inf where NumPy has them, part by part, along one axis (over several axes split into
+    several blocks the products are grouped otherwise than NumPy's, as sums are)."""
+    x = np.array(values, dtype)
+    for axis in (0, 1):
+        with quiet():
+            expected = func(x, axis=axis)
+            with oa.config.set(eager_bytes="1MiB" if eager else 0):
+                result = func(oa.asarray(x, chunks=chunks), axis=axis)
+            got = np.asarray(result.compute() if isinstance(result, oa.OOArray) else result)
+        assert got.dtype == expected.dtype and got.shape == expected.shape
+        for part in (np.real, np.imag):
+            np.testing.assert_array_equal(part(got), part(expected))

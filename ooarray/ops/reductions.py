@@ -79,11 +79,19 @@ class UfuncReduction:
     def partial(self, block, axes, region, shape, allocate=np.empty):
         if self.fill_nan is not None and block.dtype.kind in _NAN_KINDS:
             block, _ = _nan_filled(block, self.fill_nan, allocate)
-        value = self.ufunc.reduce(block, axis=axes, dtype=self.work, keepdims=True)
+        # NumPy starts a reduction from the ufunc's identity, once: the block holding the
+        # first element of every reduced axis does; the others (and the combine) go on from
+        # their first element. Starting again from the identity is not a no-op for complex
+        # products past the range ((1+0j) * (inf+0j) is inf+nanj): np.prod of complex64
+        # [[1e30], [1e30]] in one chunk gave inf+nanj, NumPy inf+0j.
+        first = builtins.all(region[a].start == 0 for a in axes)
+        value = self.ufunc.reduce(block, axis=axes, dtype=self.work, keepdims=True,
+                                  **({} if first else {"initial": None}))
         return _record(self.partial_dtype, v=value)
 
     def combine(self, parts, axes):
-        value = self.ufunc.reduce(parts["v"], axis=axes, dtype=self.work, keepdims=True)
+        value = self.ufunc.reduce(parts["v"], axis=axes, dtype=self.work, keepdims=True,
+                                  initial=None)
         return _record(self.partial_dtype, v=value)
 
     def finalize(self, part):
