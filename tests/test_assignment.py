@@ -725,3 +725,38 @@ def test_setting_one_element_takes_a_scalar_as_numpy(shape, index, dtype, chunks
             expected, a = _assign_both(x, chunks, index, value, oo_value=oa.asarray(value))
             if expected is not None:
                 assert_like_numpy(a, expected)
+
+
+RANGE_INDICES = ["mask", "oa-mask", (Ellipsis, "mask"), "mask-tuple", True, [0, 2],
+                 np.array([3, 0]), (np.array([1]),), slice(1, 3), 1, np.int64(-1), Ellipsis,
+                 (), None, np.array(2)]
+RANGE_VALUES = [2**31 - 1, -129, 2**70, 1e10, np.nan, True, np.int32(2**31 - 1), np.int64(-1),
+                np.int64(300), np.uint64(2**64 - 1), np.float64(1e10), np.float64(np.nan),
+                np.float32(-np.inf), np.float16(3.5), np.array(2**31 - 1, np.int32),
+                np.array(np.nan), np.array([300], np.int32), [300]]
+
+
+@pytest.mark.parametrize("eager", [False, True], ids=["planned", "eager"])
+@pytest.mark.parametrize("chunks", [1, 2, -1], ids=str)
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.float32, np.bool_], ids=str)
+@pytest.mark.parametrize("index", RANGE_INDICES, ids=repr)
+def test_out_of_range_values_cast_or_raise_as_numpy(index, dtype, chunks, eager):
+    """Found by the differential test: ``a[a > 0] = np.int32(2147483647)`` on int8 raised
+    OverflowError; NumPy casts it (to -1). NumPy's advanced path (masks, integer arrays, a
+    bool scalar) makes an array of a NumPy scalar value and casts it as a 0-d array; its
+    basic path (slices, integers, ``...``, ``()``) converts a NumPy scalar as a Python number
+    (OverflowError, ValueError for NaN); Python numbers raise on both, 0-d and larger arrays
+    are cast on both."""
+    x = np.array([5, 1, 7, 3]).astype(dtype)
+    oo_index = None
+    if isinstance(index, str) or (isinstance(index, tuple) and "mask" in index):
+        oo_index = {"oa-mask": oa.asarray(x, chunks=chunks) > 2}.get(index)
+        index = {"mask": x > 2, "oa-mask": x > 2, "mask-tuple": (x > 2,)}.get(index) \
+            if isinstance(index, str) else (Ellipsis, x > 2)
+    with oa.config.set(eager_bytes="1MiB" if eager else 0):
+        for value in RANGE_VALUES + [oa.asarray(np.array(300, np.int32))]:
+            np_value = np.asarray(value) if isinstance(value, oa.OOArray) else value
+            expected, a = _assign_both(x, chunks, index, np_value,
+                                       oo_value=value, oo_index=oo_index)
+            if expected is not None:
+                assert_like_numpy(a, expected)

@@ -748,8 +748,6 @@ def known_bug(step: Step, arrays, eager: bool, budget: int) -> str | None:
 def known_error_mismatch(step: Step, np_error, oo_error) -> str | None:
     """The xfail test of a known, open bug in which ooarray raises where NumPy does not, or
     another error than NumPy's (``np_error`` or ``oo_error`` None: that side succeeded)."""
-    if np_error is None and step.func is _setitem and isinstance(oo_error, OverflowError):
-        return "test_bug_mask_assign_numpy_int_scalar_out_of_range"
     return None
 
 
@@ -1095,11 +1093,9 @@ def test_bug_complex_contraction_with_inf():
         assert_like_numpy(result, np.einsum("ij,kj->ik", v, v))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "mask assignment of an out-of-range NumPy integer scalar raises OverflowError: "
-    "a[a > 0] = np.int32(2147483647) on an int8 array; NumPy casts it (wraps to -1) for a "
-    "mask (it raises OverflowError only for integer and slice indices)"))
-def test_bug_mask_assign_numpy_int_scalar_out_of_range():
+def test_fixed_mask_assign_numpy_int_scalar_out_of_range():
+    """Found by this test (fixed): a[a > 0] = np.int32(2147483647) on an int8 array raised
+    OverflowError; NumPy casts it (wraps to -1) for a mask."""
     x = np.array([5, 1], np.int8)
     a = oa.asarray(x.copy())
     a[a > 0] = np.int32(2147483647)

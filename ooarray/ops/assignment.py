@@ -94,13 +94,22 @@ def _drop_leading(node: Any, count: int) -> Any:
     return node.reshape(node.shape[count:])
 
 
-def _value(value: Any, dtype: np.dtype) -> Any:
-    """The value as a Node or an ndarray of ``dtype``, cast as NumPy's assignment casts."""
+def _value(value: Any, dtype: np.dtype, advanced: bool = False) -> Any:
+    """The value as a Node or an ndarray of ``dtype``, cast as NumPy's assignment casts.
+
+    ``advanced``: the index takes NumPy's advanced path (a boolean mask, integer arrays, a
+    bool scalar), which makes an array of a NumPy scalar value first, so the scalar is cast
+    as a 0-d array is (np.int32(2**31 - 1) wraps to -1 in int8, np.float64(nan) becomes 0
+    with NumPy's warning); the basic path (slices, integers, ``...``) converts it as a
+    Python number (OverflowError, ValueError for NaN). Python numbers convert alike on both.
+    """
     if isinstance(value, OOArray):
         if value.dtype.kind == "c" and dtype.kind != "c":
             warnings.warn("Casting complex values to real discards the imaginary part",
                           np.exceptions.ComplexWarning, stacklevel=3)
         return value.node if value.dtype == dtype else CastNode(value.node, dtype)
+    if advanced and isinstance(value, np.generic):
+        value = np.asarray(value)
     converted = np.empty(np.shape(value), dtype)
     converted[...] = value  # NumPy's own conversion: OverflowError, ValueError for NaN, ...
     return converted
@@ -226,7 +235,7 @@ def _check_empty_full_mask(array: OOArray, item: Any, value: Any) -> None:
     """
     if getattr(item, "dtype", None) != np.bool_ or item.size or tuple(item.shape) != array.shape:
         return
-    _check_mask_value(array, item, _value(value, array.dtype).shape, (), 0)
+    _check_mask_value(array, item, _value(value, array.dtype, advanced=True).shape, (), 0)
 
 
 def _is_full_slice(item: Any) -> bool:
@@ -272,7 +281,7 @@ def _mask_assign(array: OOArray, mask: Any, value: Any) -> Node:
     _stand_in(array.shape)[_index_stand_in(mask)]  # NumPy's IndexError for a wrong shape
     m = mask.ndim
     rest = array.shape[m:]
-    converted = _value(value, array.dtype)
+    converted = _value(value, array.dtype, advanced=True)
     if m == array.ndim:  # NumPy's path for a full mask takes 0-d and 1-d values only
         if len(converted.shape) > 1:
             _check_mask_value(array, mask, converted.shape, rest, 0)
@@ -309,7 +318,7 @@ def _moved_mask_assign(array: OOArray, items: list[Any], lead: int, mask: Any,
     _stand_in(array.shape)[tuple(_index_stand_in(item) for item in items)]  # IndexError
     m, ndim = mask.ndim, array.ndim
     order = list(range(lead, lead + m)) + list(range(lead)) + list(range(lead + m, ndim))
-    converted = _value(value, array.dtype)
+    converted = _value(value, array.dtype, advanced=True)
     indexed = ndim - m + 1  # the leading axes, the count, the rest
     shape = converted.shape
     converted = _pad(_strip(converted, indexed), indexed)
@@ -379,7 +388,7 @@ def _flat_mask(mask: Any) -> Node:
 def _array_assign(array: OOArray, items: list[Any], value: Any) -> Node:
     """``array[index] = value`` with integer arrays (and slices, integers, new axes)."""
     items = _expand(items, array)
-    converted = _value(value, array.dtype)
+    converted = _value(value, array.dtype, advanced=True)
     shape = _indexed_shape(array.shape, items, converted.shape)
     converted = _strip(converted, len(shape))
     if math.prod(shape) == 0:
