@@ -733,10 +733,6 @@ def known_bug(step: Step, arrays, eager: bool, budget: int) -> str | None:
     """The name of the xfail regression test of a known, open ooarray bug this step would hit,
     so the random test keeps looking for new ones. Remove an entry when its bug is fixed (its
     strict xfail test then fails and says so)."""
-    if step.text.startswith("np.unique"):
-        x = np.asarray(resolve(step.args[0], arrays, ooarray=False))
-        if x.dtype.kind == "c" and np.isnan(x).any():
-            return "test_bug_unique_complex_nan_representative"
     if step.text.startswith(("np.signbit", "np.copysign")):
         operands = [np.asarray(a) for a in resolve(step.args, arrays, ooarray=False)
                     if isinstance(a, (np.ndarray, np.generic, float, complex))]
@@ -1072,11 +1068,9 @@ def test_bug_nan_sign_of_fused_log_differs():
 
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "np.unique of complex values with several NaN-containing elements keeps another one than "
-    "NumPy: [1+2j, 3.7+nanj, 0, 2.4+nanj, nan+1j, 5] gives [0, 1+2j, 5, 2.4+nanj] on the "
-    "planned path; NumPy (and the eager path) [0, 1+2j, 5, 3.7+nanj]"))
-def test_bug_unique_complex_nan_representative():
+def test_fixed_unique_complex_nan_representative():
+    """Found by this test (fixed): np.unique of complex [1+2j, 3.7+nanj, 0, 2.4+nanj, nan+1j,
+    5] gave [0, 1+2j, 5, 2.4+nanj] on the planned path; NumPy [0, 1+2j, 5, 3.7+nanj]."""
     x = np.array([1 + 2j, complex(3.7, np.nan), 0j, complex(2.4, np.nan), complex(np.nan, 1),
                   5 + 0j], np.complex64)
     assert_like_numpy(np.unique(oa.asarray(x)), np.unique(x))

@@ -428,7 +428,29 @@ def unique(ar: Any, return_index: bool = False, return_inverse: bool = False,
             return tuple(asarray(part) for part in found)
         return asarray(found)
     parts = _unique_parts(array, return_index, return_inverse, return_counts, equal_nan)
+    if (equal_nan and len(parts) == 1 and array.dtype.kind == "c" and parts[0].size
+            and _keeps_first_nan(array.dtype)):
+        parts[0] = _first_nan_kept(_flat(array), parts[0])
     return parts[0] if len(parts) == 1 else tuple(parts)
+
+
+@functools.cache
+def _keeps_first_nan(dtype: np.dtype) -> bool:
+    """Whether NumPy's ``np.unique`` of ``dtype`` (without index, inverse or counts) keeps the
+    NaN-holding value that comes first in index order, as its hash table does (NumPy 2.3 and
+    later), rather than the first in sorted order (its sort, and ooarray's)."""
+    probe = np.array([complex(3, np.nan), complex(2, np.nan)], dtype)
+    return bool(np.unique(probe).real[0] == 3)
+
+
+def _first_nan_kept(flat: OOArray, values: OOArray) -> OOArray:
+    """``values`` (sorted unique values, NaN-holding ones collapsed into the last) with that
+    last value replaced by the first NaN-holding element of ``flat`` in index order, if it
+    holds a NaN: one more streamed pass over the input (an argmax) and a one-element gather."""
+    n = values.shape[0]
+    first = np.take(flat, np.argmax(np.isnan(flat)))
+    last = values[n - 1:]
+    return np.concatenate([values[:n - 1], np.where(np.isnan(last), first, last)])
 
 
 @implements(np.unique_values)
