@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import sys
-import warnings
 from typing import Any
 
 import numpy as np
@@ -18,9 +17,8 @@ from numpy.lib.array_utils import normalize_axis_tuple
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
 from ooarray import config as _config
+from ooarray.chunks import Chunks, normalize_chunks, target_chunk_bytes
 from ooarray.core import dispatch, eager
-from ooarray.chunks import Chunks, normalize_chunks, regular_chunk_shape, \
-    target_chunk_bytes
 from ooarray.core.indexing import is_basic_index, normalize_basic_index
 from ooarray.errors import BudgetError, format_bytes
 from ooarray.plan.checkpoint import MAX_PENDING_DEPTH
@@ -47,6 +45,25 @@ def check_dtype(dtype: Any, what: str = "ooarray") -> np.dtype:
     return dtype
 
 
+#: What computes arrays and writes them (:mod:`ooarray.io`, which joins the array, the plan,
+#: the executors and the stores); it installs itself when ``ooarray`` is imported, so the
+#: array layer imports none of them.
+_ENGINE: Any = None
+
+
+def install_engine(engine: Any) -> None:
+    """Make ``engine`` (with ``compute``, ``to_zarr``, ``to_npy`` and ``settle``) what
+    OOArrays compute with."""
+    global _ENGINE
+    _ENGINE = engine
+
+
+def _engine() -> Any:
+    if _ENGINE is None:
+        raise RuntimeError("no compute engine: import ooarray (its io module installs it)")
+    return _ENGINE
+
+
 class OOArray(NDArrayOperatorsMixin):
     """A lazy out-of-core array.
 
@@ -69,9 +86,7 @@ class OOArray(NDArrayOperatorsMixin):
     def __init__(self, node: Node) -> None:
         self._node = node
         if node.depth > MAX_PENDING_DEPTH:  # a long loop that never asks for a value
-            from ooarray.compute import settle_checkpoints
-
-            settle_checkpoints(node)
+            _engine().settle(node)
 
     # -- metadata -------------------------------------------------------------------------
     @property
@@ -202,155 +217,25 @@ class OOArray(NDArrayOperatorsMixin):
             If the result alone does not fit in ``memory_limit``; write it to a store with
             :meth:`to_zarr` instead.
         """
-        from ooarray.compute import ArraySink, run
-
-        limit = _config.get().memory_limit
-        if type(self._node) is ConstantNode and self.nbytes <= eager.eager_limit():
-            return np.array(self._node.array)  # the caller's own copy
-        if self.nbytes > limit:
-            raise BudgetError(
-                f"the result is {format_bytes(self.nbytes)} but memory_limit is "
-                f"{format_bytes(limit)}; write it to disk with .to_zarr(path) or "
-                f"ooarray.save(path, a), or compute a slice or reduction of it",
-                needed=self.nbytes, limit=limit)
-        sink = ArraySink(self.shape, self.dtype, self.chunks)
-        run(self._node, sink)
-        return sink.result
-
-    def _store_chunks(self, chunks: Any) -> Chunks:
-        if chunks is not None:
-            return normalize_chunks(chunks, self.shape, self.itemsize,
-                                    target_chunk_bytes(_config.get().memory_limit))
-        grid = self._node.store_chunks if self._node.materialized else self.chunks
-        if regular_chunk_shape(grid) is not None:
-            return grid
-        return normalize_chunks(tuple(max(axis, default=0) for axis in grid), self.shape,
-                                self.itemsize)
+        return _engine().compute(self)
 
     def to_zarr(self, path: str | os.PathLike, *, chunks: Any = None, overwrite: bool = False,
-                compressor: Any = "default", resume: bool = False) -> "OOArray":
+                compressor: Any = "default", resume: bool = False) -> OOArray:
         """Compute the array into a Zarr v3 store at ``path`` and return it opened from there.
 
-        The store is written to a hidden partial beside ``path`` (``.NAME.partial-<pid>-...``,
-        without ``zarr.json`` until the end) with a journal of the chunks written, and renamed
-        to ``path`` once every chunk is written. A write stopped by an error, Ctrl-C, SIGTERM
-        or SIGHUP removes its partial; a killed one (SIGKILL, a power cut) leaves it, and
-        ``resume=True`` finishes it.
-
-        Parameters
-        ----------
-        path : str or path-like
-            A directory; it appears only once every chunk is written.
-        chunks : chunks argument, optional
-            The store's chunk shape; by default the array's (made regular if it is not),
-            or for a matrix product the operands' chunks rather than its tiles.
-        overwrite : bool
-            Replace an existing store at ``path``.
-        compressor : zarr codec, None or "default"
-            ``"default"`` is Blosc LZ4 with byte shuffle; ``None`` stores raw bytes.
-        resume : bool
-            Continue the partial of ``path`` that an earlier, stopped process left, if its
-            journal records the same computation: the same Zarr metadata (shape, dtype,
-            chunks, codecs) and the same plan fingerprint
-            (:func:`ooarray.plan.fingerprint.fingerprint`: the plan's operations and
-            parameters, the bytes of in-memory inputs, the paths, sizes and times of input
-            files). Chunks whose files still match the journal's CRC-32 are kept and not
-            computed again; the others are written. With no such partial (or a plan that
-            cannot be fingerprinted, with a warning) the write starts afresh. Partials of
-            running processes are never used.
-
-        Returns
-        -------
-        OOArray
-            The stored array.
-
-        Raises
-        ------
-        FileExistsError
-            If ``path`` exists and ``overwrite`` is false (also with ``resume``: a committed
-            store is never resumed).
+        See :func:`ooarray.io.to_zarr` for the parameters, what stops a write and what
+        resumes one.
         """
-        from ooarray.store.zarr import ZarrStore
-
-        grid = self._store_chunks(chunks)
-        return self._write(ZarrStore.create(path, self.shape, self.dtype,
-                                            regular_chunk_shape(grid), overwrite=overwrite,
-                                            compressor=compressor,
-                                            write_through=self._writes_through(),
-                                            resume=resume,
-                                            fingerprint=self._fingerprint(resume)))
-
-    def _fingerprint(self, resume: bool) -> str | None:
-        """The plan's fingerprint for the journal of a write (warns when ``resume`` is asked
-        for a plan that has none)."""
-        from ooarray.plan.fingerprint import fingerprint
-
-        found = fingerprint(self._node)
-        if found is None and resume:
-            warnings.warn("resume=True: this computation holds something that cannot be "
-                          "fingerprinted (see ooarray.plan.fingerprint), so no partial can "
-                          "be verified to hold it; writing from the start", stacklevel=3)
-        return found
-
-    def _writes_through(self) -> bool:
-        """Whether ``to_zarr`` drops the chunks it writes from the page cache (config
-        ``write_through``; by default, for results larger than ``memory_limit``)."""
-        settings = _config.get()
-        if settings.write_through is not None:
-            return settings.write_through
-        return self.nbytes > settings.memory_limit
-
-    def _write(self, store) -> "OOArray":
-        """Compute into ``store``, commit it, and return the array opened from it; on any
-        failure or interruption the store is discarded."""
-        from ooarray.compute import StoreSink, run
-        from ooarray.plan.graph import SourceNode
-
-        sink = StoreSink(store)
-        try:
-            run(self._node, sink)
-        except BaseException:
-            store.abort()
-            raise
-        return OOArray(SourceNode(store))
+        return _engine().to_zarr(self, path, chunks=chunks, overwrite=overwrite,
+                                 compressor=compressor, resume=resume)
 
     def to_npy(self, path: str | os.PathLike, *, overwrite: bool = False,
-               resume: bool = False) -> "OOArray":
+               resume: bool = False) -> OOArray:
         """Compute the array into a ``.npy`` file at ``path`` and return it opened from there.
 
-        The file is written to a hidden partial beside ``path`` (its header zero until the
-        end) with a journal of the chunks written, and renamed to ``path`` once every chunk
-        is written; see :meth:`to_zarr` for what stops and what resumes a write.
-
-        Parameters
-        ----------
-        path : str or path-like
-            The file; it appears only once every chunk is written.
-        overwrite : bool
-            Replace an existing file at ``path``.
-        resume : bool
-            Continue the partial of ``path`` that an earlier, stopped process left, if its
-            journal records the same shape, dtype, chunks and plan fingerprint (as for
-            :meth:`to_zarr`); chunks whose values still match the journal's CRC-32 are kept.
-
-        Returns
-        -------
-        OOArray
-            The stored array.
-
-        Raises
-        ------
-        FileExistsError
-            If ``path`` exists and ``overwrite`` is false.
+        See :func:`ooarray.io.to_npy` for the parameters.
         """
-        from ooarray.store.memmap import NpyStore
-
-        grid = self.chunks if regular_chunk_shape(self.chunks) is not None else \
-            normalize_chunks("auto", self.shape, self.itemsize,
-                             target_chunk_bytes(_config.get().memory_limit))
-        return self._write(NpyStore.create(path, self.shape, self.dtype, grid,
-                                           overwrite=overwrite, resume=resume,
-                                           fingerprint=self._fingerprint(resume)))
+        return _engine().to_npy(self, path, overwrite=overwrite, resume=resume)
 
     def _scalar(self) -> np.ndarray:
         if self.ndim:

@@ -1,0 +1,124 @@
+"""Dependencies point one way: no module of ooarray imports a module of a layer above its own.
+
+The layers, bottom to top (docs/architecture.md draws them):
+
+0. ``errors``, ``config``, ``chunks`` (chunk-grid maths): leaves every layer may use;
+1. ``store``: Zarr, ``.npy``, spill and checkpoint files;
+2. ``buffer``: the pool, its policies, address-space checks;
+3. ``execute``: executors, task contexts, callbacks, the process budget (no plan module);
+4. ``plan``: the graph, fusion, lowering, scheduling and the operation nodes;
+5. the array: ``core`` (OOArray, dispatch, eager), ``ops``, ``array_api``, ``interop``;
+6. the entry points that join them: ``compute`` and ``io`` (compute, to_zarr, to_npy, open,
+   save);
+7. what stands on all of it: ``diagnostics``, the package itself, ``__main__``, and the
+   xarray adapter (loaded by xarray's entry point).
+
+Imports inside functions count as well (a function-level import is no way around a layer);
+imports under ``if TYPE_CHECKING`` do not (they never run).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import ooarray
+
+PACKAGE = Path(ooarray.__file__).parent
+
+LAYERS: list[list[str]] = [
+    ["ooarray.errors", "ooarray.config", "ooarray.chunks"],
+    ["ooarray.store"],
+    ["ooarray.buffer"],
+    ["ooarray.execute"],
+    ["ooarray.plan"],
+    ["ooarray.core", "ooarray.ops", "ooarray.array_api", "ooarray.interop"],
+    ["ooarray.compute", "ooarray.io"],
+    ["ooarray", "ooarray.__main__", "ooarray.diagnostics", "ooarray.interop.xarray",
+     "ooarray.interop.xarray_testing"],
+]
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        found[name] = path
+    return found
+
+
+MODULES = _modules()
+
+
+def layer(module: str) -> int:
+    """The layer of ``module``: that of the longest prefix named in :data:`LAYERS`."""
+    best, length = None, -1
+    for position, prefixes in enumerate(LAYERS):
+        for prefix in prefixes:
+            if (module == prefix or module.startswith(prefix + ".")) and len(prefix) > length:
+                best, length = position, len(prefix)
+    assert best is not None, f"{module} is in no layer: add it to LAYERS"
+    return best
+
+
+def _resolve(name: str) -> str | None:
+    """The module of ours that importing ``name`` runs (a name inside a module: the module)."""
+    while name:
+        if name in MODULES:
+            return name
+        name = name.rpartition(".")[0]
+    return None
+
+
+def imports_of(module: str) -> list[tuple[str, int]]:
+    """(imported module of ours, line) for every import ``module`` runs."""
+    path = MODULES[module]
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found = []
+
+    def visit(node: ast.AST) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+                continue
+            if isinstance(child, ast.Import):
+                names = [alias.name for alias in child.names]
+            elif isinstance(child, ast.ImportFrom):
+                base = child.module or ""
+                if child.level:
+                    anchor = package.split(".")[: len(package.split(".")) - child.level + 1]
+                    base = ".".join([*anchor, base] if base else anchor)
+                names = [f"{base}.{alias.name}" for alias in child.names]
+            else:
+                visit(child)
+                continue
+            for name in names:
+                target = _resolve(name) if name.startswith("ooarray") else None
+                if target is not None and target != module:
+                    found.append((target, child.lineno))
+
+    visit(ast.parse(path.read_text()))
+    return found
+
+
+def test_every_module_is_in_a_layer():
+    for module in MODULES:
+        layer(module)
+
+
+def test_no_import_runs_up_a_layer():
+    upward = [f"{module}:{line} imports {target} (layer {layer(target)} over {layer(module)})"
+              for module in sorted(MODULES) for target, line in imports_of(module)
+              if layer(target) > layer(module)]
+    assert not upward, "imports against the direction of the layers:\n" + "\n".join(upward)
+
+
+def test_the_check_sees_an_upward_import(tmp_path, monkeypatch):
+    # The check itself can fail: a store module importing the executor is reported.
+    fake = tmp_path / "store" / "bad.py"
+    fake.parent.mkdir()
+    fake.write_text("def f():\n    from ooarray.execute.executor import execute\n")
+    monkeypatch.setitem(MODULES, "ooarray.store.bad", fake)
+    assert [(target, layer(target)) for target, _ in imports_of("ooarray.store.bad")] == \
+        [("ooarray.execute.executor", 3)]
+    assert layer("ooarray.execute.executor") > layer("ooarray.store.bad")
