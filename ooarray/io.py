@@ -26,7 +26,7 @@ from ooarray.errors import BudgetError, format_bytes
 from ooarray.ops.creation import asarray
 from ooarray.plan.fingerprint import fingerprint
 from ooarray.plan.graph import ConstantNode, SourceNode
-from ooarray.store.leftovers import incomplete
+from ooarray.store.journal import incomplete
 from ooarray.store.memmap import NpyStore
 from ooarray.store.zarr import ZarrStore
 

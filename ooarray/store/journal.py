@@ -24,10 +24,12 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from ooarray.store.fileio import write_all
-from ooarray.store.leftovers import journal_path, partial_name, stopped_partials
+import psutil
 
-__all__ = ["Journal", "Claimed", "claim", "read_journal"]
+from ooarray.store.fileio import write_all
+from ooarray.store.leftovers import PARTIAL_NAME, journal_path, partial_name, stopped_partials
+
+__all__ = ["Journal", "Claimed", "claim", "read_journal", "incomplete"]
 
 _MAGIC = "ooarray-journal 1 "
 logger = logging.getLogger("ooarray")
@@ -164,3 +166,31 @@ def claim(target: Path, identity: dict[str, Any]) -> Claimed | None:
 def _difference(found: dict[str, Any], wanted: dict[str, Any]) -> str:
     keys = sorted(k for k in set(found) | set(wanted) if found.get(k) != wanted.get(k))
     return "differs in " + ", ".join(keys)
+
+
+def incomplete(path: Path) -> str | None:
+    """A sentence saying that ``path`` is an uncommitted output, or None if it is not one."""
+    match = PARTIAL_NAME.match(path.name)
+    if match is None:
+        return None
+    pid = match["pid"]
+    state = "an unknown process" if pid is None else \
+        f"process {pid}, still running" if psutil.pid_exists(int(pid)) else \
+        f"process {pid}, which stopped before committing it"
+    partial = path.parent / path.name.removesuffix(".journal")
+    progress, how = _progress(partial, match["target"])
+    return (f"{path} is an incomplete output for {match['target']} (written by {state}), "
+            f"not an array: {progress}; {how}. Leftovers of stopped processes are removed "
+            f"by `python -m ooarray clean {path.parent}`")
+
+
+def _progress(partial: Path, target: str) -> tuple[str, str]:
+    """("incomplete: N of M chunks", how to finish it) from the journal of ``partial``."""
+    found = read_journal(journal_path(partial))
+    if found is None:
+        return "incomplete: no journal says which chunks are done", "compute it again"
+    identity, done = found
+    method = "to_npy" if identity.get("format") == "npy" else "to_zarr"
+    return (f"incomplete: {len(done)} of {identity.get('nchunks', '?')} chunks",
+            f"resume with `a.{method}({str(partial.parent / target)!r}, resume=True)` "
+            f"(the same computation `a`)")

@@ -4,8 +4,8 @@ An output is written to ``.NAME.partial-<pid>-<hex>`` beside its target and rena
 commit; spill directories and checkpoint and snapshot files are ``ooarray-<kind>-<pid>-...``
 in ``spill_dir``. A process that is killed (SIGKILL, a power cut) removes none of them, so
 the process id in the name lets :func:`clean` tell a leftover of a dead process from a file
-a live one is writing, and lets :func:`incomplete` recognise a partial output that someone
-tries to open as an array. Beside each partial, ``.NAME.partial-<pid>-<hex>.journal`` records
+a live one is writing, and lets :func:`ooarray.store.journal.incomplete` recognise a partial
+output that someone tries to open as an array. Beside each partial, ``.NAME.partial-<pid>-<hex>.journal`` records
 what it holds and which chunks are done (:mod:`ooarray.store.journal`), so that
 ``to_zarr(..., resume=True)`` can finish it.
 """
@@ -21,10 +21,11 @@ from pathlib import Path
 
 import psutil
 
-__all__ = ["partial_name", "journal_path", "stopped_partials", "temporary_prefix",
-           "incomplete", "clean", "Leftover"]
+__all__ = ["partial_name", "journal_path", "stopped_partials", "temporary_prefix", "clean",
+           "Leftover", "PARTIAL_NAME"]
 
-_PARTIAL = re.compile(
+#: The name of a partial output (or of its journal): target, writer pid, journal suffix.
+PARTIAL_NAME = re.compile(
     r"^\.(?P<target>.+)\.partial-(?:(?P<pid>\d+)-)?[0-9a-f]{8}(?P<journal>\.journal)?$")
 _TEMPORARY = re.compile(r"^ooarray-(?:spill|checkpoint|snapshot)-(?P<pid>\d+)-")
 
@@ -52,7 +53,7 @@ def stopped_partials(target: Path) -> list[Path]:
     except FileNotFoundError:
         return []
     for path in entries:
-        match = _PARTIAL.match(path.name)
+        match = PARTIAL_NAME.match(path.name)
         if match is None or match["journal"] or match["target"] != target.name \
                 or match["pid"] is None or not _stopped(int(match["pid"])):
             continue
@@ -66,36 +67,6 @@ def stopped_partials(target: Path) -> list[Path]:
 def temporary_prefix(kind: str) -> str:
     """The name prefix of a temporary file or directory of ``kind`` made by this process."""
     return f"ooarray-{kind}-{os.getpid()}-"
-
-
-def incomplete(path: Path) -> str | None:
-    """A sentence saying that ``path`` is an uncommitted output, or None if it is not one."""
-    match = _PARTIAL.match(path.name)
-    if match is None:
-        return None
-    pid = match["pid"]
-    state = "an unknown process" if pid is None else \
-        f"process {pid}, still running" if psutil.pid_exists(int(pid)) else \
-        f"process {pid}, which stopped before committing it"
-    partial = path.parent / path.name.removesuffix(".journal")
-    progress, how = _progress(partial, match["target"])
-    return (f"{path} is an incomplete output for {match['target']} (written by {state}), "
-            f"not an array: {progress}; {how}. Leftovers of stopped processes are removed "
-            f"by `python -m ooarray clean {path.parent}`")
-
-
-def _progress(partial: Path, target: str) -> tuple[str, str]:
-    """("incomplete: N of M chunks", how to finish it) from the journal of ``partial``."""
-    from ooarray.store.journal import read_journal
-
-    found = read_journal(journal_path(partial))
-    if found is None:
-        return "incomplete: no journal says which chunks are done", "compute it again"
-    identity, done = found
-    method = "to_npy" if identity.get("format") == "npy" else "to_zarr"
-    return (f"incomplete: {len(done)} of {identity.get('nchunks', '?')} chunks",
-            f"resume with `a.{method}({str(partial.parent / target)!r}, resume=True)` "
-            f"(the same computation `a`)")
 
 
 @dataclasses.dataclass
@@ -120,7 +91,7 @@ def clean(directory: str | os.PathLike, remove: bool = True,
     id (written by ooarray before names carried one)."""
     found = []
     for path in Path(directory).iterdir():
-        match = _PARTIAL.match(path.name) or _TEMPORARY.match(path.name)
+        match = PARTIAL_NAME.match(path.name) or _TEMPORARY.match(path.name)
         if match is None:
             continue
         pid = int(match["pid"]) if match["pid"] else None
