@@ -20,13 +20,13 @@ from ooarray.errors import BudgetError, DamagedChunkError
 from ooarray.execute.callbacks import Callback
 from ooarray.io import open, save
 from ooarray.ops import creation, elementwise, linalg, random, reductions, decompositions  # noqa: F401,E501 (registers)
-from ooarray.ops import einsum, manipulation  # noqa: F401 (registers)
+from ooarray.ops import einsum, manipulation, padding  # noqa: F401 (registers)
 from ooarray.ops import assignment, indexing, joining, scans, selection, sorting, statistics  # noqa: F401,E501 (registers)
 from ooarray.ops import creation_io  # noqa: F401 (registers)
 from ooarray.interop import metadata  # noqa: F401 (registers)
 from ooarray.ops.creation import arange, array, asarray, empty, empty_like, eye, full, \
     full_like, linspace, ones, ones_like, zeros, zeros_like
-from ooarray.ops.manipulation import indices
+from ooarray.ops.joining import indices
 
 __version__ = "0.1.0"
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import ooarray as oa
 from ooarray.chunks import target_chunk_bytes
-from ooarray.ops.manipulation import indices
+from ooarray.ops.joining import indices
 from ooarray.plan.graph import SourceNode
 from ooarray.store.generated import GeneratedStore
 

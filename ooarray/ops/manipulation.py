@@ -20,8 +20,8 @@ from numpy.exceptions import AxisError
 from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
 from ooarray import config as _config
-from ooarray.core.array import OOArray
 from ooarray.chunks import target_chunk_bytes
+from ooarray.core.array import OOArray
 from ooarray.core.dispatch import implements
 from ooarray.errors import BudgetError, format_bytes
 from ooarray.ops._operands import IN_MEMORY_SHARE
@@ -35,7 +35,7 @@ __all__ = ["reshape", "ravel", "normalize_shape", "stand_in", "transpose", "swap
            "moveaxis", "rollaxis", "matrix_transpose", "squeeze", "expand_dims",
            "broadcast_to", "broadcast_arrays",
            "atleast_1d", "atleast_2d", "atleast_3d", "copy", "flip", "fliplr", "flipud",
-           "rot90", "roll", "repeat", "tile", "triu", "tril", "meshgrid", "indices"]
+           "rot90", "repeat", "tile", "triu", "tril", "meshgrid"]
 
 _ORDERS = ("C", "F", "A", "K")
 
@@ -500,48 +500,6 @@ def rot90(m: Any, k: int = 1, axes: Any = (0, 1)) -> OOArray:
     return flip(transpose(array, order), axes[1])
 
 
-@implements(np.roll)
-def roll(a: Any, shift: Any, axis: Any = None) -> OOArray:
-    """Roll elements along axes (the flattened array by default), as ``np.roll``.
-
-    A roll is the concatenation of two slices of the input: nothing is copied beyond the
-    chunk a task writes.
-
-    Raises
-    ------
-    ValueError
-        If ``shift`` and ``axis`` do not broadcast together.
-
-    Examples
-    --------
-    >>> import numpy as np, ooarray as oa
-    >>> np.roll(oa.arange(5), 2).compute()
-    array([3, 4, 0, 1, 2])
-    """
-    array = asarray(a)
-    if axis is None:
-        return reshape(roll(ravel(array), shift, 0), array.shape)
-    axes = normalize_axis_tuple(axis, array.ndim, allow_duplicate=True)
-    pairs = np.broadcast(shift, axes)
-    if pairs.ndim > 1:
-        raise ValueError("'shift' and 'axis' should be scalars or 1D sequences")
-    shifts = dict.fromkeys(range(array.ndim), 0)
-    for sh, ax in pairs:
-        shifts[int(ax)] += operator.index(sh)
-    from ooarray.ops.joining import concatenate
-
-    result = array
-    for ax, sh in shifts.items():
-        n = array.shape[ax]
-        if not n or not sh % n:
-            continue
-        cut = n - sh % n
-        result = concatenate([result[_index_along(array.ndim, ax, slice(cut, None))],
-                              result[_index_along(array.ndim, ax, slice(None, cut))]], axis=ax)
-    return result
-
-
-# -- repeating ------------------------------------------------------------------------------
 @implements(np.repeat)
 def repeat(a: Any, repeats: Any, axis: Any = None) -> OOArray:
     """Repeat each element ``repeats`` times along ``axis`` (of the flattened array by
@@ -704,34 +662,3 @@ def meshgrid(*xi: Any, copy: bool = True, sparse: bool = False,
     if not sparse:
         return tuple(broadcast_arrays(*grids))
     return tuple(grids)
-
-
-@implements(np.indices)
-def indices(dimensions: Any, dtype: Any = int, sparse: bool = False) -> Any:
-    """The index grid of an array of shape ``dimensions``, as ``np.indices``.
-
-    NumPy does not dispatch ``np.indices`` (it takes no array), so call it as
-    ``ooarray.ops.manipulation.indices``.
-
-    Examples
-    --------
-    >>> from ooarray.ops.manipulation import indices
-    >>> indices((2, 3)).compute()[1]
-    array([[0, 1, 2],
-           [0, 1, 2]])
-    """
-    from ooarray.ops.creation import arange
-    from ooarray.ops.joining import stack
-
-    dimensions = tuple(operator.index(n) for n in dimensions)
-    dtype = np.dtype(dtype)
-    ndim = len(dimensions)
-    grids = []
-    for i, n in enumerate(dimensions):
-        shape = (1,) * i + (n,) + (1,) * (ndim - i - 1)
-        grids.append(reshape(arange(n, dtype=dtype), shape))
-    if sparse:
-        return tuple(grids)
-    if not ndim:
-        return asarray(np.empty((0,), dtype=dtype))
-    return stack([broadcast_to(g, dimensions) for g in grids])
