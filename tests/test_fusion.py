@@ -298,3 +298,30 @@ def test_numpy_scalar_constants_join_the_expression(rng):
     for result, expected in pairs:
         assert isinstance(plan_of(result).fusion.expression_for(result.node), FusedExpression)
         assert_like_numpy(result, expected)
+
+
+_POWER_BASES = [-np.inf, -4.0, -0.0, 0.0, np.inf, np.nan, -1.0, 1.0, 4.0, 2.0]
+POWER_CHAINS = {
+    "power(a,e)": lambda a, e: np.power(a, e), "a**e": lambda a, e: a ** e,
+    "power(a*1,e)+1": lambda a, e: np.power(a * 1, e) + 1,
+    "sqrt(power(a,e))": lambda a, e: np.sqrt(np.power(a, e)),
+}
+
+
+@pytest.mark.parametrize("eager", [False, True], ids=["planned", "eager"])
+@pytest.mark.parametrize("exponent", [0.5, np.float32(0.5), np.float64(0.5), np.array(0.5),
+                                      -0.5, 1.5, 2.0], ids=repr)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int32, np.int64], ids=str)
+@pytest.mark.parametrize("chain", POWER_CHAINS.values(), ids=POWER_CHAINS.keys())
+def test_power_by_a_half_is_numpys_square_root(chain, dtype, exponent, eager):
+    """NumPy's power loop takes the square root for a scalar exponent 0.5: power(-inf, 0.5)
+    is nan and power(-0.0, 0.5) is -0.0, where C's pow (and numexpr's, which fused chains
+    used) gives inf and 0.0. Bit for bit, NaN signs included."""
+    x = np.array(_POWER_BASES if np.dtype(dtype).kind == "f" else [-4, 0, 1, 4, 9], dtype)
+    with quiet():
+        expected = chain(x, exponent)
+        with oa.config.set(eager_bytes="1MiB" if eager else 0):
+            got = np.asarray(chain(oa.asarray(x, chunks=3), exponent))
+    assert got.dtype == expected.dtype
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(expected))

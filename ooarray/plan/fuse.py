@@ -117,6 +117,16 @@ def _candidate(node: Node) -> bool:
     return all(op.dtype in _OPERAND_DTYPES for op in node.inputs)
 
 
+def _is_square_root(node: ElementwiseNode, loop_in: tuple[np.dtype, ...]) -> bool:
+    """Whether ``node`` is np.power of a float operand by a scalar exponent 0.5."""
+    if node.func is not np.power or isinstance(node.operands[1], Node):
+        return False
+    base = node.operands[0]
+    return (isinstance(base, Node) and base.dtype.kind in "fi" and node.dtype.kind == "f"
+            and loop_in[0] == loop_in[1] == node.dtype and np.ndim(node.operands[1]) == 0
+            and np.asarray(node.operands[1], dtype=loop_in[1]) == 0.5)
+
+
 class FusedExpression:
     """One numexpr expression standing for a tree of elementwise nodes."""
 
@@ -218,6 +228,16 @@ class Fusion:
         check = _render(node.func, [name for name, _, _ in signature])
         if _numexpr_dtype(check, signature) != node.dtype:
             return None
+        if _is_square_root(node, loop_in):
+            # NumPy's power loop takes the square root for a scalar exponent 0.5
+            # (power(-inf, 0.5) is nan, power(-0.0, 0.5) is -0.0); numexpr's pow does not
+            # (inf, 0.0)
+            if node.operands[0].dtype == node.dtype:
+                constants.pop(parts[1])
+                return f"sqrt({parts[0]})", leaves, constants, operators
+            # the base cast to the loop's float first (exactly: times 1.0 of that dtype)
+            constants[parts[1]] = np.ones((), loop_in[1])
+            return f"sqrt(({parts[0]} * {parts[1]}))", leaves, constants, operators
         return _render(node.func, parts), leaves, constants, operators
 
     @staticmethod
