@@ -431,7 +431,30 @@ def unique(ar: Any, return_index: bool = False, return_inverse: bool = False,
     if (equal_nan and len(parts) == 1 and array.dtype.kind == "c" and parts[0].size
             and _keeps_first_nan(array.dtype)):
         parts[0] = _first_nan_kept(_flat(array), parts[0])
+    if not return_index and array.dtype.kind == "f" and parts[0].size:
+        nan = _numpys_nan(array.dtype, return_inverse, return_counts, equal_nan)
+        if nan is not None:
+            parts[0] = np.where(np.isnan(parts[0]), nan, parts[0])
     return parts[0] if len(parts) == 1 else tuple(parts)
+
+
+@functools.cache
+def _numpys_nan(dtype: np.dtype, inverse: bool, counts: bool, equal_nan: bool
+                ) -> np.ndarray | None:
+    """The NaN NumPy's ``np.unique`` of float ``dtype`` (no index) gives for the input's NaNs,
+    if NumPy makes one of its own: its hash table and its sort (x86-simd-sort) give one
+    canonical NaN whatever the input's sign and payload; ooarray's stable sort keeps the
+    NaNs' bits (as NumPy's does with ``return_index``). None if NumPy keeps them too."""
+    dtype = np.dtype(dtype)
+    probe = np.array([1, np.nan, np.nan], dtype)
+    bits = probe.view(f"u{dtype.itemsize}")
+    bits[1:] |= np.array(1 << (dtype.itemsize * 8 - 1), bits.dtype) | np.array(3, bits.dtype)
+    found = np.unique(probe, return_inverse=inverse, return_counts=counts,
+                      equal_nan=equal_nan)
+    last = (found[0] if isinstance(found, tuple) else found)[-1:]
+    if last.view(bits.dtype)[0] == bits[1]:
+        return None
+    return last.reshape(())
 
 
 @functools.cache
