@@ -23,10 +23,14 @@ from ooarray.ops import creation, elementwise, linalg, random, reductions, decom
 from ooarray.ops import einsum, manipulation, padding  # noqa: F401 (registers)
 from ooarray.ops import assignment, indexing, joining, scans, selection, sorting, statistics  # noqa: F401,E501 (registers)
 from ooarray.ops import creation_io  # noqa: F401 (registers)
-from ooarray.interop import metadata  # noqa: F401 (registers)
+from ooarray.interop import fallback, metadata  # noqa: F401 (registers)
+from ooarray import array_api
+from ooarray.core import dispatch as _dispatch
 from ooarray.ops.creation import arange, array, asarray, empty, empty_like, eye, full, \
     full_like, linspace, ones, ones_like, zeros, zeros_like
 from ooarray.ops.joining import indices
+
+_dispatch.use_namespace(array_api)
 
 __version__ = "0.1.0"
 

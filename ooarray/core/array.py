@@ -302,9 +302,7 @@ class OOArray(NDArrayOperatorsMixin):
                 if done is not eager.NOT_EAGER:
                     return done
         if isinstance(index, OOArray) or not is_basic_index(index):
-            from ooarray.ops.indexing import getitem
-
-            return getitem(self, index)
+            return dispatch.ARRAY_METHODS["getitem"](self, index)
         normalized = normalize_basic_index(index, self.shape)
         if all(isinstance(e, tuple) and e[1] == 1 and e[0] == 0 and e[2] == n
                for e, n in zip(normalized, self.shape)) and len(normalized) == self.ndim:
@@ -328,9 +326,7 @@ class OOArray(NDArrayOperatorsMixin):
                 if changed is not node.array:
                     self._node = ConstantNode.whole(changed)
                 return
-        from ooarray.ops.assignment import setitem
-
-        setitem(self, index, value)
+        dispatch.ARRAY_METHODS["setitem"](self, index, value)
 
     def _small_values(self) -> np.ndarray | None:
         """The in-memory values, if operations on them run eagerly (:mod:`.eager`)."""
@@ -492,8 +488,7 @@ class OOArray(NDArrayOperatorsMixin):
     # -- Array API standard ---------------------------------------------------------------
     def __array_namespace__(self, *, api_version: str | None = None) -> Any:
         """Return :mod:`ooarray.array_api`, the Array API standard namespace."""
-        from ooarray import array_api
-
+        array_api = dispatch.namespace()
         if api_version is not None and api_version not in getattr(array_api, "SUPPORTED_VERSIONS",
                                                                   (api_version,)):
             raise ValueError(f"ooarray.array_api does not support API version {api_version!r}")
@@ -522,3 +517,7 @@ class OOArray(NDArrayOperatorsMixin):
         if device != "cpu":
             raise ValueError(f"ooarray arrays live on 'cpu'; got device {device!r}")
         return self
+
+
+dispatch.use_array_type(OOArray)
+eager.use_array_type(OOArray)

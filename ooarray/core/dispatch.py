@@ -45,32 +45,87 @@ def implements_ufunc_method(method: str) -> Callable[[Callable[..., Any]], Calla
     return register
 
 
+#: What OOArray's own methods hand over to an operation family: ``"getitem"`` (advanced
+#: indexing), ``"setitem"`` (assignment), filled by the families' decorators.
+ARRAY_METHODS: dict[str, Callable[..., Any]] = {}
+#: The Array API namespace ``__array_namespace__`` returns (set by ``ooarray/__init__.py``).
+_NAMESPACE: Any = None
+
+
+def implements_method(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register the decorated function as what OOArray's ``name`` method calls."""
+    def register(func: Callable[..., Any]) -> Callable[..., Any]:
+        ARRAY_METHODS[name] = func
+        return func
+    return register
+
+
+def use_namespace(namespace: Any) -> None:
+    """Make ``namespace`` (:mod:`ooarray.array_api`) what ``__array_namespace__`` returns."""
+    global _NAMESPACE
+    _NAMESPACE = namespace
+
+
+def namespace() -> Any:
+    """The Array API namespace of OOArrays."""
+    if _NAMESPACE is None:
+        raise RuntimeError("no Array API namespace: import ooarray")
+    return _NAMESPACE
+
+
 def supported_functions() -> list[str]:
     """Return the names of the NumPy functions ooarray implements, e.g. ``'numpy.sum'``."""
     return sorted({_name(func) for func in HANDLED_FUNCTIONS})
 
 
-def _name(func: Callable[..., Any]) -> str:
-    from ooarray.interop.fallback import function_name
+def function_name(func: Callable[..., Any]) -> str:
+    """Return ``'numpy.sum'``, ``'numpy.linalg.inv'``, ``'numpy.add.accumulate'``-like names."""
+    module = getattr(func, "__module__", None) or "numpy"
+    # NumPy sets public modules (numpy, numpy.linalg, numpy.fft); private ones collapse.
+    module = "numpy" if module.startswith("numpy") and "._" in module else module
+    return f"{module}.{getattr(func, '__name__', func)}"
 
-    return function_name(func)
+
+_name = function_name
+
+#: The array class (set by :mod:`ooarray.core.array` when it is defined) and what runs a
+#: function ooarray does not implement (set by :mod:`ooarray.interop.fallback`): both are
+#: given to this module, which imports neither.
+_ARRAY_TYPE: type | None = None
+_FALLBACK: Callable[..., Any] | None = None
+
+
+def use_array_type(array_type: type) -> None:
+    """Make ``array_type`` the array class dispatch accepts beside ``np.ndarray``."""
+    global _ARRAY_TYPE
+    _ARRAY_TYPE = array_type
+
+
+def use_fallback(call_in_memory: Callable[..., Any]) -> None:
+    """Make ``call_in_memory(func, name, args, kwargs)`` what runs a function ooarray does
+    not implement."""
+    global _FALLBACK
+    _FALLBACK = call_in_memory
+
+
+def _fallback(func: Callable[..., Any], name: str, args: Any, kwargs: dict[str, Any]) -> Any:
+    if _FALLBACK is None:
+        raise TypeError(f"{name} is not supported by ooarray (no in-memory fallback is "
+                        f"installed: import ooarray)")
+    return _FALLBACK(func, name, args, kwargs)
 
 
 def array_function(func: Callable[..., Any], types: tuple[type, ...], args: tuple,
                    kwargs: dict[str, Any]) -> Any:
     """``__array_function__``: run ooarray's version of ``func`` or say it has none."""
-    from ooarray.core.array import OOArray
-
-    if not all(issubclass(t, (OOArray, np.ndarray)) or t is object for t in types):
+    if not all(issubclass(t, (_ARRAY_TYPE, np.ndarray)) or t is object for t in types):
         return NotImplemented
     done = eager.function(func, args, kwargs)
     if done is not eager.NOT_EAGER:
         return done
     implementation = HANDLED_FUNCTIONS.get(func)
     if implementation is None:
-        from ooarray.interop.fallback import call_in_memory
-
-        return call_in_memory(func, _name(func), args, kwargs)
+        return _fallback(func, _name(func), args, kwargs)
     return implementation(*args, **kwargs)
 
 
@@ -85,7 +140,5 @@ def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict[str, A
         if method == "at":  # in place: an OOArray is never modified
             raise TypeError(f"{name} is not supported by ooarray (OOArrays are not modified "
                             f"in place); supported ufunc methods: {sorted(UFUNC_METHODS)}")
-        from ooarray.interop.fallback import call_in_memory
-
-        return call_in_memory(getattr(ufunc, method), name, inputs, kwargs)
+        return _fallback(getattr(ufunc, method), name, inputs, kwargs)
     return handler(ufunc, *inputs, **kwargs)

@@ -14,7 +14,6 @@ rebound to a new buffer, never written in place, since other arrays may share it
 
 from __future__ import annotations
 
-import functools
 import math
 from typing import Any
 
@@ -206,16 +205,24 @@ def _call(ufunc_: np.ufunc, inputs: tuple, limit: int, target: Any = None) -> An
     return target
 
 
-@functools.cache
 def _ooarray() -> type:
-    from ooarray.core.array import OOArray
+    return _ARRAY_TYPE
 
-    return OOArray
+
+#: The array class, set by :mod:`ooarray.core.array` when it is defined (it imports this
+#: module, so this module does not import it).
+_ARRAY_TYPE: type = type(None)
+
+
+def use_array_type(array_type: type) -> None:
+    """Make ``array_type`` the array class the eager path wraps results in."""
+    global _ARRAY_TYPE
+    _ARRAY_TYPE = array_type
 
 
 def ufunc(ufunc_: np.ufunc, method: str, inputs: tuple, kwargs: dict[str, Any]) -> Any:
     """Run ``ufunc.method`` now if its operands are small and in memory, else NOT_EAGER."""
-    OOArray = _ooarray()  # noqa: N806 (the class, imported late: core.array imports us)
+    OOArray = _ooarray()  # noqa: N806 (the class, given by core.array: it imports us)
     limit = eager_limit()
     if method == "__call__" and ufunc_.signature is None and limit > 0:
         if not kwargs:

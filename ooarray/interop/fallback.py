@@ -25,7 +25,12 @@ from typing import Any
 import numpy as np
 
 from ooarray import config as _config
+from ooarray.core import dispatch
+from ooarray.core.array import SUPPORTED_KINDS, OOArray
+from ooarray.core.dispatch import function_name
 from ooarray.errors import BudgetError, format_bytes
+from ooarray.execute.local import pool
+from ooarray.ops._operands import constant_node
 
 __all__ = ["InMemoryFallbackWarning", "FALLBACK_CALLS", "RESULT_FACTOR", "call_in_memory",
            "estimate_result_bytes", "function_name"]
@@ -42,17 +47,7 @@ class InMemoryFallbackWarning(UserWarning):
     """A NumPy function ran in memory on computed OOArrays (its inputs fit the budget)."""
 
 
-def function_name(func: Callable[..., Any]) -> str:
-    """Return ``'numpy.sum'``, ``'numpy.linalg.inv'``, ``'numpy.add.accumulate'``-like names."""
-    module = getattr(func, "__module__", None) or "numpy"
-    # NumPy sets public modules (numpy, numpy.linalg, numpy.fft); private ones collapse.
-    module = "numpy" if module.startswith("numpy") and "._" in module else module
-    return f"{module}.{getattr(func, '__name__', func)}"
-
-
 def _ooarrays(value: Any, found: dict[int, Any]) -> None:
-    from ooarray.core.array import OOArray
-
     if isinstance(value, OOArray):
         found[id(value)] = value
     elif isinstance(value, (list, tuple)):
@@ -64,8 +59,6 @@ def _ooarrays(value: Any, found: dict[int, Any]) -> None:
 
 
 def _computed(value: Any, cache: dict[int, np.ndarray]) -> Any:
-    from ooarray.core.array import OOArray
-
     if isinstance(value, OOArray):
         if id(value) not in cache:
             cache[id(value)] = value.compute()
@@ -81,9 +74,6 @@ def _computed(value: Any, cache: dict[int, np.ndarray]) -> Any:
 
 def _wrap(value: Any) -> Any:
     """Wrap ndarrays and NumPy scalars of the dtypes ooarray holds back into OOArrays."""
-    from ooarray.core.array import SUPPORTED_KINDS, OOArray
-    from ooarray.ops._operands import constant_node
-
     if isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in SUPPORTED_KINDS \
             and value.dtype.fields is None:
         return OOArray(constant_node(np.asarray(value)))
@@ -173,8 +163,6 @@ def call_in_memory(func: Callable[..., Any], name: str, args: tuple,
         If the OOArray inputs and the estimated result do not fit ``memory_limit``, or if an
         OOArray is passed as ``out=`` (a fallback cannot write into it).
     """
-    from ooarray.core.array import OOArray
-
     if name in IN_PLACE and args and isinstance(args[0], OOArray):
         raise TypeError(f"{name} writes into its first argument, and an OOArray is not modified "
                         f"in place; build the new array with np.where(mask, values, a)")
@@ -203,11 +191,12 @@ def call_in_memory(func: Callable[..., Any], name: str, args: tuple,
                         f"cannot be computed for an in-memory fallback: {error}") from error
     # The pool keeps its buffers for the next computation; give them back first, so that
     # the inputs and NumPy's result are what the process holds, within memory_limit.
-    from ooarray.execute.local import pool
-
     pool().release_memory()
     FALLBACK_CALLS[name] += 1
     warnings.warn(f"{name} ran in memory with NumPy on {format_bytes(inputs)} of computed "
                   f"OOArrays (an in-memory fallback, not out of core)",
                   InMemoryFallbackWarning, stacklevel=4)
     return _wrap(func(*args, **kwargs))
+
+
+dispatch.use_fallback(call_in_memory)

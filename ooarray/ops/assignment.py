@@ -24,17 +24,25 @@ from typing import Any
 import numpy as np
 
 from ooarray import config as _config
-from ooarray.core.array import OOArray
 from ooarray.chunks import target_chunk_bytes
-from ooarray.core.dispatch import implements
-from ooarray.core.indexing import empty_masks_as_indices, is_basic_index, \
-    normalize_basic_index
+from ooarray.core.array import OOArray
+from ooarray.core.dispatch import implements, implements_method
+from ooarray.core.indexing import empty_masks_as_indices, is_basic_index, normalize_basic_index
 from ooarray.ops._operands import IN_MEMORY_SHARE, compute_small, constant_node
 from ooarray.plan.graph import Node, SourceNode
 from ooarray.plan.regions import BroadcastNode, CastNode, SliceNode, TransposeNode
-from ooarray.plan.scatter import BlockCountNode, CyclicNode, EntryCountNode, \
-    EntryPartitionNode, MaskedFillNode, MaskedValuesNode, ScatterNode, SetRegionNode, \
-    Destinations, segment_lengths
+from ooarray.plan.scatter import (
+    BlockCountNode,
+    CyclicNode,
+    Destinations,
+    EntryCountNode,
+    EntryPartitionNode,
+    MaskedFillNode,
+    MaskedValuesNode,
+    ScatterNode,
+    SetRegionNode,
+    segment_lengths,
+)
 from ooarray.store.memmap import NpyStore
 
 __all__ = ["setitem", "copyto", "putmask", "place"]
@@ -135,6 +143,7 @@ def _strip(value: Any, ndim: int) -> Any:
 
 
 # -- a[index] = value --------------------------------------------------------------------------
+@implements_method("setitem")
 def setitem(array: OOArray, index: Any, value: Any) -> None:
     """``array[index] = value``: rebind ``array`` to a node with the positions replaced.
 

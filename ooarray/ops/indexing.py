@@ -26,16 +26,14 @@ import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
 
 from ooarray import config as _config
-from ooarray.core.array import OOArray
 from ooarray.chunks import block_region, iter_blocks, target_chunk_bytes
-from ooarray.core.dispatch import implements
-from ooarray.core.indexing import INVALID_INDEX_MESSAGE, empty_masks_as_indices, \
-    is_valid_index_item
+from ooarray.core.array import OOArray
+from ooarray.core.dispatch import implements, implements_method
+from ooarray.core.indexing import INVALID_INDEX_MESSAGE, empty_masks_as_indices, is_valid_index_item
 from ooarray.ops._operands import compute_small, constant_node, deliver_out
 from ooarray.ops.creation import asarray
 from ooarray.plan.compact import CompactNode, CountNode
-from ooarray.plan.gather import GatherNode, TouchedNode, gather_chunks, touched_blocks, \
-    touched_map
+from ooarray.plan.gather import GatherNode, TouchedNode, gather_chunks, touched_blocks, touched_map
 from ooarray.plan.graph import ConstantNode
 from ooarray.plan.regions import TransposeNode, broadcast_chunks, broadcast_region
 
@@ -332,6 +330,7 @@ def _check_bounds(low: int, high: int, length: int, axis: int) -> None:
         raise IndexError(f"index {low} is out of bounds for axis {axis} with size {length}")
 
 
+@implements_method("getitem")
 def getitem(array: OOArray, index: Any) -> OOArray:
     """``array[index]`` for an index with integer or boolean arrays (NumPy's advanced indexing).
 
