@@ -252,7 +252,7 @@ def test_mask_output_chunks_are_budget_sized():
         a = oa.asarray(x, chunks=(100, 125))
         result = a[a % 2 == 0]
         assert len(result.chunks[0]) > 1
-        assert max(result.chunks[0]) * 8 <= 2 * oa.core.chunks.target_chunk_bytes(4_000_000)
+        assert max(result.chunks[0]) * 8 <= 2 * oa.chunks.target_chunk_bytes(4_000_000)
         assert_like_numpy(result, x[x % 2 == 0])
 
 

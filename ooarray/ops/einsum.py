@@ -20,7 +20,7 @@ import numpy as np
 
 from ooarray import config as _config
 from ooarray.core.array import OOArray
-from ooarray.core.chunks import target_chunk_bytes
+from ooarray.chunks import target_chunk_bytes
 from ooarray.core.dispatch import implements
 from ooarray.ops.creation import asarray, zeros
 from ooarray.ops.linalg import _deliver, contract, diagonal
