@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 import ooarray.ops.creation as _oc
+from ooarray.array_api._data_type_functions import broadcast_to, result_type
 from ooarray.array_api._dtypes import DEFAULT_DTYPES, check_dtype
 from ooarray.array_api._helpers import as_array, check_device, default_chunks
 from ooarray.core.array import OOArray
@@ -231,8 +232,6 @@ def meshgrid(*arrays: OOArray, indexing: str = "xy") -> list[OOArray]:
     >>> [g.shape for g in xp.meshgrid(xp.arange(2), xp.arange(3))]
     [(3, 2), (3, 2)]
     """
-    from ooarray.array_api._data_type_functions import broadcast_to, result_type
-
     if indexing not in ("xy", "ij"):
         raise ValueError(f"indexing must be 'xy' or 'ij'; got {indexing!r}")
     arrays = [as_array(a) for a in arrays]

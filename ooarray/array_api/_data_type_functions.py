@@ -10,8 +10,8 @@ import numpy as np
 from ooarray import config as _config
 from ooarray.array_api._dtypes import ALL_DTYPES, CATEGORIES, PROMOTION_TABLE, check_dtype, promote
 from ooarray.array_api._helpers import as_array, check_device
-from ooarray.core.array import OOArray
 from ooarray.chunks import target_chunk_bytes
+from ooarray.core.array import OOArray
 from ooarray.plan.regions import BroadcastNode
 
 __all__ = ["astype", "can_cast", "finfo", "iinfo", "isdtype", "result_type",

@@ -8,8 +8,9 @@ import numpy as np
 
 from ooarray import config as _config
 from ooarray.array_api._dtypes import KINDS
-from ooarray.core.array import OOArray
 from ooarray.chunks import Chunks, normalize_chunks, target_chunk_bytes
+from ooarray.core.array import OOArray
+from ooarray.ops.creation import asarray
 
 __all__ = ["as_array", "check_kind", "default_chunks", "check_device", "normalize_axes"]
 
@@ -28,8 +29,6 @@ def as_array(x: Any, name: str = "x") -> OOArray:
     if isinstance(x, OOArray):
         return x
     if isinstance(x, np.ndarray):
-        from ooarray.ops.creation import asarray
-
         return asarray(x, chunks=default_chunks(x.shape, x.dtype))
     raise TypeError(f"{name} must be an array (OOArray); got {type(x).__name__}")
 

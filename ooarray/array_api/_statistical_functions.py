@@ -6,8 +6,10 @@ from typing import Any
 
 import numpy as np
 
+from ooarray.array_api._creation_functions import full
 from ooarray.array_api._dtypes import check_dtype
 from ooarray.array_api._helpers import as_array, check_kind, normalize_axes
+from ooarray.array_api._manipulation_functions import concat
 from ooarray.core.array import OOArray
 
 __all__ = ["cumulative_prod", "cumulative_sum", "max", "mean", "min", "prod", "std", "sum",
@@ -106,9 +108,6 @@ def _cumulative(name: str, x: OOArray, axis: int | None, dtype: Any,
     result = func(x, axis=axis, dtype=check_dtype(dtype) if dtype is not None else None)
     if not include_initial:
         return result
-    from ooarray.array_api._creation_functions import full
-    from ooarray.array_api._manipulation_functions import concat
-
     shape = tuple(1 if i == axis else n for i, n in enumerate(x.shape))
     initial = full(shape, 0 if name == "cumulative_sum" else 1, dtype=result.dtype)
     return concat([initial, result], axis=axis)

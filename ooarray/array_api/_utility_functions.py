@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from ooarray.array_api._helpers import as_array, normalize_axes
+from ooarray.array_api._manipulation_functions import concat
 from ooarray.core.array import OOArray
 
 __all__ = ["all", "any", "diff"]
@@ -45,8 +46,6 @@ def diff(x: OOArray, /, *, axis: int = -1, n: int = 1, prepend: OOArray | None =
     >>> xp.diff(xp.asarray([1, 4, 9, 16]), n=2).tolist()
     [2, 2]
     """
-    from ooarray.array_api._manipulation_functions import concat
-
     x = as_array(x)
     if x.ndim == 0:
         raise ValueError("diff takes an array of at least one dimension")

@@ -12,11 +12,12 @@ import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
 
 from ooarray import config as _config
+from ooarray.array_api._creation_functions import arange
 from ooarray.array_api._dtypes import DEFAULT_DTYPES, check_dtype
 from ooarray.array_api._fft_node import AxisTransformNode, transform_dtype
 from ooarray.array_api._helpers import as_array, check_device, check_kind, normalize_axes
-from ooarray.core.array import OOArray
 from ooarray.chunks import target_chunk_bytes
+from ooarray.core.array import OOArray
 
 __all__ = ["fft", "ifft", "fftn", "ifftn", "rfft", "irfft", "rfftn", "irfftn", "hfft", "ihfft",
            "fftfreq", "rfftfreq", "fftshift", "ifftshift"]
@@ -154,8 +155,6 @@ def irfftn(x: OOArray, /, *, s: Sequence[int] | None = None,
 
 def _frequencies(count: int, n: int, d: float, dtype: Any, device: Any,
                  negative: bool) -> OOArray:
-    from ooarray.array_api._creation_functions import arange
-
     check_device(device)
     if n < 1:
         raise ValueError(f"n must be a positive integer; got {n}")

@@ -17,8 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from ooarray.core.array import OOArray, check_dtype
 from ooarray.chunks import Region, block_region, region_shape
+from ooarray.core.array import OOArray, check_dtype
+from ooarray.ops._operands import as_operand
 from ooarray.plan.graph import EvaluationContext, MaterializedNode, Node
 from ooarray.plan.regions import broadcast_region
 
@@ -134,8 +135,6 @@ def apply_gufunc(func: Callable[..., Any], signature: str, *args: Any,
     >>> apply_gufunc(lambda x: x.sum(-1), "(i)->()", a).tolist()
     [3.0, 12.0, 21.0, 30.0]
     """
-    from ooarray.ops._operands import as_operand
-
     in_core, out_core = parse_signature(signature)
     if len(out_core) != 1:
         raise NotImplementedError(f"ooarray applies gufuncs with one output; got {signature!r}")

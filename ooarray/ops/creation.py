@@ -20,12 +20,14 @@ import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
 
 from ooarray import config as _config
-from ooarray.core.array import OOArray, check_dtype
 from ooarray.chunks import normalize_chunks, target_chunk_bytes
+from ooarray.core.array import OOArray, check_dtype
 from ooarray.core.dispatch import implements
 from ooarray.ops._operands import constant_node
 from ooarray.plan.graph import SourceNode, is_frozen
 from ooarray.store.generated import GeneratedStore
+from ooarray.store.memmap import NpyStore
+from ooarray.store.zarr import ZarrStore
 
 __all__ = ["asarray", "array", "asanyarray", "ascontiguousarray", "asfortranarray", "require",
            "zeros", "ones", "full", "empty", "zeros_like", "ones_like", "full_like",
@@ -132,8 +134,6 @@ def asarray(data: Any, dtype: Any = None, order: str | None = None, *, device: A
         import zarr
 
         if isinstance(data, zarr.Array):
-            from ooarray.store.zarr import ZarrStore
-
             check_dtype(data.dtype)
             result = OOArray(SourceNode(ZarrStore(data)))
         elif isinstance(data, np.memmap) and is_frozen(data) and \
@@ -241,8 +241,6 @@ def _memmap_file_region(data: np.memmap) -> tuple[str, int] | None:
 
 
 def _memmap_store(data: np.memmap, chunks: Any):
-    from ooarray.store.memmap import NpyStore
-
     check_dtype(data.dtype)
     filename, offset = _memmap_file_region(data)
     return NpyStore(filename, data.shape, data.dtype, offset,

@@ -22,6 +22,7 @@ from ooarray.core.dispatch import implements
 from ooarray.errors import BudgetError, format_bytes
 from ooarray.ops.creation import _grid, asarray
 from ooarray.plan.graph import SourceNode
+from ooarray.store.memmap import NpyStore
 
 __all__ = ["fromfile", "frombuffer", "fromiter", "fromstring", "loadtxt", "genfromtxt",
            "TEXT_EXPANSION"]
@@ -60,8 +61,6 @@ def fromfile(file: Any, dtype: Any = float, count: int = -1, sep: str = "", offs
         if isinstance(file, (str, os.PathLike)):
             _check_fits(TEXT_EXPANSION * os.path.getsize(file), f"np.fromfile of {file}")
         return asarray(np.fromfile(file, dtype, count, sep, offset), chunks=chunks)
-    from ooarray.store.memmap import NpyStore
-
     available = (os.path.getsize(file) - offset) // dtype.itemsize
     if offset < 0 or available < 0:
         raise ValueError(f"offset {offset} is outside the file of "

@@ -17,11 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from ooarray.core.array import OOArray
 from ooarray.chunks import Region, region_shape
+from ooarray.core.array import OOArray
 from ooarray.core.dispatch import implements
 from ooarray.ops._operands import as_operand, deliver_out
+from ooarray.ops.creation import asarray, zeros
 from ooarray.ops.elementwise import output_chunks
+from ooarray.ops.indexing import nonzero
 from ooarray.plan.graph import EvaluationContext, Node
 from ooarray.plan.regions import ElementwiseNode
 
@@ -123,8 +125,6 @@ def where(condition: Any, x: Any = _NO_VALUE, y: Any = _NO_VALUE) -> Any:
     [0, -1, 2, -1, 4, -1]
     """
     if x is _NO_VALUE and y is _NO_VALUE:
-        from ooarray.ops.indexing import nonzero
-
         return nonzero(condition)
     if x is _NO_VALUE or y is _NO_VALUE:
         raise ValueError("either both or neither of x and y should be given")
@@ -368,8 +368,6 @@ def isclose(a: Any, b: Any, rtol: Any = 1e-05, atol: Any = 1e-08,
     if equal_nan:
         result = result | (np.isnan(x) & np.isnan(y))
     if not isinstance(result, OOArray):  # only a tolerance was an OOArray
-        from ooarray.ops.creation import asarray
-
         return asarray(np.asarray(result))
     return result
 
@@ -463,8 +461,6 @@ def imag(val: Any) -> Any:
     if not isinstance(operand, Node):
         return np.imag(operand)
     if operand.dtype.kind != "c":
-        from ooarray.ops.creation import zeros
-
         return zeros(operand.shape, operand.dtype, chunks=operand.chunks)
     return OOArray(ElementwiseNode(np.imag, [operand], [np.empty(0, operand.dtype).real.dtype]))
 
