@@ -26,11 +26,11 @@ from numpy.lib import _function_base_impl as _quantiles
 from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
 from ooarray import config as _config
-from ooarray.core.array import OOArray
 from ooarray.chunks import normalize_chunks
+from ooarray.core.array import OOArray
 from ooarray.core.dispatch import implements
 from ooarray.errors import BudgetError, format_bytes
-from ooarray.ops._operands import IN_MEMORY_SHARE
+from ooarray.ops._operands import IN_MEMORY_SHARE, deliver_out
 from ooarray.ops.creation import asarray
 from ooarray.plan.graph import Node
 from ooarray.plan.quantile import median_positions, quantile_positions
@@ -758,5 +758,4 @@ def nanpercentile(a: Any, q: Any, axis: Any = None, out: Any = None,
 
 
 def _deliver(result: OOArray, out: Any) -> Any:
-    from ooarray.ops._operands import deliver_out
     return deliver_out(result, out, casting="unsafe")
