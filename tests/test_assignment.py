@@ -23,7 +23,7 @@ import ooarray as oa
 from ooarray.chunks import block_region, iter_blocks
 from ooarray.plan.graph import SourceNode
 from ooarray.plan.lower import Plan
-from ooarray.plan.scatter import ScatterNode, slice_overlap
+from ooarray.algorithms.scatter import ScatterNode, slice_overlap
 
 
 def _both(x, chunks):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ooarray.plan import blas
-from ooarray.plan.blas import gemm_accumulate
+from ooarray.algorithms import blas
+from ooarray.algorithms.blas import gemm_accumulate
 
 DTYPES = [np.float32, np.float64, np.complex64, np.complex128, np.int64, np.int32]
 

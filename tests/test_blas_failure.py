@@ -3,7 +3,7 @@
 OpenBLAS maps a 32 MiB buffer the first time a GEMM finds none free; when the map fails (an
 address-space limit) it retries ten times and calls ``exit(1)`` from the BLAS thread: the
 process ended with status 1, segfaulted (the exit freed buffers another lane still used) or
-hung in OpenBLAS's shutdown, instead of raising. ``ooarray.plan.blas.blas_room`` checks the
+hung in OpenBLAS's shutdown, instead of raising. ``ooarray.algorithms.blas.blas_room`` checks the
 room first. The child runs under ``RLIMIT_AS`` (set in ``preexec_fn``, as ``prlimit --as``
 does) just above what it maps before its first GEMM: room for everything but the buffers.
 """
@@ -30,7 +30,7 @@ CHILD = textwrap.dedent("""
     import numpy as np
     import ooarray as oa
     from ooarray.chunks import normalize_chunks
-    from ooarray.plan import blas
+    from ooarray.algorithms import blas
     from ooarray.plan.graph import SourceNode
     from ooarray.store.memory import MemoryStore
 
@@ -102,7 +102,7 @@ def test_a_blas_buffer_that_cannot_be_mapped_raises_memory_error():
 
 
 def test_the_room_check_runs_only_while_more_calls_run_at_once_than_ever(monkeypatch):
-    from ooarray.plan import blas
+    from ooarray.algorithms import blas
 
     checks = []
     monkeypatch.setattr(blas, "_LEDGER", blas._BufferLedger())
@@ -136,7 +136,7 @@ def test_lane_threads_that_cannot_start_raise_before_any_band_is_queued(monkeypa
     threads that did start are let go, instead of a band queued with no future to wait on."""
     import threading
 
-    from ooarray.plan import blas
+    from ooarray.algorithms import blas
 
     original = threading.Thread.start
     started = []

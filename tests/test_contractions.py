@@ -8,7 +8,7 @@ import pytest
 from helpers import assert_like_numpy, numpy_result, quiet
 
 import ooarray as oa
-from ooarray.plan.matmul import MatmulNode
+from ooarray.algorithms.matmul import MatmulNode
 
 pytestmark = pytest.mark.usefixtures("sync_executor")
 

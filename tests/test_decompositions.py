@@ -11,7 +11,7 @@ import pytest
 
 import ooarray as oa
 from ooarray.ops.decompositions import cholesky_tile, tsqr_rows
-from ooarray.plan.decompositions import ConcatRowsNode, TSQRApplyNode
+from ooarray.algorithms.decompositions import ConcatRowsNode, TSQRApplyNode
 from tests.helpers import assert_like_numpy, tolerance
 
 DTYPES = [np.float64, np.float32, np.complex128]

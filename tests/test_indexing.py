@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import ooarray as oa
-from ooarray.plan.compact import CompactNode
-from ooarray.plan.gather import GatherNode
+from ooarray.algorithms.compact import CompactNode
+from ooarray.algorithms.gather import GatherNode
 
 
 def _pair(shape, chunks, dtype=np.int64, seed=0):

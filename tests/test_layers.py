@@ -6,11 +6,13 @@ The layers, bottom to top (docs/architecture.md draws them):
 1. ``store``: Zarr, ``.npy``, spill and checkpoint files;
 2. ``buffer``: the pool, its policies, address-space checks;
 3. ``execute``: executors, task contexts, callbacks, the process budget (no plan module);
-4. ``plan``: the graph, fusion, lowering, scheduling and the operation nodes;
-5. the array: ``core`` (OOArray, dispatch, eager), ``ops``, ``array_api``, ``interop``;
-6. the entry points that join them: ``compute`` and ``io`` (compute, to_zarr, to_npy, open,
+4. ``plan``: the compiler (graph, region nodes, fusion, lowering, scheduling, checkpoints);
+5. ``algorithms``: the operation nodes (sorting, gathering, scattering, scans, counting,
+   matrix products, decompositions, reshapes...);
+6. the array: ``core`` (OOArray, dispatch, eager), ``ops``, ``array_api``, ``interop``;
+7. the entry points that join them: ``compute`` and ``io`` (compute, to_zarr, to_npy, open,
    save);
-7. what stands on all of it: ``diagnostics``, the package itself, ``__main__``, and the
+8. what stands on all of it: ``diagnostics``, the package itself, ``__main__``, and the
    xarray adapter (loaded by xarray's entry point).
 
 Imports inside functions count as well (a function-level import is no way around a layer);
@@ -32,6 +34,7 @@ LAYERS: list[list[str]] = [
     ["ooarray.buffer"],
     ["ooarray.execute"],
     ["ooarray.plan"],
+    ["ooarray.algorithms"],
     ["ooarray.core", "ooarray.ops", "ooarray.array_api", "ooarray.interop"],
     ["ooarray.compute", "ooarray.io"],
     ["ooarray", "ooarray.__main__", "ooarray.diagnostics", "ooarray.interop.xarray",

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import ooarray as oa
-from ooarray.plan.matmul import MatmulNode, plan_tiles
+from ooarray.algorithms.matmul import MatmulNode, plan_tiles
 from tests.helpers import assert_like_numpy
 
 SHAPES = [
@@ -274,7 +274,7 @@ def test_a_tiles_last_step_ends_on_the_writer_and_its_errors_fail_the_write(tmp_
     """A tile's task returns while BLAS still runs its last step (the writer waits for it
     before writing the tile); an error there fails the run, and no store appears."""
     from ooarray.execute.context import TaskContext
-    from ooarray.plan import blas
+    from ooarray.algorithms import blas
 
     deferred = []
     original = TaskContext.finish_later

@@ -12,7 +12,7 @@ import ooarray as oa
 from ooarray.chunks import MAX_CHUNKS
 from ooarray.errors import BudgetError
 from ooarray.plan.lower import Plan
-from ooarray.plan.matmul import MAX_PLANNED_PINS, MIN_TILE, MatmulNode, plan_tiles
+from ooarray.algorithms.matmul import MAX_PLANNED_PINS, MIN_TILE, MatmulNode, plan_tiles
 
 #: Generous for CI: on the development machine the slowest case plans in 0.75 s, nearly all
 #: of it in lowering the plan's chunk reads (``Plan``), the search itself in under 0.06 s.

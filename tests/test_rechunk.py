@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 import ooarray as oa
 from ooarray.plan.graph import region_footprint
 from ooarray.plan.lower import Plan
-from ooarray.plan.rechunk import (
+from ooarray.algorithms.rechunk import (
     DIRECT_SHARE,
     RechunkNode,
     RechunkStageNode,

@@ -14,7 +14,7 @@ from hypothesis.extra import numpy as hnp
 
 import ooarray as oa
 from ooarray.chunks import iter_blocks, region_shape
-from ooarray.plan.reshape import MAX_SEGMENTS, ReshapeNode, axis_groups, flat_box, flat_pieces
+from ooarray.algorithms.reshape import MAX_SEGMENTS, ReshapeNode, axis_groups, flat_box, flat_pieces
 
 pytestmark = pytest.mark.usefixtures("sync_executor")
 

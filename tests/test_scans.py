@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import ooarray as oa
 from ooarray.plan.graph import RegionNode
-from ooarray.plan.scan import ScanCarryNode
+from ooarray.algorithms.scan import ScanCarryNode
 
 pytestmark = pytest.mark.usefixtures("sync_executor")
 

@@ -23,7 +23,7 @@ from ooarray.core.indexing import is_basic_index, normalize_basic_index
 from ooarray.errors import BudgetError, format_bytes
 from ooarray.plan.checkpoint import MAX_PENDING_DEPTH
 from ooarray.plan.graph import ConstantNode, Node
-from ooarray.plan.rechunk import RechunkNode, plan_rechunk  # noqa: F401 (RechunkNode moved)
+from ooarray.algorithms.rechunk import RechunkNode, plan_rechunk  # noqa: F401 (RechunkNode moved)
 from ooarray.plan.regions import CastNode, SliceNode, TransposeNode
 
 __all__ = ["OOArray", "SUPPORTED_KINDS", "check_dtype"]
@@ -380,7 +380,7 @@ class OOArray(NDArrayOperatorsMixin):
         OOArray
             When reading the target chunks directly would pin too much of the array (rows to
             columns), the plan goes through an intermediate stage on the intersection of
-            the two grids (see :mod:`ooarray.plan.rechunk`).
+            the two grids (see :mod:`ooarray.algorithms.rechunk`).
 
         Raises
         ------

@@ -1,7 +1,7 @@
 """Assignment: ``a[idx] = value``, ``np.copyto``, ``np.putmask``, ``np.place``.
 
 Lazy and copy-on-write: an assignment builds a node whose output is the old array with some
-positions replaced (:mod:`ooarray.plan.scatter`), and rebinds the OOArray to it. Arrays built
+positions replaced (:mod:`ooarray.algorithms.scatter`), and rebinds the OOArray to it. Arrays built
 from the old one before (``b = a[1:]``, ``c = a + 1``) keep the old values; an assignment
 whose value reads the array itself (``a[1:] = a[:-1]``) reads the old values, as NumPy's copy
 of overlapping operands does.
@@ -31,7 +31,7 @@ from ooarray.core.indexing import empty_masks_as_indices, is_basic_index, normal
 from ooarray.ops._operands import IN_MEMORY_SHARE, compute_small, constant_node
 from ooarray.plan.graph import Node, SourceNode
 from ooarray.plan.regions import BroadcastNode, CastNode, SliceNode, TransposeNode
-from ooarray.plan.scatter import (
+from ooarray.algorithms.scatter import (
     BlockCountNode,
     CyclicNode,
     Destinations,

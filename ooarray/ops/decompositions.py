@@ -36,7 +36,7 @@ from ooarray.chunks import regular_chunk_shape
 from ooarray.core.dispatch import HANDLED_FUNCTIONS, implements
 from ooarray.errors import format_bytes
 from ooarray.ops.creation import asarray
-from ooarray.plan import decompositions as nodes
+from ooarray.algorithms import decompositions as nodes
 
 __all__ = ["qr", "svd", "svdvals", "cholesky", "solve", "lstsq", "tsqr_rows", "cholesky_tile"]
 

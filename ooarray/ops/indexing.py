@@ -3,12 +3,12 @@
 Reading only (assignment is :mod:`ooarray.ops.assignment`). Everything follows NumPy's rules,
 checked against NumPy for shapes, dtypes, values and exception types:
 
-* ``a[mask]`` with a mask of ``a``'s shape is counted first (:class:`~ooarray.plan.compact.
+* ``a[mask]`` with a mask of ``a``'s shape is counted first (:class:`~ooarray.algorithms.compact.
   CountNode`) and then compacted into a 1-D array of exactly known length and chunks
-  (:class:`~ooarray.plan.compact.CompactNode`), in row-major order for any chunk grid.
+  (:class:`~ooarray.algorithms.compact.CompactNode`), in row-major order for any chunk grid.
 * Any other index with arrays is basic slicing first (a :class:`~ooarray.plan.regions.
   SliceNode` on the axes that slices, integers-with-arrays and ``None`` touch), then one
-  :class:`~ooarray.plan.gather.GatherNode` over the advanced axes: boolean arrays become
+  :class:`~ooarray.algorithms.gather.GatherNode` over the advanced axes: boolean arrays become
   their ``nonzero()`` integer arrays (count first), integers among arrays are 0-d arrays,
   all broadcast together, and the broadcast axes go where NumPy puts them (in place when the
   advanced indices are adjacent, first when a slice, ``None`` or ``...`` separates them).
@@ -32,8 +32,8 @@ from ooarray.core.dispatch import implements, implements_method
 from ooarray.core.indexing import INVALID_INDEX_MESSAGE, empty_masks_as_indices, is_valid_index_item
 from ooarray.ops._operands import compute_small, constant_node, deliver_out
 from ooarray.ops.creation import asarray
-from ooarray.plan.compact import CompactNode, CountNode
-from ooarray.plan.gather import GatherNode, TouchedNode, gather_chunks, touched_blocks, touched_map
+from ooarray.algorithms.compact import CompactNode, CountNode
+from ooarray.algorithms.gather import GatherNode, TouchedNode, gather_chunks, touched_blocks, touched_map
 from ooarray.plan.graph import ConstantNode
 from ooarray.plan.regions import TransposeNode, broadcast_chunks, broadcast_region
 

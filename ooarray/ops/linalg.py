@@ -1,6 +1,6 @@
 """Linear algebra: matmul (``@``), dot, tensordot, inner, outer, vdot, trace, diagonal.
 
-Products of out-of-core operands become a :class:`~ooarray.plan.matmul.MatmulNode`, which
+Products of out-of-core operands become a :class:`~ooarray.algorithms.matmul.MatmulNode`, which
 streams tiles through BLAS within the budget. One-dimensional operands are promoted to
 matrices and the added axis removed again, as NumPy does. Every other contraction is one
 matmul too (:func:`contract`): the operands are transposed so that batch axes lead and the
@@ -28,8 +28,8 @@ from ooarray.core.array import OOArray
 from ooarray.core.dispatch import implements
 from ooarray.ops.creation import asarray, zeros
 from ooarray.ops.manipulation import ravel, reshape
-from ooarray.plan.diagonal import DiagonalNode
-from ooarray.plan.matmul import MatmulNode
+from ooarray.algorithms.diagonal import DiagonalNode
+from ooarray.algorithms.matmul import MatmulNode
 
 __all__ = ["matmul", "dot", "contract", "tensordot", "inner", "outer", "vdot", "trace",
            "diagonal", "norm"]

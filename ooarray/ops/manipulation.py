@@ -1,12 +1,12 @@
 """Array manipulation: shapes, axes, broadcasting, reordering, repeating, triangles, grids.
 
 Everything here is a region node or a composition of them, so nothing is copied beyond the
-region a task writes: a reshape is a :class:`~ooarray.plan.reshape.ReshapeNode` (``order='F'``
+region a task writes: a reshape is a :class:`~ooarray.algorithms.reshape.ReshapeNode` (``order='F'``
 is the C-order reshape of the reversed axes, transposed back); transposes, squeezes, new
 axes and flips are views (:class:`~ooarray.plan.regions.SliceNode`,
 :class:`~ooarray.plan.regions.TransposeNode`); ``roll`` joins two slices; ``tile`` is a
-broadcast merged by a reshape; ``repeat`` is a :class:`~ooarray.plan.repeat.RepeatNode` and
-``triu``/``tril`` a :class:`~ooarray.plan.triangle.TriangleNode`.
+broadcast merged by a reshape; ``repeat`` is a :class:`~ooarray.algorithms.repeat.RepeatNode` and
+``triu``/``tril`` a :class:`~ooarray.algorithms.triangle.TriangleNode`.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ from ooarray.errors import BudgetError, format_bytes
 from ooarray.ops._operands import IN_MEMORY_SHARE
 from ooarray.ops.creation import asarray
 from ooarray.plan.regions import BroadcastNode
-from ooarray.plan.repeat import RepeatNode
-from ooarray.plan.reshape import ReshapeNode
-from ooarray.plan.triangle import TriangleNode
+from ooarray.algorithms.repeat import RepeatNode
+from ooarray.algorithms.reshape import ReshapeNode
+from ooarray.algorithms.triangle import TriangleNode
 
 __all__ = ["reshape", "ravel", "normalize_shape", "stand_in", "transpose", "swapaxes",
            "moveaxis", "rollaxis", "matrix_transpose", "squeeze", "expand_dims",

@@ -1,7 +1,7 @@
 """Padding: ``np.pad`` in every mode, out of core.
 
 A padded axis is the input joined with the pieces each mode makes: constant slabs, edges
-broadcast, ramps (:class:`~ooarray.plan.ramp.RampNode`), statistics of the input's ends,
+broadcast, ramps (:class:`~ooarray.algorithms.ramp.RampNode`), statistics of the input's ends,
 and reflections or wraps folded from slices of the input.
 """
 
@@ -20,7 +20,7 @@ from ooarray.ops.joining import _at, concatenate
 from ooarray.ops.manipulation import (
     broadcast_to,
 )
-from ooarray.plan.ramp import RampNode
+from ooarray.algorithms.ramp import RampNode
 
 __all__ = ["pad", "PAD_MODES", "fold_runs"]
 

@@ -1,7 +1,7 @@
 """Reductions: sum, prod, mean, std, var, min, max, argmin, argmax, any, all, the nan-variants,
 and ``ufunc.reduce``.
 
-Each is a :class:`~ooarray.plan.reduce.ReductionSpec`: what one input block reduces to (a
+Each is a :class:`~ooarray.algorithms.reduce.ReductionSpec`: what one input block reduces to (a
 record, kept small), how records combine (pairwise sums; Chan's parallel formula for variance;
 value-then-index for argmin), and how the combined record becomes the result. NumPy decides
 result dtypes and raises argument errors on a one-element stand-in of the input.
@@ -22,7 +22,7 @@ from ooarray.core.array import OOArray
 from ooarray.core.dispatch import implements, implements_ufunc_method
 from ooarray.ops._operands import deliver_out
 from ooarray.ops.creation import asarray
-from ooarray.plan.reduce import CombineReduceNode, PartialReduceNode
+from ooarray.algorithms.reduce import CombineReduceNode, PartialReduceNode
 
 __all__ = ["reduce"]
 

@@ -1,7 +1,7 @@
 """Sorting and order statistics: sort, argsort, partition, searchsorted, the unique family,
 median, percentile, quantile and their nan-variants.
 
-Two plans carry everything (``ooarray/plan/sort.py``):
+Two plans carry everything (``ooarray/algorithms/sort.py``):
 
 * lanes that fit a task (``LANE_SHARE`` of ``memory_limit``) are sorted, partitioned or
   reduced to quantiles by NumPy itself, one block of whole lanes per task;
@@ -33,10 +33,10 @@ from ooarray.errors import BudgetError, format_bytes
 from ooarray.ops._operands import IN_MEMORY_SHARE, deliver_out
 from ooarray.ops.creation import asarray
 from ooarray.plan.graph import Node
-from ooarray.plan.quantile import median_positions, quantile_positions
+from ooarray.algorithms.quantile import median_positions, quantile_positions
 from ooarray.plan.regions import ElementwiseNode
-from ooarray.plan.select import CompactNode, GapsNode, OrderStatsNode, RunStartsNode, SearchNode
-from ooarray.plan.sort import BlockMapNode, LaneNode, sample_sort
+from ooarray.algorithms.select import CompactNode, GapsNode, OrderStatsNode, RunStartsNode, SearchNode
+from ooarray.algorithms.sort import BlockMapNode, LaneNode, sample_sort
 
 __all__ = ["sort", "argsort", "sort_complex", "partition", "argpartition", "searchsorted", "unique",
            "unique_values", "unique_counts", "unique_inverse", "unique_all", "median",

@@ -1,7 +1,7 @@
 """Statistics: histogram, histogram_bin_edges, histogram2d, histogramdd, bincount, digitize,
 cov, corrcoef, average, count_nonzero, ptp.
 
-Counting functions are tallies (:mod:`ooarray.plan.tally`): every input block adds into one
+Counting functions are tallies (:mod:`ooarray.algorithms.tally`): every input block adds into one
 small result, in a few parallel groups that are added up at the end. What the data decides
 (a histogram's range, a bin estimator's width, a bincount's length) is computed first, in a
 pass that keeps only a few numbers (count, min, max, sum), so every result has an exact,
@@ -32,8 +32,8 @@ from ooarray.errors import BudgetError, format_bytes
 from ooarray.ops._operands import deliver_out
 from ooarray.ops.creation import asarray
 from ooarray.ops.reductions import _empty_result, _numpy_result, reduce, reduced_axes
-from ooarray.plan.binning import ESTIMATORS, equal_bins, outer_edges, unsigned_subtract
-from ooarray.plan.counting import (
+from ooarray.algorithms.binning import ESTIMATORS, equal_bins, outer_edges, unsigned_subtract
+from ooarray.algorithms.counting import (
     BincountSpec,
     BoundsSpec,
     CentredProductSpec,
@@ -42,9 +42,9 @@ from ooarray.plan.counting import (
     MomentSpec,
     StoneSpec,
 )
-from ooarray.plan.mapped import MappedNode
+from ooarray.algorithms.mapped import MappedNode
 from ooarray.plan.regions import BroadcastNode
-from ooarray.plan.tally import TallyNode, TallyPartialNode
+from ooarray.algorithms.tally import TallyNode, TallyPartialNode
 
 __all__ = ["histogram", "histogram_bin_edges", "histogram2d", "histogramdd", "bincount",
            "digitize", "cov", "corrcoef", "average", "count_nonzero", "ptp", "tally"]
@@ -68,7 +68,7 @@ def tally(operands: list[OOArray], spec: Any, chunked: bool = False) -> OOArray:
     operands : list of OOArray
         Blocks of the first one's chunk grid are read from all of them.
     spec : TallySpec
-        What a block adds into the result (see :mod:`ooarray.plan.counting`).
+        What a block adds into the result (see :mod:`ooarray.algorithms.counting`).
     chunked : bool
         Cut a large result into chunks (each chunk's task reads the whole input); otherwise
         one task holds the whole result.
@@ -81,7 +81,7 @@ def tally(operands: list[OOArray], spec: Any, chunked: bool = False) -> OOArray:
     Examples
     --------
     >>> import numpy as np, ooarray as oa
-    >>> from ooarray.plan.counting import BincountSpec
+    >>> from ooarray.algorithms.counting import BincountSpec
     >>> x = oa.asarray(np.array([0, 1, 1, 3]), chunks=2)
     >>> tally([x], BincountSpec(4, weighted=False)).compute()
     array([1, 2, 0, 1])
@@ -143,7 +143,7 @@ def _outer_edges(array: OOArray, range: Any, bounds: np.ndarray | None = None
 
 
 class _InRange:
-    """The :class:`~ooarray.plan.binning.Summary` of the data within the range: each number
+    """The :class:`~ooarray.algorithms.binning.Summary` of the data within the range: each number
     computed once, by a tally (or ``np.percentile``) over the OOArray, when first asked."""
 
     def __init__(self, array: OOArray, range: tuple[Any, Any] | None,
@@ -758,7 +758,7 @@ def cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: An
 
     Two passes: the (weighted) mean of each variable, then one matrix product of the centred
     variables with their conjugate transpose (tiled within the budget, see
-    :mod:`ooarray.plan.matmul`); the sum of products of deviations keeps the accuracy of
+    :mod:`ooarray.algorithms.matmul`); the sum of products of deviations keeps the accuracy of
     NumPy's two-pass formula.
 
     Examples

@@ -25,7 +25,7 @@ from ooarray.chunks import Chunks, Region, block_region, iter_blocks, numblocks,
     region_shape
 from ooarray.plan.graph import EvaluationContext, MaterializedNode, Node
 from ooarray.plan.regions import broadcast_region
-from ooarray.plan.streaming import intermediate_leaves, piece_footprint, scope_groups
+from ooarray.algorithms.streaming import intermediate_leaves, piece_footprint, scope_groups
 
 __all__ = ["GatherNode", "TouchedNode", "touched_blocks", "gather_chunks", "touched_map",
            "INDEX_SCRATCH_ITEMS"]

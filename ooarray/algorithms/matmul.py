@@ -3,7 +3,7 @@
 Dask and Cubed multiply block by block and sum the partial products in a tree, which
 materialises ``k / chunk`` partial results. Here one task owns one tile of C: it walks the
 k dimension in steps, multiplying an A tile by a B tile with BLAS (all cores), which adds the
-product into the C tile itself (:mod:`ooarray.plan.blas`), while the I/O thread reads the next
+product into the C tile itself (:mod:`ooarray.algorithms.blas`), while the I/O thread reads the next
 step's tiles and the writer thread writes the previous C tile. The tiles come from the
 budget: of the plans whose task fits (its C tile, three steps of A and B tiles, and the previous
 C tile in flight), the one expected to read least, where tiles run row by row (every other row
@@ -28,7 +28,7 @@ import numpy as np
 from ooarray.chunks import MAX_CHUNKS, Chunks, Region, iter_blocks, normalize_chunks, \
     offsets, region_shape
 from ooarray.errors import BudgetError, format_bytes
-from ooarray.plan.blas import BandedGemm, GemmCall, blas_gemm_available, finish_lanes, \
+from ooarray.algorithms.blas import BandedGemm, GemmCall, blas_gemm_available, finish_lanes, \
     gemm_accumulate
 from ooarray.plan.graph import EvaluationContext, MaterializedNode, Node, region_footprint
 
@@ -39,7 +39,7 @@ __all__ = ["MatmulTiles", "plan_tiles", "MatmulNode"]
 TASK_SHARE = 0.9
 #: C tiles held at once: the task's own, and the previous one while the writer thread writes
 #: it (so that the write overlaps this task's BLAS); a third holds products where BLAS cannot
-#: accumulate in place (see :mod:`ooarray.plan.blas`).
+#: accumulate in place (see :mod:`ooarray.algorithms.blas`).
 C_TILES_HELD = 2
 #: Copies of one stored chunk of C the sink holds while it encodes (zarr's copy and the
 #: encoded bytes); C is stored in chunks finer than its tiles (``MatmulNode.store_chunks``).
@@ -537,7 +537,7 @@ class MatmulNode(MaterializedNode):
                            tile: np.ndarray) -> None:
         """Multiply step by step, each step's chunk pieces as GEMM calls in bands of the tile's
         rows, run by one single-threaded BLAS thread per core
-        (:class:`~ooarray.plan.blas.BandedGemm`).
+        (:class:`~ooarray.algorithms.blas.BandedGemm`).
 
         The task reads step ``s + 1`` while the threads multiply step ``s``, so a thread that
         the I/O thread slowed down does not hold the other one at the end of every step;
@@ -667,7 +667,7 @@ def _end_steps(steps) -> None:
 
 
 def _bands(rows: slice, row_chunks: tuple[int, ...], cores: int) -> list[tuple[int, int]]:
-    """Cut a tile's ``rows`` into bands for :class:`~ooarray.plan.blas.BandedGemm`: A's row
+    """Cut a tile's ``rows`` into bands for :class:`~ooarray.algorithms.blas.BandedGemm`: A's row
     chunks when there are at least as many as cores (each call then has a chunk's height),
     else ``BANDS_PER_CORE`` bands per core of near-equal height (some empty if it is short).
     """

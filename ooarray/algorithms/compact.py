@@ -23,7 +23,7 @@ import numpy as np
 
 from ooarray.chunks import Chunks, Region, block_region, offsets, region_shape
 from ooarray.plan.graph import EvaluationContext, MaterializedNode, Node
-from ooarray.plan.streaming import intermediate_leaves, piece_footprint, scope_groups
+from ooarray.algorithms.streaming import intermediate_leaves, piece_footprint, scope_groups
 
 __all__ = ["split_axis", "CountNode", "CompactNode", "compact_chunks"]
 

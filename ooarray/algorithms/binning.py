@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ooarray.plan.counting import StoneSpec
+from ooarray.algorithms.counting import StoneSpec
 
 __all__ = ["Summary", "ESTIMATORS", "unsigned_subtract", "outer_edges", "equal_bins"]
 
