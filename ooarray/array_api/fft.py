@@ -1,5 +1,5 @@
 """The ``fft`` extension, out of core: each transform is a chain of 1-D transforms along one
-axis (:class:`~ooarray.array_api._fft_node.AxisTransformNode`), which read strips that are
+axis (:class:`~ooarray.algorithms.fft.AxisTransformNode`), which read strips that are
 whole along that axis. A strip of one row must fit the budget; nothing else is held whole."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from numpy.lib.array_utils import normalize_axis_index
 from ooarray import config as _config
 from ooarray.array_api._creation_functions import arange
 from ooarray.array_api._dtypes import DEFAULT_DTYPES, check_dtype
-from ooarray.array_api._fft_node import AxisTransformNode, transform_dtype
+from ooarray.algorithms.fft import AxisTransformNode, transform_dtype
 from ooarray.array_api._helpers import as_array, check_device, check_kind, normalize_axes
 from ooarray.chunks import target_chunk_bytes
 from ooarray.core.array import OOArray

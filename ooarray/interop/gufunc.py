@@ -10,24 +10,19 @@ long for ``memory_limit`` is refused with a BudgetError before anything runs.
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from ooarray.chunks import Region, block_region, region_shape
+from ooarray.algorithms.mapped import GufuncNode
 from ooarray.core.array import OOArray, check_dtype
 from ooarray.ops._operands import as_operand
-from ooarray.plan.graph import EvaluationContext, MaterializedNode, Node
-from ooarray.plan.regions import broadcast_region
 
-__all__ = ["parse_signature", "GufuncNode", "apply_gufunc"]
+__all__ = ["parse_signature", "apply_gufunc"]
 
 _ARGUMENT = re.compile(r"\(([^()]*)\)")
-#: Temporaries a function may make, in output blocks (its result, a copy, one more).
-SCRATCH_FACTOR = 3
 
 
 def parse_signature(signature: str) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
@@ -48,79 +43,6 @@ def parse_signature(signature: str) -> tuple[list[tuple[str, ...]], list[tuple[s
         return [tuple(d for d in group.split(",") if d) for group in _ARGUMENT.findall(part)]
 
     return dims(inputs), dims(outputs)
-
-
-class GufuncNode(MaterializedNode):
-    """``func`` over the loop blocks of its operands, core dimensions whole."""
-
-    def __init__(self, func: Callable[..., Any], operands: Sequence[Any],
-                 in_core: Sequence[tuple[str, ...]], out_core: tuple[str, ...],
-                 dtype: np.dtype, kwargs: dict[str, Any]) -> None:
-        nodes = [op for op in operands if isinstance(op, Node)]
-        sizes: dict[str, int] = {}
-        loops = []
-        for op, core in zip(operands, in_core, strict=True):
-            shape = op.shape if isinstance(op, Node) else np.shape(op)
-            if len(shape) < len(core):
-                raise ValueError(f"an operand of shape {shape} has fewer axes than its core "
-                                 f"dimensions {core}")
-            loops.append(shape[:len(shape) - len(core)])
-            for name, n in zip(core, shape[len(shape) - len(core):], strict=True):
-                if sizes.setdefault(name, n) != n:
-                    raise ValueError(f"core dimension {name!r} has sizes {sizes[name]} and {n}")
-        missing = [name for name in out_core if name not in sizes]
-        if missing:
-            raise NotImplementedError(f"output core dimensions {missing} appear in no input")
-        self.loop_shape = tuple(np.broadcast_shapes(*loops))
-        loop_chunks = []
-        for axis, n in enumerate(self.loop_shape):
-            choice = (n,)
-            for op, core in zip(operands, in_core, strict=True):
-                if not isinstance(op, Node):
-                    continue
-                lead = len(self.loop_shape) - (op.ndim if hasattr(op, "ndim") else
-                                               len(op.shape)) + len(core)
-                if axis >= lead and op.shape[axis - lead] == n:
-                    choice = op.chunks[axis - lead]
-                    break
-            loop_chunks.append(choice)
-        core_shape = tuple(sizes[name] for name in out_core)
-        super().__init__(self.loop_shape + core_shape, dtype,
-                         tuple(loop_chunks) + tuple((n,) for n in core_shape), nodes)
-        self.func, self.operands, self.in_core, self.kwargs = func, tuple(operands), \
-            tuple(in_core), dict(kwargs)
-
-    @property
-    def label(self) -> str:
-        return getattr(self.func, "__name__", "gufunc")
-
-    def _loop_region(self, index: tuple[int, ...]) -> Region:
-        return block_region(self.chunks, index)[:len(self.loop_shape)]
-
-    def task_inputs(self, index: tuple[int, ...]) -> list[tuple[Node, Region]]:
-        loop = self._loop_region(index)
-        wanted = []
-        for op, core in zip(self.operands, self.in_core, strict=True):
-            if isinstance(op, Node):
-                ncore = len(core)
-                in_loop = op.shape[:len(op.shape) - ncore]
-                region = broadcast_region(loop, self.loop_shape, in_loop) + tuple(
-                    slice(0, n) for n in op.shape[len(op.shape) - ncore:])
-                wanted.append((op, region))
-        return wanted
-
-    def compute_chunk(self, index: tuple[int, ...], arrays: list[np.ndarray],
-                      ctx: EvaluationContext) -> np.ndarray:
-        supplied = iter(arrays)
-        args = [next(supplied) if isinstance(op, Node) else op for op in self.operands]
-        result = np.asarray(self.func(*args, **self.kwargs))
-        out = ctx.allocate(region_shape(block_region(self.chunks, index)), self.dtype)
-        np.copyto(out, result, casting="unsafe")
-        return out
-
-    def chunk_scratch_bytes(self, index: tuple[int, ...]) -> int:
-        items = math.prod(region_shape(block_region(self.chunks, index)))
-        return SCRATCH_FACTOR * items * self.dtype.itemsize
 
 
 def apply_gufunc(func: Callable[..., Any], signature: str, *args: Any,

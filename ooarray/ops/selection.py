@@ -1,8 +1,8 @@
 """Elementwise selection and comparison functions: where, select, clip, round, isclose, ...
 
-Each is elementwise, so each is one :class:`KernelNode` (an ``ElementwiseNode`` whose function
-writes straight into a pooled output buffer) or a composition of ufunc nodes (``isclose``),
-which numexpr fusion can take up. NumPy decides result dtypes and raises argument errors on
+Each is elementwise, so each is one :class:`~ooarray.algorithms.mapped.KernelNode` (an
+``ElementwiseNode`` whose function writes straight into a pooled output buffer) or a
+composition of ufunc nodes (``isclose``), which numexpr fusion can take up. NumPy decides result dtypes and raises argument errors on
 zero-size stand-ins of the operands, so both are exactly NumPy's. The functions that answer
 with a Python bool (``allclose``, ``array_equal``, ``array_equiv``) are reductions of such a
 node and compute when called, as NumPy's do.
@@ -11,49 +11,27 @@ node and compute when called, as NumPy's do.
 from __future__ import annotations
 
 import builtins
-import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from ooarray.chunks import Region, region_shape
+from ooarray.algorithms.mapped import KernelNode
 from ooarray.core.array import OOArray
 from ooarray.core.dispatch import implements
 from ooarray.ops._operands import as_operand, deliver_out
 from ooarray.ops.creation import asarray, zeros
 from ooarray.ops.elementwise import output_chunks
 from ooarray.ops.indexing import nonzero
-from ooarray.plan.graph import EvaluationContext, Node
+from ooarray.plan.graph import Node
 from ooarray.plan.regions import ElementwiseNode
 
 __all__ = [
-    "KernelNode", "where", "select", "clip", "round", "isclose", "allclose", "array_equal",
+    "where", "select", "clip", "round", "isclose", "allclose", "array_equal",
     "array_equiv", "nan_to_num", "real", "imag", "iscomplexobj", "isrealobj",
 ]
 
 _NO_VALUE = np._NoValue
-
-
-class KernelNode(ElementwiseNode):
-    """An elementwise function that writes into a pooled buffer: ``func(*args, out=out)``.
-
-    Used for NumPy functions that are elementwise but not ufuncs (``where``, ``select``,
-    ``clip`` with ``None`` bounds, ``round``): no temporary is made outside the pool, and the
-    ufunc chains feeding the node are still fused (the node itself is not a numexpr ufunc).
-    """
-
-    def compute(self, arrays: list[np.ndarray], region: Region,
-                ctx: EvaluationContext) -> np.ndarray:
-        supplied = iter(arrays)
-        args = [next(supplied) if isinstance(op, Node) else op for op in self.operands]
-        out = ctx.allocate(region_shape(region), self.dtype)
-        if out.size:
-            self.func(*args, out=out, **self.kwargs)
-        return out
-
-    def scratch_bytes(self, region: Region) -> int:
-        return math.prod(region_shape(region)) * self.dtype.itemsize
 
 
 def _stand_in(operand: Any) -> Any:
