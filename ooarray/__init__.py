@@ -20,7 +20,7 @@ from ooarray.errors import BudgetError, DamagedChunkError
 from ooarray.execute.callbacks import Callback
 from ooarray.io import open, save
 from ooarray.ops import creation, elementwise, linalg, random, reductions, decompositions  # noqa: F401,E501 (registers)
-from ooarray.ops import einsum, manipulation, padding  # noqa: F401 (registers)
+from ooarray.ops import einsum, manipulation, padding, reordering  # noqa: F401 (registers)
 from ooarray.ops import assignment, indexing, joining, scans, selection, sorting, statistics  # noqa: F401,E501 (registers)
 from ooarray.ops import creation_io  # noqa: F401 (registers)
 from ooarray.interop import fallback, metadata  # noqa: F401 (registers)
