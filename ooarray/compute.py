@@ -15,8 +15,9 @@ import weakref
 
 from ooarray import config as _config
 from ooarray.buffer.stats import Stats
-from ooarray.config import Config
 from ooarray.chunks import Chunks
+from ooarray.config import Config
+from ooarray.execute.budget import fits
 from ooarray.execute.executor import execute
 from ooarray.execute.graph_guard import graph_guard
 from ooarray.execute.sinks import ArraySink, Sink, StoreSink
@@ -77,7 +78,7 @@ def _plan(root: Node, chunks: Chunks, scratch: int, resident: int, settings: Con
     too large)."""
     plan = Plan(root, chunks, scratch, done)
     for evaluations, depth in SMALLER_TASKS:
-        if plan.max_task_bytes + resident <= settings.memory_limit:
+        if fits(plan, settings.memory_limit, resident):
             break
         if checkpoints(root, evaluations, depth):
             settle_checkpoints(root, evaluations, depth, settings)

@@ -22,7 +22,7 @@ from ooarray.compute import ArraySink, StoreSink, run
 from ooarray.core import array as _array
 from ooarray.core import eager
 from ooarray.core.array import OOArray, check_dtype
-from ooarray.errors import BudgetError, format_bytes
+from ooarray.execute.budget import check_result
 from ooarray.ops.creation import asarray
 from ooarray.plan.fingerprint import fingerprint
 from ooarray.plan.graph import ConstantNode, SourceNode
@@ -119,12 +119,7 @@ def compute(array: OOArray) -> np.ndarray:
     limit = _config.get().memory_limit
     if type(array._node) is ConstantNode and array.nbytes <= eager.eager_limit():
         return np.array(array._node.array)  # the caller's own copy
-    if array.nbytes > limit:
-        raise BudgetError(
-            f"the result is {format_bytes(array.nbytes)} but memory_limit is "
-            f"{format_bytes(limit)}; write it to disk with .to_zarr(path) or "
-            f"ooarray.save(path, a), or compute a slice or reduction of it",
-            needed=array.nbytes, limit=limit)
+    check_result(array.nbytes, limit)
     sink = ArraySink(array.shape, array.dtype, array.chunks)
     run(array._node, sink)
     return sink.result

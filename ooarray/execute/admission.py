@@ -9,7 +9,7 @@ equal parts. The pools of the computations already running shrink to their new s
 (free buffers are dropped and cached chunks evicted at once; tasks they admitted before
 finish first), and the new computation starts only once they are within them. A
 computation that cannot get what it needs next to the others waits for one to end; one that
-could not fit even alone was refused before it got here (``check_budget``).
+could not fit even alone was refused before it got here (:mod:`ooarray.execute.budget`).
 
 When a computation ends, the others grow back into what it held.
 """

@@ -17,12 +17,12 @@ from typing import Protocol
 from ooarray import config as _config
 from ooarray.buffer.stats import Stats
 from ooarray.config import Config
-from ooarray.errors import BudgetError, format_bytes
+from ooarray.execute.budget import check_tasks
 from ooarray.execute.callbacks import ProgressBar, active_callbacks
 from ooarray.execute.job import Job, Plan, Schedule
 from ooarray.execute.sinks import Sink
 
-__all__ = ["Executor", "ENGINES", "executor_named", "execute", "check_budget"]
+__all__ = ["Executor", "ENGINES", "executor_named", "execute"]
 
 
 class Executor(Protocol):
@@ -54,18 +54,6 @@ def executor_named(name: str) -> Executor:
     return engine
 
 
-def check_budget(plan: Plan, limit: int, resident: int = 0) -> None:
-    """Raise :class:`BudgetError` if one task of ``plan`` cannot fit in ``limit`` bytes."""
-    needed = plan.max_task_bytes
-    if needed + resident > limit:
-        what = f"the {format_bytes(resident)} result and " if resident else ""
-        raise BudgetError(
-            f"memory_limit={format_bytes(limit)} is too small: {what}one task of this "
-            f"computation needs {format_bytes(needed + resident)}; raise memory_limit "
-            f"(ooarray.config.set(memory_limit=...)) or use smaller chunks (chunks=...)",
-            needed=needed + resident, limit=limit)
-
-
 def execute(plan: Plan, order: Schedule, sink: Sink, settings: Config | None = None) -> Stats:
     """Run ``plan``'s tasks in the ``order`` of its schedule into ``sink`` with ``settings``
     (by default those in force); return its counters.
@@ -80,7 +68,7 @@ def execute(plan: Plan, order: Schedule, sink: Sink, settings: Config | None = N
         Before any work, if the largest task does not fit the budget.
     """
     settings = settings if settings is not None else _config.get()
-    check_budget(plan, settings.memory_limit, sink.resident_bytes)
+    check_tasks(plan, settings.memory_limit, sink.resident_bytes)
     callbacks = active_callbacks(*([ProgressBar()] if settings.progress else []))
     stats = Stats(trace=[] if any(c.wants_trace for c in callbacks) else None)
     job = Job(plan, order, sink, settings, stats, callbacks)

@@ -16,8 +16,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from ooarray.buffer.stats import Stats
-from ooarray.config import Config
 from ooarray.chunks import Region
+from ooarray.config import Config
 from ooarray.execute.callbacks import Callback
 from ooarray.execute.sinks import Sink
 
