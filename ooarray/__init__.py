@@ -23,6 +23,7 @@ from ooarray.ops import creation, elementwise, linalg, random, reductions, decom
 from ooarray.ops import einsum, manipulation, padding, reordering  # noqa: F401 (registers)
 from ooarray.ops import assignment, indexing, joining, scans, selection, sorting, statistics  # noqa: F401,E501 (registers)
 from ooarray.ops import creation_io  # noqa: F401 (registers)
+from ooarray.ops import histograms, reduction_specs, tallies  # noqa: F401 (registers)
 from ooarray.interop import fallback, metadata  # noqa: F401 (registers)
 from ooarray import array_api
 from ooarray.core import dispatch as _dispatch

@@ -2,7 +2,7 @@
 
 NumPy computes these from the whole array (``a.min()``, ``np.std(a)``, ``np.percentile``).
 Here they are ports of ``numpy/lib/_histograms_impl.py`` that read the numbers from a
-:class:`Summary`, which ``ops/statistics`` fills with out-of-core passes (each number computed
+:class:`Summary`, which ``ops/histograms`` fills with out-of-core passes (each number computed
 once, only when an estimator asks for it). The formulas, their order of operations and the
 NumPy scalar types they see are NumPy's, so the number of bins comes out the same.
 """

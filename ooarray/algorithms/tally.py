@@ -12,7 +12,7 @@ carry them:
 The groups give parallelism and keep the intermediate small (a few copies of the result,
 not one per input block). A result too large for one task is cut into chunks; each chunk's
 task reads the whole input, so a result of ``c`` chunks costs ``c`` passes over the data.
-What a block adds and how accumulators combine is a :class:`TallySpec` (``ops/statistics``).
+What a block adds and how accumulators combine is a :class:`TallySpec` (``ops/tallies``).
 """
 
 from __future__ import annotations
