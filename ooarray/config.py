@@ -162,7 +162,7 @@ class Config:
         return dataclasses.replace(self, **changes)
 
 
-_lock = threading.Lock()
+_lock = threading.RLock()  # reentrant: set.__del__ may run while this thread holds it
 #: The process defaults: what a context that has changed nothing sees.
 _defaults: Config | None = None
 #: The settings of this thread or task, when changed there (``None``: the defaults).
