@@ -108,7 +108,17 @@ def save(path: str | os.PathLike, array: Any, *, overwrite: bool = False,
 
 
 def compute(array: OOArray) -> np.ndarray:
-    """Compute the array and return it as a NumPy array.
+    """Compute ``array`` and return it as a NumPy array (``OOArray.compute``).
+
+    Parameters
+    ----------
+    array : OOArray
+        What to compute.
+
+    Returns
+    -------
+    numpy.ndarray
+        The values, the caller's own.
 
     Raises
     ------
