@@ -17,13 +17,13 @@ from numpy.lib.array_utils import normalize_axis_tuple
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
 from ooarray import config as _config
+from ooarray.algorithms.rechunk import RechunkNode, plan_rechunk  # noqa: F401 (RechunkNode moved)
 from ooarray.chunks import Chunks, normalize_chunks, target_chunk_bytes
 from ooarray.core import dispatch, eager
 from ooarray.core.indexing import is_basic_index, normalize_basic_index
 from ooarray.errors import BudgetError, format_bytes
 from ooarray.plan.checkpoint import MAX_PENDING_DEPTH
 from ooarray.plan.graph import ConstantNode, Node
-from ooarray.algorithms.rechunk import RechunkNode, plan_rechunk  # noqa: F401 (RechunkNode moved)
 from ooarray.plan.regions import CastNode, SliceNode, TransposeNode
 
 __all__ = ["OOArray", "SUPPORTED_KINDS", "check_dtype"]

@@ -75,7 +75,7 @@ def namespace() -> Any:
 
 def supported_functions() -> list[str]:
     """Return the names of the NumPy functions ooarray implements, e.g. ``'numpy.sum'``."""
-    return sorted({_name(func) for func in HANDLED_FUNCTIONS})
+    return sorted({function_name(func) for func in HANDLED_FUNCTIONS})
 
 
 def function_name(func: Callable[..., Any]) -> str:
@@ -85,8 +85,6 @@ def function_name(func: Callable[..., Any]) -> str:
     module = "numpy" if module.startswith("numpy") and "._" in module else module
     return f"{module}.{getattr(func, '__name__', func)}"
 
-
-_name = function_name
 
 #: The array class (set by :mod:`ooarray.core.array` when it is defined) and what runs a
 #: function ooarray does not implement (set by :mod:`ooarray.interop.fallback`): both are
@@ -125,7 +123,7 @@ def array_function(func: Callable[..., Any], types: tuple[type, ...], args: tupl
         return done
     implementation = HANDLED_FUNCTIONS.get(func)
     if implementation is None:
-        return _fallback(func, _name(func), args, kwargs)
+        return _fallback(func, function_name(func), args, kwargs)
     return implementation(*args, **kwargs)
 
 

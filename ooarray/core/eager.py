@@ -90,8 +90,8 @@ def wrap(value: Any, given: tuple = ()) -> Any:
     if isinstance(value, np.ndarray):
         if value.base is None and not any(value is array for array in given):
             value.flags.writeable = False  # NumPy made it for us alone: frozen, no copy
-            return _ooarray()(ConstantNode.whole(value))
-        return _ooarray()(ConstantNode.whole(frozen(value)))
+            return _ARRAY_TYPE(ConstantNode.whole(value))
+        return _ARRAY_TYPE(ConstantNode.whole(frozen(value)))
     if isinstance(value, np.generic):
         return value  # NumPy's own scalar, as NumPy returns it (``a[i]``, ``a.sum()``)
     if isinstance(value, (tuple, list)):
@@ -114,7 +114,7 @@ class _Unwrapper:
         self.seen: list[np.ndarray] = []  # every array handed to NumPy
 
     def __call__(self, value: Any) -> Any:
-        if isinstance(value, _ooarray()):
+        if isinstance(value, _ARRAY_TYPE):
             array = concrete(value)
             if array is None:
                 raise _Lazy
@@ -181,7 +181,7 @@ def _call(ufunc_: np.ufunc, inputs: tuple, limit: int, target: Any = None) -> An
         if kind in _PYTHON_SCALARS or isinstance(x, np.generic):
             args.append(x)
             continue
-        if kind is _ooarray():
+        if kind is _ARRAY_TYPE:
             node = x._node
             if type(node) is not ConstantNode:
                 return NOT_EAGER
@@ -205,10 +205,6 @@ def _call(ufunc_: np.ufunc, inputs: tuple, limit: int, target: Any = None) -> An
     return target
 
 
-def _ooarray() -> type:
-    return _ARRAY_TYPE
-
-
 #: The array class, set by :mod:`ooarray.core.array` when it is defined (it imports this
 #: module, so this module does not import it).
 _ARRAY_TYPE: type = type(None)
@@ -222,7 +218,7 @@ def use_array_type(array_type: type) -> None:
 
 def ufunc(ufunc_: np.ufunc, method: str, inputs: tuple, kwargs: dict[str, Any]) -> Any:
     """Run ``ufunc.method`` now if its operands are small and in memory, else NOT_EAGER."""
-    OOArray = _ooarray()  # noqa: N806 (the class, given by core.array: it imports us)
+    OOArray = _ARRAY_TYPE  # noqa: N806 (the class, given by core.array: it imports us)
     limit = eager_limit()
     if method == "__call__" and ufunc_.signature is None and limit > 0:
         if not kwargs:
@@ -334,7 +330,7 @@ def _function_result_elements(func: Any, args: list, kwargs: dict) -> int | None
 
 def _index_values(index: Any) -> Any:
     """``index`` with in-memory OOArrays replaced by their values; _Lazy for others."""
-    array_type = _ooarray()
+    array_type = _ARRAY_TYPE
     if type(index) is tuple:
         for item in index:
             if isinstance(item, array_type):
@@ -372,7 +368,7 @@ def assigned(values: np.ndarray, index: Any, value: Any, limit: int,
         return NOT_EAGER
     try:
         index = _index_values(index)
-        if isinstance(value, _ooarray()):
+        if isinstance(value, _ARRAY_TYPE):
             value = concrete(value)
             if value is None:
                 raise _Lazy

@@ -88,24 +88,6 @@ class _LazySpill:
             self._store.close()
 
 
-class _LazySpill:
-    """Creates the spill directory only when the first chunk is spilled."""
-
-    def __init__(self, parent: str) -> None:
-        self._parent, self._store = parent, None
-
-    def __getattr__(self, name: str):
-        if self._store is None:
-            if name in ("delete", "close"):
-                return lambda *args: None
-            self._store = SpillStore(self._parent)
-        return getattr(self._store, name)
-
-    def close(self) -> None:
-        if self._store is not None:
-            self._store.close()
-
-
 @functools.cache
 def _blas_controller():
     """threadpoolctl's view of the loaded BLAS (scanning the libraries costs ~100 us, so
