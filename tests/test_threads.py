@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 import ooarray as oa
-from ooarray.execute.admission import process_budget
+from ooarray.buffer.manager import BufferManager
+from ooarray.execute.admission import ProcessBudget, Share, process_budget
 from ooarray.interop.gufunc import apply_gufunc
 
 TIMEOUT = 60
@@ -163,6 +164,34 @@ def test_computations_at_once_share_one_budget(tmp_path):
     together = [held for running, held in peaks if running == 2]
     assert together, "the two computations never ran at once"
     assert max(held for _, held in peaks) <= limit
+
+
+def test_a_pool_taken_with_free_buffers_is_cut_to_its_share_before_it_counts():
+    # The pool a computation takes may keep the free buffers of the one that ran in it
+    # before, up to that one's whole budget; with another computation running, they would
+    # put the process over its budget. They are cut before the new share joins the running.
+    budget, limit = ProcessBudget(), 8 * 2**20
+    running = Share(limit, need=2**20, resident=0)
+    budget.join(running, lambda: BufferManager(limit))
+    running.pool.release(running.pool.allocate((3 * 2**20,), np.uint8))  # 3 MiB in use, free
+    used = BufferManager(limit)
+    used.release(used.allocate((7 * 2**20,), np.uint8))  # left by an earlier computation
+    assert used.held_bytes == 7 * 2**20
+    seen = []
+
+    def take() -> BufferManager:
+        seen.append(list(budget._running))
+        return used
+
+    joining = Share(limit, need=2**20, resident=0)
+    budget.join(joining, take)
+    assert seen == [[running]]
+    assert joining.granted == running.granted == limit // 2
+    assert used.held_bytes <= joining.granted
+    assert running.pool.held_bytes + used.held_bytes <= limit
+    budget.leave(joining)
+    budget.leave(running)
+    assert budget.running == 0
 
 
 def test_a_computation_that_cannot_fit_beside_another_waits_for_it():

@@ -84,12 +84,14 @@ class ProcessBudget:
             for running in self._running:
                 running.granted = parts[id(running)]
             share.granted = parts[id(share)]
-            self._running.append(share)
+            # The pool may hold free buffers of the computation that ran in it before, up
+            # to that one's whole budget: cut them to this share before it counts.
             share.pool = take_pool()
-            others = [s for s in self._running if s is not share]
+            share.apply()
+            others = list(self._running)
+            self._running.append(share)
         while not all([s.apply() for s in others]):
             time.sleep(SHRINK_POLL_SECONDS)
-        share.apply()
 
     def leave(self, share: Share) -> None:
         """End ``share``: the computations still running grow back into its part."""
