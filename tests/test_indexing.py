@@ -246,6 +246,30 @@ def test_mask_row_major_order_when_trailing_axes_are_split(shape, chunks, sync_e
     assert_like_numpy(a[a > 1e9], x[x > 1e9])
 
 
+def test_one_axis_compaction_places_each_block_as_one_run(sync_executor):
+    # One axis: every block is one segment, compressed straight into its output run, so a
+    # task needs no scratch beyond its reads (and 8 bytes per position for coordinates).
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal(1000)
+    keep = rng.random(1000) < 0.3
+    keep[200:400] = False  # a block with nothing to keep makes no output chunk
+    a, mask = oa.asarray(x, chunks=200), oa.asarray(keep, chunks=200)
+    counts = np.array([keep[i:i + 200].sum() for i in range(0, 1000, 200)])
+    values = CompactNode(a.node, mask.node, mask.chunks, counts, 1)
+    assert values.chunks == (tuple(int(n) for n in counts if n),)
+    # (in-memory operands are read as views: the reads cost nothing here)
+    assert [values.chunk_scratch_bytes((i,)) for i in range(4)] == [0] * 4
+    assert_like_numpy(oa.OOArray(values), x[keep])
+    positions = CompactNode(None, mask.node, mask.chunks, counts, 1, flat_positions=True)
+    assert positions.shape == (keep.sum(),)
+    assert [positions.chunk_scratch_bytes((i,)) for i in range(4)] == [200 * 8] * 4
+    assert_like_numpy(oa.OOArray(positions), np.flatnonzero(keep))
+    coordinates = CompactNode(None, mask.node, mask.chunks, counts, 500)
+    assert_like_numpy(oa.OOArray(coordinates), np.argwhere(keep))
+    with pytest.raises(ValueError, match="one-axis mask"):
+        CompactNode(a.node, mask.node, mask.chunks, counts, 1, flat_positions=True)
+
+
 def test_mask_output_chunks_are_budget_sized():
     x = np.arange(200_000, dtype=np.float64).reshape(400, 500)
     with oa.config.set(memory_limit="4MB"):

@@ -12,6 +12,10 @@ The count pass gives every segment's count (an array of the shape of the rows, t
 blocks along ``j``: one number per block row, far smaller than the mask); the output chunks
 are runs of segments of about the target chunk size; a task reads the blocks its segments lie
 in one at a time and puts each segment's elements at its known offset.
+
+A one-axis mask has one row: each block is one segment whose elements land as one run of the
+output, so a task compresses straight into its output (no placement scratch). Set
+``target_items=1`` for one output chunk per block with any True value (``unique`` does).
 """
 
 from __future__ import annotations
@@ -21,9 +25,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ooarray.algorithms.streaming import intermediate_leaves, piece_footprint, scope_groups
 from ooarray.chunks import Chunks, Region, block_region, offsets, region_shape
 from ooarray.plan.graph import EvaluationContext, MaterializedNode, Node
-from ooarray.algorithms.streaming import intermediate_leaves, piece_footprint, scope_groups
 
 __all__ = ["split_axis", "CountNode", "CompactNode", "compact_chunks"]
 
@@ -114,10 +118,13 @@ class CompactNode(MaterializedNode):
         The computed :class:`CountNode`, reshaped to ``(rows, blocks along j)``.
     target_items : int
         Output chunk length to aim for.
+    flat_positions : bool
+        With ``data`` None and a one-axis ``mask``: the positions as one axis
+        (``flatnonzero``) rather than ``(n, 1)`` coordinates (``argwhere``).
     """
 
     def __init__(self, data: Node | None, mask: Node, grid: Chunks, counts: np.ndarray,
-                 target_items: int) -> None:
+                 target_items: int, flat_positions: bool = False) -> None:
         self.mask, self.data, self.grid = mask, data, tuple(grid)
         self.axis = split_axis(self.grid)
         self.rows_shape = mask.shape[:self.axis]
@@ -131,7 +138,13 @@ class CompactNode(MaterializedNode):
         self.row_starts = [np.asarray(offsets(c)) for c in self.grid[:self.axis]]
         self.coords = data is None
         ndim = len(mask.shape)
-        if self.coords:
+        self.one_axis = ndim == 1
+        if flat_positions and not (self.coords and self.one_axis):
+            raise ValueError("flat_positions needs a one-axis mask and no data")
+        if flat_positions:
+            shape, dtype = (total,), _INTP
+            chunks = (tuple(int(n) for n in lengths) or (0,),)
+        elif self.coords:
             shape, dtype = (total, ndim), _INTP
             chunks: Chunks = (tuple(int(n) for n in lengths) or (0,), (ndim,))
         else:
@@ -156,6 +169,8 @@ class CompactNode(MaterializedNode):
         found = self._tasks.get(task)
         if found is not None:
             return found
+        if not self.nonzero.size:  # nothing is picked: one empty output chunk
+            return [], []
         first, last = self._segments(task)
         pieces = []
         for b in range(self.blocks):
@@ -205,6 +220,8 @@ class CompactNode(MaterializedNode):
         return [pair for group in groups for n in group for pair in self._reads(pieces[n][0])]
 
     def _element_bytes(self) -> int:
+        if self.one_axis:  # compressed in place; positions are built before the shift
+            return _INTP.itemsize if self.coords else 0
         picked = len(self.mask.shape) * _INTP.itemsize if self.coords else self.dtype.itemsize
         return picked + _PLACE_BYTES
 
@@ -258,6 +275,17 @@ class CompactNode(MaterializedNode):
         if lo == hi:
             return
         mask = ctx.evaluate(self.mask, region)
+        if self.one_axis:  # one segment, one run of the output
+            start = int(self.segment_start[b]) - origin
+            target = out[start:start + items]
+            if self.coords:
+                with ctx.charge(items * _INTP.itemsize):
+                    found = np.flatnonzero(mask)
+                    found += region[0].start
+                    target[...] = found.reshape(target.shape)
+            else:
+                np.compress(mask, ctx.evaluate(self.data, region), out=target)
+            return
         if self.coords:
             with ctx.charge(items * self._element_bytes()):
                 picked = np.argwhere(mask)[lo:hi]

@@ -1,4 +1,4 @@
-"""Selections over sorted data: order statistics, run starts, compaction, binary search.
+"""Selections over sorted data: order statistics, run starts, run lengths, binary search.
 
 These nodes serve ``unique``, the quantiles and ``searchsorted``:
 
@@ -7,9 +7,8 @@ These nodes serve ``unique``, the quantiles and ``searchsorted``:
   a time.
 * :class:`RunStartsNode` flags the first element of each run of equal values (a region node:
   each region reads one element before it).
-* :class:`CompactNode` keeps the flagged elements, or their positions. Its chunk lengths are
-  the flag counts per chunk, computed before the node is built ("count first, then
-  compact"), so every size is known and exact.
+* The flagged elements, or their positions, are kept by the compaction of boolean masks
+  (:class:`ooarray.algorithms.compact.CompactNode`, one output chunk per block).
 * :class:`GapsNode` turns run starts into run lengths (the next start minus this one).
 * :class:`SearchNode` is ``searchsorted`` over a sorted 1-D node of any size: a value's
   position is the sum over ``a``'s chunks of its position within each chunk, so each task
@@ -26,7 +25,7 @@ import numpy as np
 from ooarray.chunks import Region, block_region, offsets, region_shape
 from ooarray.plan.graph import EvaluationContext, MaterializedNode, Node, RegionNode
 
-__all__ = ["OrderStatsNode", "RunStartsNode", "CompactNode", "GapsNode", "SearchNode"]
+__all__ = ["OrderStatsNode", "RunStartsNode", "GapsNode", "SearchNode"]
 
 _INDEX = np.dtype(np.intp)
 
@@ -117,52 +116,6 @@ class RunStartsNode(RegionNode):
 
     def scratch_bytes(self, region: Region) -> int:
         return 3 * math.prod(region_shape(region))
-
-
-class CompactNode(MaterializedNode):
-    """The elements of ``values`` (or their positions) where ``flags`` is true, in order.
-
-    ``counts`` gives the number of true flags in each chunk of ``flags``; chunks without any
-    make no output chunk.
-    """
-
-    def __init__(self, values: Node | None, flags: Node, counts: Sequence[int]) -> None:
-        self.sources = [i for i, n in enumerate(counts) if n]
-        lengths = tuple(int(counts[i]) for i in self.sources) or (0,)
-        dtype = values.dtype if values is not None else _INDEX
-        inputs = [flags] + ([values] if values is not None else [])
-        super().__init__((sum(lengths),), dtype, (lengths,), inputs)
-        self.positions_only = values is None
-
-    @property
-    def label(self) -> str:
-        return "compact"
-
-    def task_inputs(self, index: tuple[int, ...]) -> list[tuple[Node, Region]]:
-        if not self.sources:
-            return []
-        flags = self.inputs[0]
-        region = block_region(flags.chunks, (self.sources[index[0]],))
-        return [(node, region) for node in self.inputs]
-
-    def compute_chunk(self, index: tuple[int, ...], arrays: list[np.ndarray],
-                      ctx: EvaluationContext) -> np.ndarray:
-        out = ctx.allocate(region_shape(self.chunk_region(index)), self.dtype)
-        if not self.sources:
-            return out
-        flags = arrays[0]
-        if self.positions_only:
-            start = offsets(self.inputs[0].chunks[0])[self.sources[index[0]]]
-            out[...] = np.flatnonzero(flags) + start
-        else:
-            np.compress(flags, arrays[1], out=out)
-        return out
-
-    def chunk_scratch_bytes(self, index: tuple[int, ...]) -> int:
-        if not self.sources:
-            return 0
-        items = self.inputs[0].chunks[0][self.sources[index[0]]]
-        return items * _INDEX.itemsize if self.positions_only else 0
 
 
 class GapsNode(RegionNode):

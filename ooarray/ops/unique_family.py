@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from ooarray.algorithms.select import CompactNode, GapsNode, RunStartsNode
+from ooarray.algorithms.compact import CompactNode
+from ooarray.algorithms.select import GapsNode, RunStartsNode
 from ooarray.algorithms.sort import BlockMapNode
 from ooarray.core.array import OOArray
 from ooarray.core.dispatch import implements
@@ -31,11 +32,14 @@ def _unique_parts(array: OOArray, want_index: bool, want_inverse: bool, want_cou
     blocks = len(starts.chunks[0])
     per_block = _run(BlockMapNode(starts, lambda b, s: [np.count_nonzero(b)], [1] * blocks,
                                   _INDEX, "unique-count"))
-    unique_values = OOArray(CompactNode(values.node, starts, per_block))
+    def compact(data, flat_positions=False):  # one output chunk per block with a run start
+        return CompactNode(data, starts, starts.chunks, per_block, 1, flat_positions)
+
+    unique_values = OOArray(compact(values.node))
     results = [unique_values]
     if want_index:
         order = _sorted(flat, 0, "argsort", "stable", None)
-        results.append(OOArray(CompactNode(order.node, starts, per_block)))
+        results.append(OOArray(compact(order.node)))
     if want_inverse:
         found = searchsorted(unique_values, array)
         if equal_nan and array.dtype.kind in "fc" and unique_values.size:
@@ -49,7 +53,7 @@ def _unique_parts(array: OOArray, want_index: bool, want_inverse: bool, want_cou
             found = np.where(missing, found + before, found)
         results.append(found)
     if want_counts:
-        positions = CompactNode(None, starts, per_block)
+        positions = compact(None, flat_positions=True)
         results.append(OOArray(GapsNode(positions, flat.size)))
     return results
 
