@@ -20,10 +20,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import ooarray as oa
+from ooarray.algorithms.assignment import ScatterNode, slice_overlap
 from ooarray.chunks import block_region, iter_blocks
 from ooarray.plan.graph import SourceNode
 from ooarray.plan.lower import Plan
-from ooarray.algorithms.scatter import ScatterNode, slice_overlap
 
 
 def _both(x, chunks):

@@ -22,7 +22,7 @@ from hypothesis.extra import numpy as hnp
 
 import ooarray as oa
 from ooarray.algorithms.compact import CompactNode
-from ooarray.algorithms.gather import GatherNode
+from ooarray.algorithms.indexing import GatherNode
 
 
 def _pair(shape, chunks, dtype=np.int64, seed=0):

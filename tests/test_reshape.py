@@ -13,8 +13,14 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import ooarray as oa
+from ooarray.algorithms.manipulation import (
+    MAX_SEGMENTS,
+    ReshapeNode,
+    axis_groups,
+    flat_box,
+    flat_pieces,
+)
 from ooarray.chunks import iter_blocks, region_shape
-from ooarray.algorithms.reshape import MAX_SEGMENTS, ReshapeNode, axis_groups, flat_box, flat_pieces
 
 pytestmark = pytest.mark.usefixtures("sync_executor")
 

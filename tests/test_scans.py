@@ -13,8 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import ooarray as oa
+from ooarray.algorithms.scans import ScanCarryNode
 from ooarray.plan.graph import RegionNode
-from ooarray.algorithms.scan import ScanCarryNode
 
 pytestmark = pytest.mark.usefixtures("sync_executor")
 

@@ -14,8 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import ooarray as oa
-from ooarray.algorithms.select import OrderStatsNode
-from ooarray.algorithms.sort import BucketNode
+from ooarray.algorithms.sorting import BucketNode, OrderStatsNode
 
 REAL_DTYPES = [d for d in DTYPES if d.kind != "c"]
 #: A budget under which a lane of a few thousand elements is sorted by the sample sort.

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ooarray.algorithms.streaming import intermediate_leaves, piece_footprint, scope_groups
+from ooarray.algorithms.indexing import intermediate_leaves, piece_footprint, scope_groups
 from ooarray.chunks import Chunks, Region, block_region, offsets, region_shape
 from ooarray.plan.graph import EvaluationContext, MaterializedNode, Node
 

@@ -1,4 +1,4 @@
-"""What each tally of :mod:`ooarray.algorithms.tally` adds per input block.
+"""What each tally of :mod:`ooarray.algorithms.tallies` adds per input block.
 
 * :class:`BoundsSpec`: count, minimum, maximum (and sum) of each operand, optionally only of
   the values inside a range: the data range of a histogram, the length of a bincount.

@@ -1,10 +1,10 @@
 """Assignment: ``a[idx] = value``.
 
 Lazy and copy-on-write: an assignment builds a node whose output is the old array with some
-positions replaced (:mod:`ooarray.algorithms.scatter`), and rebinds the OOArray to it. Arrays built
-from the old one before (``b = a[1:]``, ``c = a + 1``) keep the old values; an assignment
-whose value reads the array itself (``a[1:] = a[:-1]``) reads the old values, as NumPy's copy
-of overlapping operands does.
+positions replaced (:mod:`ooarray.algorithms.assignment`), and rebinds the OOArray to it.
+Arrays built from the old one before (``b = a[1:]``, ``c = a + 1``) keep the old values; an
+assignment whose value reads the array itself (``a[1:] = a[:-1]``) reads the old values, as
+NumPy's copy of overlapping operands does.
 
 NumPy raises the errors: index, broadcast and casting errors come from NumPy itself, run on
 stand-ins of a zero-byte dtype (the shapes are real, the data costs nothing).
@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ooarray.algorithms.scatter import (
+from ooarray.algorithms.assignment import (
     BlockCountNode,
     MaskedFillNode,
     MaskedValuesNode,

@@ -1,6 +1,6 @@
 """``a[idx] = value`` with integer index arrays (lists, ndarrays, OOArrays, mixed with
 slices, integers and new axes): NumPy's checks on stand-ins, then a bucketed scatter
-(:mod:`ooarray.algorithms.scatter`): the index entries are counted per output block, then
+(:mod:`ooarray.algorithms.assignment`): the index entries are counted per output block, then
 partitioned by block, and each output block takes its entries.
 
 :func:`ooarray.ops.assignment.setitem` sends these indices here.
@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ooarray import config as _config
-from ooarray.algorithms.scatter import (
+from ooarray.algorithms.assignment import (
     Destinations,
     EntryCountNode,
     EntryPartitionNode,

@@ -11,7 +11,12 @@ from typing import Any
 
 import numpy as np
 
-from ooarray.algorithms.scatter import BlockCountNode, CyclicNode, MaskedFillNode, MaskedValuesNode
+from ooarray.algorithms.assignment import (
+    BlockCountNode,
+    CyclicNode,
+    MaskedFillNode,
+    MaskedValuesNode,
+)
 from ooarray.core.array import OOArray
 from ooarray.core.dispatch import implements
 from ooarray.ops._operands import constant_node

@@ -21,7 +21,6 @@ from typing import Any
 
 import numpy as np
 
-from ooarray.algorithms.binning import ESTIMATORS, equal_bins, outer_edges, unsigned_subtract
 from ooarray.algorithms.counting import (
     BincountSpec,
     HistogramDDSpec,
@@ -29,6 +28,7 @@ from ooarray.algorithms.counting import (
     MomentSpec,
     StoneSpec,
 )
+from ooarray.algorithms.histograms import ESTIMATORS, equal_bins, outer_edges, unsigned_subtract
 from ooarray.core.array import OOArray
 from ooarray.core.dispatch import implements
 from ooarray.ops.creation import asarray
@@ -54,7 +54,7 @@ def _outer_edges(array: OOArray, range: Any, bounds: np.ndarray | None = None
 
 
 class _InRange:
-    """The :class:`~ooarray.algorithms.binning.Summary` of the data within the range: each number
+    """The :class:`~ooarray.algorithms.histograms.Summary` of the data within the range: each number
     computed once, by a tally (or ``np.percentile``) over the OOArray, when first asked."""
 
     def __init__(self, array: OOArray, range: tuple[Any, Any] | None,

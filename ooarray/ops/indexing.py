@@ -8,7 +8,7 @@ checked against NumPy for shapes, dtypes, values and exception types:
   (:class:`~ooarray.algorithms.compact.CompactNode`), in row-major order for any chunk grid.
 * Any other index with arrays is basic slicing first (a :class:`~ooarray.plan.regions.
   SliceNode` on the axes that slices, integers-with-arrays and ``None`` touch), then one
-  :class:`~ooarray.algorithms.gather.GatherNode` over the advanced axes: boolean arrays become
+  :class:`~ooarray.algorithms.indexing.GatherNode` over the advanced axes: boolean arrays become
   their ``nonzero()`` integer arrays (count first), integers among arrays are 0-d arrays,
   all broadcast together, and the broadcast axes go where NumPy puts them (in place when the
   advanced indices are adjacent, first when a slice, ``None`` or ``...`` separates them).
@@ -26,14 +26,20 @@ import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
 
 from ooarray import config as _config
+from ooarray.algorithms.compact import CompactNode, CountNode
+from ooarray.algorithms.indexing import (
+    GatherNode,
+    TouchedNode,
+    gather_chunks,
+    touched_blocks,
+    touched_map,
+)
 from ooarray.chunks import block_region, iter_blocks, target_chunk_bytes
 from ooarray.core.array import OOArray
 from ooarray.core.dispatch import implements, implements_method
 from ooarray.core.indexing import INVALID_INDEX_MESSAGE, empty_masks_as_indices, is_valid_index_item
 from ooarray.ops._operands import compute_small, constant_node, deliver_out
 from ooarray.ops.creation import asarray
-from ooarray.algorithms.compact import CompactNode, CountNode
-from ooarray.algorithms.gather import GatherNode, TouchedNode, gather_chunks, touched_blocks, touched_map
 from ooarray.plan.graph import ConstantNode
 from ooarray.plan.regions import TransposeNode, broadcast_chunks, broadcast_region
 

@@ -1,6 +1,6 @@
 """Joining and splitting: concatenate, stack and its variants, block, split, pad.
 
-Every join is one :class:`~ooarray.algorithms.concat.ConcatNode`: an output region reads the
+Every join is one :class:`~ooarray.algorithms.joining.ConcatNode`: an output region reads the
 regions of the inputs it spans, so nothing is copied beyond the region a task writes, and a
 region inside one input is a view of it. The result dtype, the casting rules and the errors
 are NumPy's: ``np.concatenate`` runs on zero-size stand-ins of the inputs (the joined axis
@@ -20,6 +20,7 @@ from numpy.exceptions import AxisError
 from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
 from ooarray import config as _config
+from ooarray.algorithms.joining import ConcatNode, concat_chunks, limit_chunks
 from ooarray.chunks import target_chunk_bytes
 from ooarray.core.array import OOArray, check_dtype
 from ooarray.core.dispatch import implements
@@ -35,7 +36,6 @@ from ooarray.ops.manipulation import (
     ravel,
     reshape,
 )
-from ooarray.algorithms.concat import ConcatNode, concat_chunks, limit_chunks
 
 __all__ = ["concatenate", "append", "unstack", "stack", "vstack", "hstack", "dstack",
            "column_stack", "block", "split", "array_split", "hsplit", "vsplit", "dsplit",

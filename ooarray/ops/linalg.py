@@ -24,12 +24,12 @@ import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
 
 from ooarray import config as _config
+from ooarray.algorithms.linalg import DiagonalNode
+from ooarray.algorithms.matmul import MatmulNode
 from ooarray.core.array import OOArray
 from ooarray.core.dispatch import implements
 from ooarray.ops.creation import asarray, zeros
 from ooarray.ops.manipulation import ravel, reshape
-from ooarray.algorithms.diagonal import DiagonalNode
-from ooarray.algorithms.matmul import MatmulNode
 
 __all__ = ["matmul", "dot", "contract", "tensordot", "inner", "outer", "vdot", "trace",
            "diagonal", "norm"]

@@ -1,7 +1,7 @@
 """Array manipulation: shapes, axes, broadcasting and dimensions.
 
 Everything here is a region node or a composition of them, so nothing is copied beyond the
-region a task writes: a reshape is a :class:`~ooarray.algorithms.reshape.ReshapeNode`
+region a task writes: a reshape is a :class:`~ooarray.algorithms.manipulation.ReshapeNode`
 (``order='F'`` is the C-order reshape of the reversed axes, transposed back); transposes,
 squeezes and new axes are views (:class:`~ooarray.plan.regions.SliceNode`,
 :class:`~ooarray.plan.regions.TransposeNode`). Flips, ``rot90``, ``repeat``, ``tile`` and
@@ -19,7 +19,7 @@ from numpy.exceptions import AxisError
 from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
 from ooarray import config as _config
-from ooarray.algorithms.reshape import ReshapeNode
+from ooarray.algorithms.manipulation import ReshapeNode
 from ooarray.chunks import target_chunk_bytes
 from ooarray.core.array import OOArray
 from ooarray.core.dispatch import implements

@@ -1,7 +1,7 @@
 """Padding: ``np.pad`` in every mode, out of core.
 
 A padded axis is the input joined with the pieces each mode makes: constant slabs, edges
-broadcast, ramps (:class:`~ooarray.algorithms.ramp.RampNode`), statistics of the input's ends,
+broadcast, ramps (:class:`~ooarray.algorithms.padding.RampNode`), statistics of the input's ends,
 and reflections or wraps folded from slices of the input.
 """
 
@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from ooarray import config as _config
+from ooarray.algorithms.padding import RampNode
 from ooarray.chunks import target_chunk_bytes
 from ooarray.core.array import OOArray
 from ooarray.core.dispatch import implements
@@ -20,7 +21,6 @@ from ooarray.ops.joining import _at, concatenate
 from ooarray.ops.manipulation import (
     broadcast_to,
 )
-from ooarray.algorithms.ramp import RampNode
 
 __all__ = ["pad", "PAD_MODES", "fold_runs"]
 

@@ -16,8 +16,8 @@ import numpy as np
 from numpy.lib import _function_base_impl as _quantiles
 from numpy.lib.array_utils import normalize_axis_tuple
 
-from ooarray.algorithms.quantile import median_positions, quantile_positions
-from ooarray.algorithms.select import OrderStatsNode
+from ooarray.algorithms.quantiles import median_positions, quantile_positions
+from ooarray.algorithms.sorting import OrderStatsNode
 from ooarray.core.array import OOArray
 from ooarray.core.dispatch import implements
 from ooarray.ops._operands import deliver_out

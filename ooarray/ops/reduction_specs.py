@@ -1,5 +1,5 @@
-"""The reduction framework: the :class:`~ooarray.algorithms.reduce.ReductionSpec` of each kind of
-reduction, :func:`reduce` that builds the lazy reduction from one, and the checks the
+"""The reduction framework: the :class:`~ooarray.algorithms.reductions.ReductionSpec` of each
+kind of reduction, :func:`reduce` that builds the lazy reduction from one, and the checks the
 reductions share.
 
 Each spec says what one input block reduces to (a record, kept small), how records combine
@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_tuple
 
-from ooarray.algorithms.reduce import CombineReduceNode, PartialReduceNode
+from ooarray.algorithms.reductions import CombineReduceNode, PartialReduceNode
 from ooarray.core.array import OOArray
 from ooarray.ops._operands import deliver_out
 from ooarray.ops.creation import asarray

@@ -1,7 +1,7 @@
 """Reductions: sum, prod, min, max, any, all, their nan-variants, argmin, argmax and their
 nan-variants, ``ufunc.reduce``, ``count_nonzero`` and ``ptp``.
 
-Each is a :class:`~ooarray.algorithms.reduce.ReductionSpec` of
+Each is a :class:`~ooarray.algorithms.reductions.ReductionSpec` of
 :mod:`ooarray.ops.reduction_specs` (``ptp``'s is here): what one input block reduces to (a
 record, kept small), how records combine (pairwise; value-then-index for argmin), and how the
 combined record becomes the result. NumPy decides result dtypes and raises argument errors on a

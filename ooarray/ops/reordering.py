@@ -3,8 +3,8 @@
 
 Flips are views (:class:`~ooarray.plan.regions.SliceNode`), ``rot90`` a flip and a transpose,
 ``tile`` a broadcast merged by a reshape, ``repeat`` a
-:class:`~ooarray.algorithms.repeat.RepeatNode` and ``triu``/``tril`` a
-:class:`~ooarray.algorithms.triangle.TriangleNode`.
+:class:`~ooarray.algorithms.reordering.RepeatNode` and ``triu``/``tril`` a
+:class:`~ooarray.algorithms.reordering.TriangleNode`.
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ import numpy as np
 from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
 from ooarray import config as _config
-from ooarray.algorithms.repeat import RepeatNode
-from ooarray.algorithms.triangle import TriangleNode
+from ooarray.algorithms.reordering import RepeatNode, TriangleNode
 from ooarray.core.array import OOArray
 from ooarray.core.dispatch import implements
 from ooarray.errors import BudgetError, format_bytes

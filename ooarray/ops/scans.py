@@ -1,6 +1,6 @@
 """Scans along an axis: cumsum, cumprod, their nan-variants, cumulative_sum/prod, diff.
 
-A scan is planned in two passes (:mod:`ooarray.algorithms.scan`): per-block totals along the axis,
+A scan is planned in two passes (:mod:`ooarray.algorithms.scans`): per-block totals along the axis,
 an exclusive prefix of those totals (the carry), then each output region is the local scan of
 its block plus the block's carry. ``diff`` is a region node (:class:`DiffNode`) that reads
 ``n`` elements past its region. NumPy decides result dtypes and raises argument errors on a
@@ -15,14 +15,14 @@ import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
 
 from ooarray import config as _config
-from ooarray.core.array import OOArray
+from ooarray.algorithms.scans import DiffNode, scan
 from ooarray.chunks import target_chunk_bytes
+from ooarray.core.array import OOArray
 from ooarray.core.dispatch import implements
 from ooarray.ops._operands import as_node, deliver_out
 from ooarray.ops.creation import asarray
 from ooarray.plan.graph import Node
 from ooarray.plan.regions import BroadcastNode
-from ooarray.algorithms.scan import DiffNode, scan
 
 __all__ = ["cumsum", "cumprod", "nancumsum", "nancumprod", "cumulative_sum",
            "cumulative_prod", "diff"]

@@ -2,7 +2,7 @@
 lane helpers the rest of the family (the unique family in :mod:`ooarray.ops.unique_family`;
 median, percentile, quantile and their nan-variants in :mod:`ooarray.ops.quantiles`) builds on.
 
-Two plans carry everything (``ooarray/algorithms/sort.py``):
+Two plans carry everything (``ooarray/algorithms/sorting.py``):
 
 * lanes that fit a task (``LANE_SHARE`` of ``memory_limit``) are sorted, partitioned or
   reduced to quantiles by NumPy itself, one block of whole lanes per task;
@@ -20,8 +20,7 @@ import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
 
 from ooarray import config as _config
-from ooarray.algorithms.select import SearchNode
-from ooarray.algorithms.sort import LaneNode, sample_sort
+from ooarray.algorithms.sorting import LaneNode, SearchNode, sample_sort
 from ooarray.chunks import normalize_chunks
 from ooarray.core.array import OOArray
 from ooarray.core.dispatch import implements

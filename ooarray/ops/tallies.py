@@ -1,5 +1,5 @@
 """Tallies: the lazy :func:`tally` of whole arrays into a small result of a shape of its own
-(:mod:`ooarray.algorithms.tally`), and the helpers the counting functions share: one pass for
+(:mod:`ooarray.algorithms.tallies`), and the helpers the counting functions share: one pass for
 the count, min, max (and sum) of arrays, the check that a result held by one task fits its
 share of the budget, and elementwise maps.
 
@@ -17,7 +17,7 @@ import numpy as np
 from ooarray import config as _config
 from ooarray.algorithms.counting import BoundsSpec
 from ooarray.algorithms.mapped import MappedNode
-from ooarray.algorithms.tally import TallyNode, TallyPartialNode
+from ooarray.algorithms.tallies import TallyNode, TallyPartialNode
 from ooarray.chunks import normalize_chunks, target_chunk_bytes
 from ooarray.core.array import OOArray
 from ooarray.errors import BudgetError, format_bytes

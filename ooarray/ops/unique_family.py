@@ -12,8 +12,7 @@ from typing import Any
 import numpy as np
 
 from ooarray.algorithms.compact import CompactNode
-from ooarray.algorithms.select import GapsNode, RunStartsNode
-from ooarray.algorithms.sort import BlockMapNode
+from ooarray.algorithms.sorting import BlockMapNode, GapsNode, RunStartsNode
 from ooarray.core.array import OOArray
 from ooarray.core.dispatch import implements
 from ooarray.ops.creation import asarray
