@@ -323,3 +323,72 @@ def test_write_through_flushes_and_drops_large_chunks_only(tmp_path, monkeypatch
     for name in ("big", "small"):
         np.testing.assert_array_equal(zarr.open_array(str(tmp_path / f"{name}.zarr"))[...],
                                       values)
+
+
+# -- stores sent to another process (a plan pickled for a cluster's worker) ------------------
+COPY_WRITES = """
+import pickle, sys
+import numpy as np
+store = pickle.loads(sys.stdin.buffer.read())
+for index in [(1,), (3,)]:
+    store.write_chunk(index, np.full(store.chunk_shape(index), 7 + index[0], store.dtype))
+read = np.empty(store.chunk_shape((0,)), store.dtype)
+store.read_chunk((0,), read)
+sys.stdout.buffer.write(pickle.dumps((store.take_written(), store.take_written(), read)))
+"""
+
+
+def _in_another_process(store):
+    cloudpickle = pytest.importorskip("cloudpickle")
+    done = subprocess.run([sys.executable, "-c", COPY_WRITES], input=cloudpickle.dumps(store),
+                          capture_output=True, timeout=60)
+    assert done.returncode == 0, done.stderr.decode()
+    import pickle
+    return pickle.loads(done.stdout)
+
+
+@pytest.mark.parametrize("kind", ["npy", "zarr", "chunkfile"])
+def test_a_store_being_written_writes_from_another_process_for_its_owner(tmp_path, kind):
+    # The copy opens the file again (a descriptor means nothing in another process), writes
+    # into the same partial, and hands what it wrote to the owner, which journals it: the
+    # committed store holds both processes' chunks, and a resume would trust them.
+    from ooarray.store.chunkfile import ChunkFile
+    grid = ((4, 4, 4, 4),)
+    if kind == "npy":
+        store = NpyStore.create(tmp_path / "out.npy", (16,), np.float64, grid)
+    elif kind == "zarr":
+        store = ZarrStore.create(tmp_path / "out.zarr", (16,), np.float64, (4,))
+    else:
+        store = ChunkFile((16,), np.float64, grid, str(tmp_path))
+    store.write_chunk((0,), np.arange(4.0))
+    written, again, read = _in_another_process(store)
+    np.testing.assert_array_equal(read, np.arange(4.0))  # the copy reads the owner's chunk
+    assert len(written) == 2 and again == []
+    store.record_written(written)
+    store.write_chunk((2,), np.full(4, 9.0))
+    expected = np.concatenate([np.arange(4.0), np.full(4, 8.0), np.full(4, 9.0),
+                               np.full(4, 10.0)])
+    if kind == "chunkfile":
+        out = np.empty(4)
+        for index in range(4):
+            store.read_chunk((index,), out)  # every chunk is known written by the owner
+            np.testing.assert_array_equal(out, expected[4 * index:4 * index + 4])
+        store.remove()
+        return
+    from ooarray.store.journal import read_journal
+    _, entries = read_journal(store._journal.path)
+    assert sorted(entries) == [(0,), (1,), (2,), (3,)]
+    store.commit()
+    np.testing.assert_array_equal(oa.open(tmp_path / f"out.{kind}").compute(), expected)
+
+
+def test_a_pickled_npy_source_reads_its_file_in_another_process(tmp_path):
+    np.save(tmp_path / "a.npy", np.arange(20.0))
+    store, _ = NpyStore.open(tmp_path / "a.npy", chunks=5)
+    cloudpickle = pytest.importorskip("cloudpickle")
+    code = ("import pickle, sys, numpy as np; s = pickle.loads(sys.stdin.buffer.read()); "
+            "o = np.empty(5); s.read_chunk((2,), o); print(o.tolist())")
+    done = subprocess.run([sys.executable, "-c", code], input=cloudpickle.dumps(store),
+                          capture_output=True, timeout=60)
+    assert done.returncode == 0, done.stderr.decode()
+    assert done.stdout.decode().strip() == str(np.arange(10.0, 15.0).tolist())

@@ -68,6 +68,15 @@ class ChunkStore(abc.ABC):
         """Store ``data`` as chunk ``index``."""
         raise TypeError(f"{type(self).__name__} is read-only")
 
+    def take_written(self) -> list:
+        """In a copy of this store in another process (a pickled store), return what it
+        wrote since the last call, for :meth:`record_written` in the process that owns it."""
+        return []
+
+    def record_written(self, entries: list) -> None:
+        """Record chunks that a copy of this store in another process wrote (the entries of
+        its :meth:`take_written`), as if this store had written them."""
+
     def commit(self) -> None:
         """Make a written store visible under its final name (no-op for stores that read)."""
 

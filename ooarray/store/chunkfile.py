@@ -52,6 +52,8 @@ class ChunkFile(ChunkStore):
                                              dir=directory)
         self._fd = handle
         self._written: set[tuple[int, ...]] = set()
+        #: In a copy in another process: the chunks it wrote, not yet taken (take_written).
+        self._new: list[tuple[int, ...]] | None = None
 
     @property
     def description(self) -> str:
@@ -61,6 +63,8 @@ class ChunkFile(ChunkStore):
         data = np.ascontiguousarray(data, dtype=self.dtype)
         write_all(self._fd, memoryview(data), self._offsets[tuple(index)], self.path)
         self._written.add(tuple(index))
+        if self._new is not None:
+            self._new.append(tuple(index))
 
     def read_chunk(self, index: tuple[int, ...], out: np.ndarray,
                    borrow: Borrow | None = None) -> None:
@@ -69,12 +73,40 @@ class ChunkFile(ChunkStore):
             raise KeyError(f"chunk {index} was never written to {self.path}")
         read_exact(self._fd, memoryview(out), self._offsets[index], self.path)
 
+    def take_written(self) -> list:
+        if self._new is None:
+            return []
+        new, self._new = self._new, []
+        return new
+
+    def record_written(self, entries: list) -> None:
+        self._written.update(tuple(index) for index in entries)
+
+    # A pickled chunk file (a plan sent to another process) opens the file again there.
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        del state["_fd"]
+        state["_new"] = []
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._fd = os.open(self.path, os.O_RDWR)
+
+    def _close(self) -> None:
+        fd, self._fd = getattr(self, "_fd", -1), -1
+        if fd >= 0:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def __del__(self) -> None:
+        self._close()
+
     def remove(self) -> None:
         """Close and delete the file."""
-        try:
-            os.close(self._fd)
-        except OSError:
-            pass
+        self._close()
         try:
             os.unlink(self.path)
         except FileNotFoundError:

@@ -29,7 +29,7 @@ import psutil
 from ooarray.store.fileio import write_all
 from ooarray.store.leftovers import PARTIAL_NAME, journal_path, partial_name, stopped_partials
 
-__all__ = ["Journal", "Claimed", "claim", "read_journal", "incomplete"]
+__all__ = ["Journal", "WrittenElsewhere", "Claimed", "claim", "read_journal", "incomplete"]
 
 _MAGIC = "ooarray-journal 1 "
 logger = logging.getLogger("ooarray")
@@ -119,6 +119,37 @@ class Journal:
             self.close()
         except AttributeError:
             pass
+
+    def __reduce__(self):
+        # A copy of a store being written, sent to another process (a cluster's worker),
+        # records its writes in memory; the process that owns the journal appends them
+        # (:meth:`ooarray.store.base.ChunkStore.record_written`).
+        return WrittenElsewhere, ()
+
+
+class WrittenElsewhere:
+    """The journal of a store's copy in another process: the chunks it wrote, kept until
+    :meth:`take` hands them to the process that owns the real journal."""
+
+    def __init__(self) -> None:
+        self._entries: list[tuple[Index, int, int]] = []
+        self._lock = threading.Lock()
+
+    def record(self, index: Index, crc: int, nbytes: int) -> None:
+        with self._lock:
+            self._entries.append((tuple(index), crc, nbytes))
+
+    def take(self) -> list[tuple[Index, int, int]]:
+        """Return the entries recorded since the last call."""
+        with self._lock:
+            entries, self._entries = self._entries, []
+        return entries
+
+    def close(self) -> None:
+        pass
+
+    def remove(self) -> None:
+        pass
 
 
 @dataclasses.dataclass

@@ -281,8 +281,30 @@ class NpyStore(ChunkStore):
             self._journal = None
 
     def __del__(self) -> None:
-        try:
-            os.close(self._fd)
-        except (OSError, AttributeError):
-            pass
+        fd, self._fd = getattr(self, "_fd", -1), -1
+        if fd >= 0:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    # A pickled store (a plan sent to another process) opens its file again there: a file
+    # descriptor means nothing in another process. A copy of a store being written writes
+    # into the same partial file and records its chunks for the owner (take_written).
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        del state["_fd"]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._fd = os.open(self.path, os.O_RDWR if self._final_path else os.O_RDONLY)
+
+    def take_written(self) -> list:
+        return self._journal.take() if hasattr(self._journal, "take") else []
+
+    def record_written(self, entries: list) -> None:
+        if self._journal is not None:
+            for index, crc, nbytes in entries:
+                self._journal.record(index, crc, nbytes)
 

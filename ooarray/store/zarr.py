@@ -317,6 +317,25 @@ class ZarrStore(ChunkStore):
                 done.add(index)
         self.done = frozenset(done)
 
+    # A pickled store (a plan sent to a cluster's worker) finds its chunk files again there;
+    # a copy of a store being written records its chunks for the owner (take_written).
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["_direct"] = None
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._direct = self._chunk_files()
+
+    def take_written(self) -> list:
+        return self._journal.take() if hasattr(self._journal, "take") else []
+
+    def record_written(self, entries: list) -> None:
+        if self._journal is not None:
+            for index, crc, nbytes in entries:
+                self._journal.record(index, crc, nbytes)
+
     def _record(self, index: tuple[int, ...], payload: Any) -> None:
         if self._journal is not None:
             view = memoryview(payload).cast("B")
