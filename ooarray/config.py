@@ -27,7 +27,7 @@ __all__ = ["Config", "get", "set", "parse_bytes"]
 #: Share of the memory available at first use that the default budget takes.
 DEFAULT_MEMORY_FRACTION = 0.5
 POLICIES = ("belady", "lru")
-EXECUTORS = ("threads", "sync")
+EXECUTORS = ("threads", "sync", "dask")
 
 _UNITS = {
     "": 1, "b": 1,
@@ -96,8 +96,11 @@ class Config:
         Bytes that all chunks in flight, task scratch and cached chunks may take together.
     policy : {"belady", "lru"}
         Which chunk the buffer manager evicts when it needs room.
-    executor : {"threads", "sync"}
-        ``threads`` runs chunk tasks on a thread pool; ``sync`` runs them one by one, in order.
+    executor : {"threads", "sync", "dask"}
+        ``threads`` runs chunk tasks on a thread pool; ``sync`` runs them one by one, in order;
+        ``dask`` runs them on a ``dask.distributed`` cluster (the current client's, or that of
+        :attr:`cluster`). Setting ``executor`` to a ``distributed.Client`` or to a scheduler
+        address (``"tcp://host:8786"``) sets ``"dask"`` and :attr:`cluster`.
     num_threads : int
         Task threads of the ``threads`` executor; numexpr and BLAS get the remaining cores.
     spill_dir : str
@@ -118,6 +121,12 @@ class Config:
         An operation whose OOArray operands are in memory and whose operands and result
         fit in this many bytes (and in a sixteenth of ``memory_limit``) runs at once with
         NumPy instead of building a plan (small arrays at NumPy's pace); 0 plans everything.
+    cluster : distributed.Client, str or None
+        For ``executor="dask"``: the client, or the scheduler's address; None for the
+        current client. On a cluster, ``memory_limit`` bounds each worker's buffer pool.
+    work_dir : str or None
+        For ``executor="dask"``: where intermediates go, on storage every worker shares;
+        None for ``spill_dir`` (which checkpoints use, so it must be shared too).
     """
 
     memory_limit: int = dataclasses.field(default_factory=_default_memory_limit)
@@ -129,6 +138,8 @@ class Config:
     chunk_bytes: int | None = dataclasses.field(default_factory=_env_chunk_bytes)
     write_through: bool | None = None
     eager_bytes: int = 16 * 2**20
+    cluster: Any = None
+    work_dir: str | None = None
 
     def validated(self, **changes: Any) -> Config:
         """Return a copy with ``changes`` applied, after checking each value."""
@@ -142,8 +153,20 @@ class Config:
             changes["memory_limit"] = parse_bytes(changes["memory_limit"])
         if "policy" in changes and changes["policy"] not in POLICIES:
             raise ValueError(f"policy must be one of {POLICIES}; got {changes['policy']!r}")
-        if "executor" in changes and changes["executor"] not in EXECUTORS:
-            raise ValueError(f"executor must be one of {EXECUTORS}; got {changes['executor']!r}")
+        if "executor" in changes:
+            executor = changes["executor"]
+            if isinstance(executor, str) and "://" in executor:  # a scheduler's address
+                changes["executor"], changes["cluster"] = "dask", executor
+            elif not isinstance(executor, str) and hasattr(executor, "scheduler_info"):
+                changes["executor"], changes["cluster"] = "dask", executor  # a Client
+            elif executor not in EXECUTORS:
+                raise ValueError(f"executor must be one of {EXECUTORS}, a distributed.Client "
+                                 f"or a scheduler address ('tcp://host:8786'); got "
+                                 f"{executor!r}")
+            elif "cluster" not in changes:
+                changes["cluster"] = None
+        if changes.get("work_dir") is not None:
+            changes["work_dir"] = os.fspath(changes["work_dir"])
         if "num_threads" in changes:
             n = changes["num_threads"]
             if isinstance(n, bool) or not isinstance(n, int) or n < 1:
@@ -211,8 +234,8 @@ class set:  # noqa: A001 - mirrors dask.config.set
     ----------
     **settings
         Any of ``memory_limit``, ``policy``, ``executor``, ``num_threads``, ``spill_dir``,
-        ``progress``, ``chunk_bytes``, ``write_through``, ``eager_bytes`` (see
-        :class:`Config`).
+        ``progress``, ``chunk_bytes``, ``write_through``, ``eager_bytes``, ``cluster``,
+        ``work_dir`` (see :class:`Config`).
 
     Raises
     ------
@@ -231,7 +254,9 @@ class set:  # noqa: A001 - mirrors dask.config.set
 
     def __init__(self, **settings: Any) -> None:
         new = get().validated(**settings)
-        self._changes = {name: getattr(new, name) for name in settings}
+        # (an executor given as a client or an address also sets the cluster)
+        names = [*settings, *(["cluster"] if "executor" in settings else [])]
+        self._changes = {name: getattr(new, name) for name in names}
         self._config = new
         self._entered = False
         self._statement = _open_blocks.get() == 0

@@ -128,6 +128,11 @@ class BufferManager:
             self.policy = policy
             self.stats = stats
             self.spill = spill
+            # A spill store that other processes share (a cluster's work store): every
+            # intermediate is written through to it when it is made, a chunk not in the pool
+            # is looked for there, and nothing is deleted from it (another process may read
+            # it); the computation removes the whole store when it ends.
+            self._shared_spill = bool(getattr(spill, "shared", False))
             self._frames: dict[Hashable, _Frame] = {}
             self._scratch: dict[int, np.ndarray] = {}
             self._spilled: set[Hashable] = set()
@@ -251,7 +256,8 @@ class BufferManager:
         """Evict chunk ``key`` (spilling it if it is an intermediate still to be read);
         return its buffer."""
         frame = self._frames.pop(key)
-        if frame.intermediate and self._remaining[key] > 0:
+        # (A chunk read back from the spill store still has its file there.)
+        if frame.intermediate and self._remaining[key] > 0 and key not in self._spilled:
             self.spill.write(key, frame.value)
             self._spilled.add(key)
             self.stats.bytes_spilled += frame.value.nbytes
@@ -342,8 +348,13 @@ class BufferManager:
     # -- chunks -------------------------------------------------------------------------
     def adopt(self, key: Hashable, value: np.ndarray) -> None:
         """Make a scratch array from :meth:`allocate` the intermediate chunk ``key`` (unpinned)."""
+        if self._shared_spill:
+            self.spill.write(key, value)
         with self._lock:
             raw = self._scratch.pop(id(value))
+            if self._shared_spill:
+                self._spilled.add(key)
+                self.stats.bytes_spilled += value.nbytes
             if self._remaining[key] <= 0:
                 self._give_back(raw)
                 return
@@ -373,7 +384,8 @@ class BufferManager:
                 self.stats.hits += 1
                 self._record("hit", key)
             else:
-                from_spill = key in self._spilled
+                from_spill = key in self._spilled or \
+                    (self._shared_spill and loader is None and key in self.spill)
                 if not from_spill and loader is None:
                     raise KeyError(f"chunk {key} is not in the pool")
                 nbytes = math.prod(shape) * np.dtype(dtype).itemsize
@@ -428,4 +440,5 @@ class BufferManager:
                 self._give_back(frame.raw)
                 if key in self._spilled:
                     self._spilled.discard(key)
-                    self.spill.delete(key)
+                    if not self._shared_spill:
+                        self.spill.delete(key)

@@ -33,6 +33,9 @@ class Stats:
     trace : list of (event, key), optional
         Every chunk access in order, as ``("hit" | "miss" | "evict" | "spill", key)``, when
         recording was asked for.
+    workers : dict of str to Stats, optional
+        On a cluster (``executor="dask"``): each worker's own counters, by address (the
+        totals above are their sums; a worker that was lost takes its counters with it).
     """
 
     hits: int = 0
@@ -45,6 +48,7 @@ class Stats:
     tasks: int = 0
     seconds: float = 0.0
     trace: list[tuple[str, Hashable]] | None = None
+    workers: dict[str, Stats] | None = None
 
     @property
     def hit_rate(self) -> float:
@@ -63,7 +67,8 @@ class Stats:
 
     def as_dict(self) -> dict[str, float]:
         """Return the counters (not the trace) as a dict, with ``hit_rate``."""
-        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "trace"}
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+               if f.name not in ("trace", "workers")}
         out["hit_rate"] = self.hit_rate
         return out
 

@@ -39,6 +39,7 @@ class Executor(Protocol):
 ENGINES: dict[str, str] = {
     "sync": "ooarray.execute.sync:SyncExecutor",
     "threads": "ooarray.execute.threads:ThreadsExecutor",
+    "dask": "ooarray.execute.cluster:DaskExecutor",
 }
 _instances: dict[str, Executor] = {}
 

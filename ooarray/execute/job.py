@@ -30,6 +30,11 @@ class Task(Protocol):
     nbytes: int
     index: tuple[int, ...]
     direct: bool
+    #: The chunk keys it pins, in order (its part of the access trace).
+    reads: list[Hashable]
+
+    @property
+    def write(self) -> Hashable | None: ...
 
     @property
     def delivers(self) -> bool: ...

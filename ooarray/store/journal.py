@@ -151,6 +151,11 @@ class WrittenElsewhere:
     def remove(self) -> None:
         pass
 
+    def __reduce__(self):
+        # Sent on again (a worker passing the store to another): what it recorded here is
+        # handed over by this copy, not by the next.
+        return WrittenElsewhere, ()
+
 
 @dataclasses.dataclass
 class Claimed:

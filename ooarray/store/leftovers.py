@@ -27,7 +27,7 @@ __all__ = ["partial_name", "journal_path", "stopped_partials", "temporary_prefix
 #: The name of a partial output (or of its journal): target, writer pid, journal suffix.
 PARTIAL_NAME = re.compile(
     r"^\.(?P<target>.+)\.partial-(?:(?P<pid>\d+)-)?[0-9a-f]{8}(?P<journal>\.journal)?$")
-_TEMPORARY = re.compile(r"^ooarray-(?:spill|checkpoint|snapshot)-(?P<pid>\d+)-")
+_TEMPORARY = re.compile(r"^ooarray-(?:spill|checkpoint|snapshot|work)-(?P<pid>\d+)-")
 
 
 def partial_name(target: Path) -> Path:
