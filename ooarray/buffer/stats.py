@@ -64,6 +64,12 @@ class Stats:
         self.peak_bytes = max(self.peak_bytes, other.peak_bytes)
         if self.trace is not None and other.trace is not None:
             self.trace.extend(other.trace)
+        for address, worker in (other.workers or {}).items():
+            if self.workers is None:
+                self.workers = {}
+            if address not in self.workers:
+                self.workers[address] = Stats()
+            self.workers[address].add(worker)
 
     def as_dict(self) -> dict[str, float]:
         """Return the counters (not the trace) as a dict, with ``hit_rate``."""
