@@ -1,4 +1,4 @@
-"""Command line of the benchmarks: ``python -m benchmarks elementwise|matmul|npbench ...``,
+"""Command line of the benchmarks: ``python -m benchmarks elementwise|matmul|npbench|cluster``,
 run from a checkout of the repository (``python -m ooarray bench ...`` is the same)."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from benchmarks import elementwise, matmul, npbench
+from benchmarks import cluster, elementwise, matmul, npbench
 
 __all__ = ["main", "BENCHMARKS"]
 
@@ -15,6 +15,7 @@ BENCHMARKS = {
     "elementwise": (elementwise, "2*a*b + c**2 - a/(b+1), sum and std on Zarr and .npy inputs"),
     "matmul": (matmul, "C = A @ B on n x n float64 Zarr inputs"),
     "npbench": (npbench, "spcl/npbench's NumPy kernels, unchanged, against NumPy"),
+    "cluster": (cluster, "threads vs a dask.distributed LocalCluster vs dask.array on it"),
 }
 
 
