@@ -166,7 +166,8 @@ class DaskExecutor:
         shipment = None
         try:
             shipment = client.scatter(Shipment(plan, store), broadcast=True, hash=False)
-            client.run(begin, run, _traces(stages, placed))
+            for address, (trace, uses) in _traces(stages, placed).items():
+                client.run(begin, run, trace, uses, workers=[address])  # its own trace only
             for tasks, where in zip(stages, placed, strict=True):
                 self._run_stage(distributed, client, job, run, shipment, tasks, where,
                                 numbers, store)

@@ -112,14 +112,11 @@ def _computation(run: ClusterRun) -> _Computation:
         return found
 
 
-def begin(run: ClusterRun, traces: dict[str, tuple[list, dict]],
-          dask_worker: Any = None) -> None:
+def begin(run: ClusterRun, trace: list, uses: dict) -> None:
     """Start ``run`` in this worker: its pool, and the access trace of the tasks the client
-    means to send here (Belady's policy reads this worker's future from it)."""
-    computation = _computation(run)
-    address = getattr(dask_worker, "address", None)
-    trace, uses = traces.get(address, ([], {}))
-    computation.pool.set_trace(trace, uses)
+    means to send here, with how often each intermediate is read here (Belady's policy
+    reads this worker's future from them)."""
+    _computation(run).pool.set_trace(trace, uses)
 
 
 def _sink(computation: _Computation, shipment: Shipment) -> StoreSink:
@@ -157,7 +154,7 @@ def run_task(shipment: Shipment, number: int, run: ClusterRun) -> TaskOutcome:
     return outcome
 
 
-def finish(key: str, dask_worker: Any = None) -> dict[str, Any] | None:
+def finish(key: str) -> dict[str, Any] | None:
     """End computation ``key`` in this worker: free its pool; return its counters (None if
     this worker ran none of its tasks)."""
     with _computations_lock:
