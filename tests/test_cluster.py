@@ -158,6 +158,15 @@ def test_stats_callbacks_and_progress_come_from_the_workers(on_cluster, data):
     assert all(0 < w.peak_bytes <= BUDGET for w in stats.workers.values() if w.tasks)
 
 
+def test_the_progress_bar_advances_with_the_workers_tasks(on_cluster, data, capsys):
+    pytest.importorskip("tqdm")
+    a = oa.asarray(data, chunks=(100, 80))
+    with oa.config.set(progress=True), oa.collect_stats() as stats:
+        (a * 2).sum(axis=1).compute()
+    shown = capsys.readouterr().err
+    assert f"{stats.tasks}/{stats.tasks}" in shown and "ooarray" in shown
+
+
 def test_a_task_too_large_for_a_worker_fails_before_work_starts(on_cluster, data,
                                                                monkeypatch, tmp_path):
     # memory_limit (16 MB) holds the task; each worker's pool is also bounded by a share of
