@@ -468,3 +468,25 @@ def test_fft_pipeline_over_data_4x_the_budget_stays_within_it(tmp_path):
     assert measured["pool_peak"] <= budget
     growth = measured["peak"] - measured["baseline"]
     assert growth < 2 * budget + 16 * 2**20, f"RSS grew by {growth / 2**20:.1f} MiB over 8 MiB"
+
+
+def test_numpy_names_beside_the_standard_for_xarray():
+    # xarray calls these on the namespace with NumPy's signatures; each gives NumPy's answer
+    # and an OOArray.
+    import ooarray.array_api as xp
+    x = np.random.default_rng(9).standard_normal((6, 5))
+    a = xp.asarray(x)
+    assert_like_numpy(xp.pad(a, ((1, 0), (0, 2)), mode="edge"), np.pad(x, ((1, 0), (0, 2)),
+                                                                        mode="edge"))
+    assert_like_numpy(xp.einsum("ij,ij->i", a, a), np.einsum("ij,ij->i", x, x))
+    assert_like_numpy(xp.cumsum(a, axis=1), np.cumsum(x, axis=1))
+    assert_like_numpy(xp.cumprod(a, axis=0), np.cumprod(x, axis=0))
+    assert_like_numpy(xp.median(a, axis=0), np.median(x, axis=0))
+    assert_like_numpy(xp.quantile(a, 0.3, axis=1), np.quantile(x, 0.3, axis=1))
+    assert_like_numpy(xp.std(a, axis=0, ddof=1), np.std(x, axis=0, ddof=1))
+    assert_like_numpy(xp.var(a, correction=1), np.var(x, ddof=1))
+    with pytest.raises(ValueError, match="simultaneously"):
+        xp.var(a, correction=1, ddof=1)
+    assert_like_numpy(xp.lib.stride_tricks.sliding_window_view(a, 3, axis=0),
+                      np.lib.stride_tricks.sliding_window_view(x, 3, axis=0))
+    assert "lib" in xp.__all__ and "pad" in xp.__all__

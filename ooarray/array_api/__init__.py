@@ -43,6 +43,8 @@ from ooarray.array_api._linear_algebra_functions import *  # noqa: F401,F403
 from ooarray.array_api._linear_algebra_functions import __all__ as _linear_algebra
 from ooarray.array_api._manipulation_functions import *  # noqa: F401,F403
 from ooarray.array_api._manipulation_functions import __all__ as _manipulation
+from ooarray.array_api._numpy_names import *  # noqa: F401,F403
+from ooarray.array_api._numpy_names import __all__ as _numpy_names
 from ooarray.array_api._searching_functions import *  # noqa: F401,F403
 from ooarray.array_api._searching_functions import __all__ as _searching
 from ooarray.array_api._set_functions import *  # noqa: F401,F403
@@ -65,4 +67,5 @@ __all__ = [
     "float32", "float64", "complex64", "complex128",
     *_constants, *_creation, *_data_type, *_elementwise, *_indexing, *_linear_algebra,
     *_manipulation, *_searching, *_set, *_sorting, *_statistical, *_utility,
+    *_numpy_names,  # NumPy's names that xarray calls on the namespace (not the standard's)
 ]

@@ -71,9 +71,17 @@ def mean(x: OOArray, /, *, axis: Any = None, keepdims: bool = False) -> OOArray:
     return np.mean(x, axis=_axis(axis), keepdims=keepdims)
 
 
-def var(x: OOArray, /, *, axis: Any = None, correction: int | float = 0.0,
-        keepdims: bool = False) -> OOArray:
-    """Return the variance along ``axis``, dividing by ``N - correction``.
+def _correction(correction: int | float | None, ddof: int | float | None) -> int | float:
+    """The standard's ``correction``, or NumPy's ``ddof`` (which xarray passes), not both."""
+    if ddof is not None and correction is not None:
+        raise ValueError("ddof and correction can't be provided simultaneously.")
+    return ddof if ddof is not None else (correction if correction is not None else 0.0)
+
+
+def var(x: OOArray, /, *, axis: Any = None, correction: int | float | None = None,
+        keepdims: bool = False, ddof: int | float | None = None) -> OOArray:
+    """Return the variance along ``axis``, dividing by ``N - correction`` (or NumPy's
+    ``ddof``, which xarray passes).
 
     Examples
     --------
@@ -83,15 +91,16 @@ def var(x: OOArray, /, *, axis: Any = None, correction: int | float = 0.0,
     """
     x = as_array(x)
     check_kind(x, "real floating-point", "var")
-    return np.var(x, axis=_axis(axis), ddof=correction, keepdims=keepdims)
+    return np.var(x, axis=_axis(axis), ddof=_correction(correction, ddof), keepdims=keepdims)
 
 
-def std(x: OOArray, /, *, axis: Any = None, correction: int | float = 0.0,
-        keepdims: bool = False) -> OOArray:
-    """Return the standard deviation along ``axis``, dividing by ``N - correction``."""
+def std(x: OOArray, /, *, axis: Any = None, correction: int | float | None = None,
+        keepdims: bool = False, ddof: int | float | None = None) -> OOArray:
+    """Return the standard deviation along ``axis``, dividing by ``N - correction`` (or
+    NumPy's ``ddof``, which xarray passes)."""
     x = as_array(x)
     check_kind(x, "real floating-point", "std")
-    return np.std(x, axis=_axis(axis), ddof=correction, keepdims=keepdims)
+    return np.std(x, axis=_axis(axis), ddof=_correction(correction, ddof), keepdims=keepdims)
 
 
 def _cumulative(name: str, x: OOArray, axis: int | None, dtype: Any,

@@ -21,27 +21,12 @@ __all__ = ["NAMESPACE", "XFAILS", "configure_suite", "duck_array_test_classes",
 
 NAMESPACE = "ooarray"
 
-_NAMESPACE = ("xarray calls {} on the array's __array_namespace__ (ooarray.array_api), "
-              "which holds the Array API standard only")
-
 #: Tests of xarray's suite that fail with ooarray, and why. Keys are the xarray method name,
 #: or ``name[skipna]`` for one parametrisation. A listed test still runs: if it fails it is
 #: reported as xfail with the reason, if it passes it passes (the entry is then stale).
-XFAILS: dict[str, str] = {
-    # xarray's padding-based methods call xp.pad, not in the standard.
-    **dict.fromkeys(["pad", "shift", "rolling_construct", "rolling_reduce",
-                     "cumulative_construct", "cumulative_reduce", "coarsen_construct",
-                     "coarsen_reduce"], _NAMESPACE.format("pad")),
-    **dict.fromkeys(["dot", "weighted"], _NAMESPACE.format("einsum")),
-    "isin": _NAMESPACE.format("isin"),
-    "differentiate": _NAMESPACE.format("gradient"),
-    "quantile[False]": _NAMESPACE.format("quantile"),
-    "median[False]": _NAMESPACE.format("median"),
-    "cumsum[False]": _NAMESPACE.format("cumsum"),
-    "cumprod[False]": _NAMESPACE.format("cumprod"),
-    "std[False]": _NAMESPACE.format("std with ddof= (the standard names it correction=)"),
-    "var[False]": _NAMESPACE.format("var with ddof= (the standard names it correction=)"),
-}
+#: Empty: the namespace offers NumPy's names that xarray calls on it
+#: (:mod:`ooarray.array_api._numpy_names`), so only xarray's own xfails remain.
+XFAILS: dict[str, str] = {}
 
 
 def _expect_failure(test: Any, name: str) -> Any:
