@@ -28,6 +28,7 @@ from ooarray.interop import fallback, metadata  # noqa: F401 (registers)
 from ooarray.ops import copyto_putmask_place, quantiles, unique_family  # noqa: F401 (registers)
 from ooarray.ops import elementwise_odds, saving, sets, ufunc_methods  # noqa: F401 (registers)
 from ooarray.ops import calculus, polynomials, shapes_indices, windows  # noqa: F401 (registers)
+from ooarray.ops import fft as _fft_family  # noqa: F401 (registers numpy.fft)
 from ooarray import array_api
 from ooarray.core import dispatch as _dispatch
 from ooarray.ops.creation import arange, array, asarray, empty, empty_like, eye, full, \

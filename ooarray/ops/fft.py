@@ -1,0 +1,166 @@
+"""``numpy.fft`` on OOArrays: every transform is a chain of 1-D transforms along one axis
+(:class:`~ooarray.algorithms.fft.AxisTransformNode`, which the Array API's ``fft`` extension
+uses too), each reading strips whole along its axis; n-D transforms go axis by axis in NumPy's
+order. NumPy's own argument handling decides lengths, axes, dtypes and errors: on a small
+stand-in of the input for the 1-D transforms, and through ``numpy.fft``'s own ``s``/``axes``
+rules for the n-D ones.
+
+A strip of one row along the transformed axis must fit the budget; an axis longer than that
+raises :class:`~ooarray.errors.BudgetError` before any work (a four-step transform for such
+axes is a next step). So does, today, an n-D transform whose second pass would read more than
+the budget holds (each pass reads whole strips of the pass before, which are not yet
+transposed through the pool between passes): 1-D transforms of arrays of any size run.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from numpy.fft import _pocketfft
+from numpy.lib.array_utils import normalize_axis_index
+
+from ooarray import config as _config
+from ooarray.algorithms.fft import AxisTransformNode, transform_dtype
+from ooarray.chunks import target_chunk_bytes
+from ooarray.core.array import OOArray
+from ooarray.core.dispatch import implements
+from ooarray.ops._operands import deliver_out
+from ooarray.ops.creation import asarray
+
+__all__ = ["fft", "ifft", "rfft", "irfft", "hfft", "ihfft", "fft2", "ifft2", "fftn", "ifftn",
+           "rfft2", "irfft2", "rfftn", "irfftn", "fftshift", "ifftshift"]
+
+_NORMS = (None, "backward", "ortho", "forward")
+
+
+def _check_norm(norm: Any) -> str:
+    if norm not in _NORMS:
+        raise ValueError(f'Invalid norm value {norm}; should be "backward","ortho" or '
+                         f'"forward".')
+    return norm or "backward"
+
+
+def _one(func: Callable[..., np.ndarray], x: OOArray, n: int | None, axis: int, norm: Any,
+         *, halved_output: bool = False, real_output: bool = False) -> OOArray:
+    """``func`` along ``axis``: NumPy checks the arguments on a stand-in first."""
+    norm = _check_norm(norm)
+    if x.ndim == 0:
+        func(np.zeros((), x.dtype), n=n, axis=axis, norm=norm)  # NumPy's error
+    axis = normalize_axis_index(axis, x.ndim)
+    length = x.shape[axis]
+    if n is None:
+        n_input = 2 * (length - 1) if real_output else length
+    else:
+        n_input = operator.index(n)
+    if n_input < 1:
+        raise ValueError(f"Invalid number of FFT data points ({n_input}) specified.")
+    if real_output and n is None and length < 1:
+        raise ValueError(f"Invalid number of FFT data points ({n_input}) specified.")
+    output = n_input // 2 + 1 if halved_output else n_input
+    dtype = transform_dtype(func, x.dtype)
+    settings = _config.get()
+    target = settings.chunk_bytes or target_chunk_bytes(settings.memory_limit)
+    return OOArray(AxisTransformNode(x.node, func, axis, output, n_input, norm, dtype, target))
+
+
+def _one_d(func: Callable[..., np.ndarray], halved: bool = False, real: bool = False):
+    """The ooarray version of ``numpy.fft.<func>`` (one axis)."""
+
+    def transform(a: Any, n: int | None = None, axis: int = -1, norm: str | None = None,
+                  out: Any = None) -> Any:
+        x = asarray(a)
+        if real and x.dtype.kind == "c":
+            func(np.zeros(2, x.dtype))  # NumPy's TypeError for complex input
+        return deliver_out(_one(func, x, n, axis, norm, halved_output=halved,
+                                real_output=func in (np.fft.irfft, np.fft.hfft)), out)
+
+    transform.__name__ = func.__name__
+    transform.__qualname__ = func.__name__
+    transform.__doc__ = (f"``numpy.fft.{func.__name__}`` out of core: a 1-D transform along "
+                         f"``axis``, strip by strip (see :mod:`ooarray.ops.fft`).")
+    return transform
+
+
+fft = implements(np.fft.fft)(_one_d(np.fft.fft))
+ifft = implements(np.fft.ifft)(_one_d(np.fft.ifft))
+rfft = implements(np.fft.rfft)(_one_d(np.fft.rfft, halved=True, real=True))
+irfft = implements(np.fft.irfft)(_one_d(np.fft.irfft))
+hfft = implements(np.fft.hfft)(_one_d(np.fft.hfft))
+ihfft = implements(np.fft.ihfft)(_one_d(np.fft.ihfft, halved=True, real=True))
+
+
+def _cooked(x: OOArray, s: Sequence[int] | None, axes: Sequence[int] | None,
+            invreal: bool) -> tuple[list[int], list[int]]:
+    """NumPy's ``s`` and ``axes`` for an n-D transform (its rules, warnings and errors)."""
+    stand_in = np.empty(x.shape, np.dtype([]))
+    s, axes = _pocketfft._cook_nd_args(stand_in, s, axes, invreal)
+    return [operator.index(n) for n in s], [normalize_axis_index(a, x.ndim) for a in axes]
+
+
+def _n_d(one: Callable[..., Any], last: Callable[..., Any] | None = None, invreal: bool = False,
+         real_first: bool = False):
+    """An n-D transform: ``one`` along each axis in NumPy's order; ``last`` (rfftn's rfft,
+    irfftn's irfft) along the last of ``axes``."""
+
+    def transform(a: Any, s: Sequence[int] | None = None, axes: Sequence[int] | None = None,
+                  norm: str | None = None, out: Any = None) -> Any:
+        x = asarray(a)
+        lengths, axes_ = _cooked(x, s, axes, invreal)
+        if real_first:  # rfftn: the real transform first, on the last axis
+            x = last(x, n=lengths[-1], axis=axes_[-1], norm=norm)
+            for n, axis in reversed(list(zip(lengths[:-1], axes_[:-1], strict=True))):
+                x = one(x, n=n, axis=axis, norm=norm)
+        elif last is not None:  # irfftn: the complex ones first, the real one last
+            for n, axis in zip(lengths[:-1], axes_[:-1], strict=True):
+                x = one(x, n=n, axis=axis, norm=norm)
+            x = last(x, n=lengths[-1], axis=axes_[-1], norm=norm)
+        else:
+            for n, axis in reversed(list(zip(lengths, axes_, strict=True))):
+                x = one(x, n=n, axis=axis, norm=norm)
+        return deliver_out(x, out)
+
+    return transform
+
+
+fftn = implements(np.fft.fftn)(_n_d(fft))
+ifftn = implements(np.fft.ifftn)(_n_d(ifft))
+rfftn = implements(np.fft.rfftn)(_n_d(fft, last=rfft, real_first=True))
+irfftn = implements(np.fft.irfftn)(_n_d(ifft, last=irfft, invreal=True))
+
+
+def _two_d(n_d: Callable[..., Any]):
+    def transform(a: Any, s: Sequence[int] | None = None, axes: Sequence[int] = (-2, -1),
+                  norm: str | None = None, out: Any = None) -> Any:
+        return n_d(a, s, axes, norm, out)
+    return transform
+
+
+fft2 = implements(np.fft.fft2)(_two_d(fftn))
+ifft2 = implements(np.fft.ifft2)(_two_d(ifftn))
+rfft2 = implements(np.fft.rfft2)(_two_d(rfftn))
+irfft2 = implements(np.fft.irfft2)(_two_d(irfftn))
+
+
+def _shift(x: Any, axes: Any, sign: int) -> OOArray:
+    x = asarray(x)
+    if axes is None:
+        axes = tuple(range(x.ndim))
+    elif isinstance(axes, (int, np.integer)):
+        axes = (axes,)
+    shifts = [sign * (x.shape[normalize_axis_index(a, x.ndim)] // 2) for a in axes]
+    return np.roll(x, shifts, axis=tuple(axes))
+
+
+@implements(np.fft.fftshift)
+def fftshift(x: Any, axes: Any = None) -> OOArray:
+    """``numpy.fft.fftshift``: the zero frequency to the centre of ``axes`` (a lazy roll)."""
+    return _shift(x, axes, 1)
+
+
+@implements(np.fft.ifftshift)
+def ifftshift(x: Any, axes: Any = None) -> OOArray:
+    """``numpy.fft.ifftshift``: the inverse of :func:`fftshift`."""
+    return _shift(x, axes, -1)

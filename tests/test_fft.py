@@ -1,0 +1,113 @@
+"""numpy.fft on OOArrays against NumPy: every transform, lengths, axes, norms, dtypes, errors,
+and a 2-D transform of an array larger than the budget."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import assert_like_numpy
+
+import ooarray as oa
+from ooarray.errors import BudgetError
+
+ONE_D = [np.fft.fft, np.fft.ifft, np.fft.rfft, np.fft.irfft, np.fft.hfft, np.fft.ihfft]
+N_D = [np.fft.fftn, np.fft.ifftn, np.fft.rfftn, np.fft.irfftn, np.fft.fft2, np.fft.ifft2,
+       np.fft.rfft2, np.fft.irfft2]
+REAL_INPUT = {np.fft.rfft, np.fft.ihfft, np.fft.rfftn, np.fft.rfft2}
+
+
+def _input(func, shape, dtype, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape) * 3
+    if func not in REAL_INPUT and np.dtype(dtype).kind == "c":
+        x = x + 1j * rng.standard_normal(shape)
+    return x.astype(dtype)
+
+
+@pytest.mark.parametrize("func", ONE_D, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("shape, chunks", [((16,), 5), ((9, 12), (4, 5)), ((5, 6, 7), (2, 6, 3)),
+                                           ((1,), 1), ((3, 1), 1)])
+@pytest.mark.parametrize("kwargs", [{}, {"n": 7}, {"n": 20, "axis": 0}, {"axis": 0},
+                                    {"norm": "ortho"}, {"norm": "forward", "n": 4}],
+                         ids=str)
+def test_one_axis_transforms_like_numpy(func, shape, chunks, kwargs):
+    dtype = np.float64 if func in REAL_INPUT else np.complex128
+    x = _input(func, shape, dtype)
+    a = oa.asarray(x, chunks=chunks)
+    try:
+        expected = func(x, **kwargs)
+    except Exception as error:  # noqa: BLE001 - the type is what is compared
+        with pytest.raises(type(error)):
+            func(a, **kwargs)
+        return
+    assert_like_numpy(func(a, **kwargs), expected, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int64, np.bool_, np.float32, np.float64,
+                                   np.complex64, np.complex128], ids=str)
+def test_dtypes_like_numpy(dtype):
+    x = (np.arange(24).reshape(4, 6) % 5).astype(dtype)
+    a = oa.asarray(x, chunks=(3, 4))
+    for func in (np.fft.fft, np.fft.ifft, np.fft.irfft, np.fft.hfft):
+        assert_like_numpy(func(a), func(x), rtol=1e-5, atol=1e-5)
+    if np.dtype(dtype).kind != "c":
+        for func in (np.fft.rfft, np.fft.ihfft):
+            assert_like_numpy(func(a), func(x), rtol=1e-5, atol=1e-5)
+    else:
+        with pytest.raises(TypeError):
+            np.fft.rfft(a)
+
+
+@pytest.mark.parametrize("func", N_D, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("kwargs", [{}, {"s": (6, 8), "axes": (0, 1)}, {"axes": (1, 0)},
+                                    {"axes": (2,)}, {"s": (4, 4, 4), "axes": (0, 1, 2)},
+                                    {"norm": "ortho", "axes": (0, 2)}], ids=str)
+def test_n_axis_transforms_like_numpy(func, kwargs):
+    x = _input(func, (6, 5, 8), np.complex128 if func not in REAL_INPUT else np.float64, 1)
+    a = oa.asarray(x, chunks=(4, 2, 3))
+    try:
+        expected = func(x, **kwargs)
+    except Exception as error:  # noqa: BLE001
+        with pytest.raises(type(error)):
+            func(a, **kwargs)
+        return
+    assert_like_numpy(func(a, **kwargs), expected, rtol=1e-9, atol=1e-9)
+
+
+def test_shifts_and_out_and_errors():
+    x = np.arange(30.0).reshape(5, 6)
+    a = oa.asarray(x, chunks=(2, 4))
+    assert_like_numpy(np.fft.fftshift(a), np.fft.fftshift(x), exact=True)
+    assert_like_numpy(np.fft.ifftshift(a, axes=1), np.fft.ifftshift(x, axes=1), exact=True)
+    assert_like_numpy(np.fft.fftshift(a, axes=(0,)), np.fft.fftshift(x, axes=(0,)), exact=True)
+    out = np.empty((5, 6), complex)
+    assert np.fft.fft(a, out=out) is out
+    np.testing.assert_allclose(out, np.fft.fft(x))
+    for bad in [dict(n=0), dict(axis=2), dict(norm="none")]:
+        with pytest.raises(Exception) as expected:  # noqa: PT011 - NumPy's type is compared
+            np.fft.fft(x, **bad)
+        with pytest.raises(type(expected.value)):
+            np.fft.fft(a, **bad)
+    with pytest.raises(ValueError):
+        np.fft.fftn(a, s=(3,), axes=(0, 1))
+
+
+def test_a_transform_of_an_array_larger_than_the_budget_runs_within_it():
+    # Strips whole along the transformed axis, one at a time: 1 MiB in, 1 MiB out, 512 KB.
+    x = np.random.default_rng(2).standard_normal((512, 256))
+    with oa.config.set(memory_limit="512KB"), oa.collect_stats() as stats:
+        a = oa.asarray(x, chunks=(64, 256))
+        result = np.fft.rfft(a, axis=1)
+        total = complex(result.sum())
+        corner = result[:3, :3].compute()
+    assert stats.peak_bytes <= 512_000
+    expected = np.fft.rfft(x, axis=1)
+    np.testing.assert_allclose(total, expected.sum(), rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(corner, expected[:3, :3], rtol=1e-9, atol=1e-9)
+
+
+def test_an_axis_too_long_for_one_strip_is_refused_before_work():
+    x = np.zeros(2**16)
+    with oa.config.set(memory_limit="256KB"):
+        with pytest.raises(BudgetError):
+            np.fft.fft(oa.asarray(x, chunks=2**12)).compute()
