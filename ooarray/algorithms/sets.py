@@ -37,8 +37,7 @@ def member_of_sorted(table: np.ndarray, values: np.ndarray) -> np.ndarray:
     """
     if not len(table):
         return np.zeros(np.shape(values), bool)
-    position = np.searchsorted(table, values, side="left")
-    np.minimum(position, len(table) - 1, out=position)
+    position = np.minimum(np.searchsorted(table, values, side="left"), len(table) - 1)
     return np.equal(table[position], values)
 
 

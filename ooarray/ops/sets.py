@@ -26,7 +26,7 @@ import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
 
 from ooarray.algorithms.sets import LexLanesNode, MemberNode, member_of_sorted
-from ooarray.chunks import normalize_chunks
+from ooarray.chunks import normalize_chunks, target_chunk_bytes
 from ooarray.core.array import OOArray
 from ooarray.core.dispatch import implements
 from ooarray.ops.creation import asarray, full_like
@@ -58,22 +58,36 @@ def _check_isin(element: OOArray, test: OOArray, kind: str | None) -> None:
                 "'sort'.")
 
 
-def _comparable(element: OOArray, test: OOArray) -> tuple[OOArray, OOArray, OOArray | None]:
+def _float_compared(element: OOArray, test: OOArray, kind: str | None) -> bool:
+    """Whether NumPy's ``isin`` compares these mixed-sign 64-bit integers as float64: its
+    integer table and its loop of ``==`` (for few test elements) are exact, its sort of the
+    concatenation (float64) is not, and which one runs depends on sizes and the range."""
+    if test.size < 10 * element.size ** 0.145:
+        return False
+    if kind == "sort":
+        return True
+    low, high = int(np.min(test).compute()), int(np.max(test).compute())
+    return kind != "table" and high - low > 6 * (element.size + test.size)
+
+
+def _comparable(element: OOArray, test: OOArray, kind: str | None
+                ) -> tuple[OOArray, OOArray, OOArray | None]:
     """``element`` and ``test`` in one dtype where ``==`` is NumPy's, and a mask of elements
     that may be members at all (None: all may).
 
     Integers of both signs whose common type is a float (int64 with uint64) are compared
-    exactly, as NumPy's integer table does: negative values can equal no unsigned value, so
-    they are dropped (the test's) or masked out (the elements'), and the rest is uint64.
+    exactly where NumPy compares them exactly (:func:`_float_compared`): negative values can
+    equal no unsigned value, so they are dropped (the test's) or masked out (the elements'),
+    and the rest is compared as uint64.
     """
+    common = np.result_type(element.dtype, test.dtype)
     if element.dtype.kind in _INTEGERS and test.dtype.kind in _INTEGERS \
-            and np.result_type(element.dtype, test.dtype).kind == "f":
+            and common.kind == "f" and not _float_compared(element, test, kind):
         unsigned = np.dtype(np.uint64)
         if element.dtype.kind == "i":
             return element.astype(unsigned), test.astype(unsigned), element >= 0
         test = _flat(test)
         return element.astype(unsigned), test[test >= 0].astype(unsigned), None
-    common = np.result_type(element.dtype, test.dtype)
     return element.astype(common), test.astype(common), None
 
 
@@ -134,7 +148,7 @@ def isin(element: Any, test_elements: Any, assume_unique: bool = False, invert: 
     """
     values, test = asarray(element), asarray(test_elements)
     _check_isin(values, test, kind)
-    values, test, possible = _comparable(values, test)
+    values, test, possible = _comparable(values, test, kind)
     if test.size == 0 or values.size == 0:
         found = full_like(values, False, dtype=np.bool_)
     else:
@@ -292,9 +306,17 @@ def _lex_sequence(keys: list[OOArray]) -> OOArray:
     before it, which is exactly the lexicographic order."""
     order = _sorted(keys[0], 0, "argsort", "stable", None)
     for key in keys[1:]:
-        step = _sorted(take(key, order), 0, "argsort", "stable", None)
-        order = take(order, step)
+        step = _sorted(take(_even(key), _even(order)), 0, "argsort", "stable", None)
+        order = take(_even(order), _even(step))
     return order
+
+
+def _even(array: OOArray) -> OOArray:
+    """``array`` in chunks of the budget's chunk size: a sort's buckets can be many and
+    small, and a gather keeps a map of index chunks by source blocks (quadratic in them)."""
+    items = max(1, target_chunk_bytes(_limit()) // array.dtype.itemsize)
+    return array if len(array.chunks[0]) <= 1 or min(array.chunks[0][:-1]) >= items \
+        else array.rechunk(items)
 
 
 @implements(np.lexsort)
@@ -334,7 +356,7 @@ def lexsort(keys: Any, axis: int = -1) -> OOArray:
     --------
     >>> import numpy as np, ooarray as oa
     >>> np.lexsort((oa.asarray([1, 5, 1, 4]), oa.asarray([9, 4, 0, 4]))).compute()
-    array([2, 0, 3, 1])
+    array([2, 3, 1, 0])
     """
     items = _keys(keys)
     if not items:
