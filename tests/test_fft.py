@@ -106,6 +106,23 @@ def test_a_transform_of_an_array_larger_than_the_budget_runs_within_it():
     np.testing.assert_allclose(corner, expected[:3, :3], rtol=1e-9, atol=1e-9)
 
 
+@pytest.mark.parametrize("func", [np.fft.fft2, np.fft.ifftn, np.fft.rfft2, np.fft.irfftn],
+                         ids=lambda f: f.__name__)
+def test_an_n_d_transform_of_an_array_larger_than_the_budget_runs_within_it(func):
+    # Each pass is stored strip by strip and transposed through the pool onto strips whole
+    # along the next axis: no task reads more than a strip of the pass before.
+    x = np.random.default_rng(3).standard_normal((256, 384))  # 768 KiB in, 1.5 MiB complex
+    with oa.config.set(memory_limit="512KB"), oa.collect_stats() as stats:
+        a = oa.asarray(x, chunks=(32, 384))
+        result = func(a)
+        total = complex(result.sum())
+        corner = result[:3, :3].compute()
+    assert stats.peak_bytes <= 512_000
+    expected = func(x)
+    np.testing.assert_allclose(total, expected.sum(), rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(corner, expected[:3, :3], rtol=1e-9, atol=1e-9)
+
+
 def test_an_axis_too_long_for_one_strip_is_refused_before_work():
     x = np.zeros(2**16)
     with oa.config.set(memory_limit="256KB"):

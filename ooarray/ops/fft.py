@@ -7,9 +7,10 @@ rules for the n-D ones.
 
 A strip of one row along the transformed axis must fit the budget; an axis longer than that
 raises :class:`~ooarray.errors.BudgetError` before any work (a four-step transform for such
-axes is a next step). So does, today, an n-D transform whose second pass would read more than
-the budget holds (each pass reads whole strips of the pass before, which are not yet
-transposed through the pool between passes): 1-D transforms of arrays of any size run.
+axes is a next step). Between the passes of an n-D transform of an array larger than
+:data:`IN_ONE_PASS_SHARE` of the budget, each pass is stored strip by strip and its values
+are transposed through the pool onto strips whole along the next axis (a staged rechunk), so
+no task reads more than a strip of the pass before.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from numpy.fft import _pocketfft
 from numpy.lib.array_utils import normalize_axis_index
 
 from ooarray import config as _config
-from ooarray.algorithms.fft import AxisTransformNode, transform_dtype
-from ooarray.chunks import target_chunk_bytes
+from ooarray.algorithms.fft import FFT_COPIES, AxisTransformNode, transform_dtype
+from ooarray.algorithms.rechunk import RechunkStageNode, plan_rechunk
+from ooarray.chunks import normalize_chunks, target_chunk_bytes
 from ooarray.core.array import OOArray
 from ooarray.core.dispatch import implements
 from ooarray.ops._operands import deliver_out
@@ -34,6 +36,9 @@ __all__ = ["fft", "ifft", "rfft", "irfft", "hfft", "ihfft", "fft2", "ifft2", "ff
            "rfft2", "irfft2", "rfftn", "irfftn", "fftshift", "ifftshift"]
 
 _NORMS = (None, "backward", "ortho", "forward")
+#: An n-D transform of an array up to this share of ``memory_limit`` reads the pass before
+#: as it is; a larger one is stored and transposed between passes.
+IN_ONE_PASS_SHARE = 1 / 8
 
 
 def _check_norm(norm: Any) -> str:
@@ -100,6 +105,20 @@ def _cooked(x: OOArray, s: Sequence[int] | None, axes: Sequence[int] | None,
     return [operator.index(n) for n in s], [normalize_axis_index(a, x.ndim) for a in axes]
 
 
+def _strips_along(x: OOArray, axis: int) -> OOArray:
+    """``x`` ready for a pass along ``axis``: as it is when small; otherwise stored strip by
+    strip and transposed through the pool onto strips whole along ``axis``."""
+    settings = _config.get()
+    if x.nbytes <= settings.memory_limit * IN_ONE_PASS_SHARE or x.chunks[axis] == \
+            (x.shape[axis],):
+        return x
+    target = settings.chunk_bytes or target_chunk_bytes(settings.memory_limit)
+    grid = normalize_chunks(tuple(-1 if i == axis else "auto" for i in range(x.ndim)),
+                            x.shape, FFT_COPIES * x.dtype.itemsize, target)
+    stored = RechunkStageNode(x.node, x.chunks)
+    return OOArray(plan_rechunk(stored, grid, settings.memory_limit))
+
+
 def _n_d(one: Callable[..., Any], last: Callable[..., Any] | None = None, invreal: bool = False,
          real_first: bool = False):
     """An n-D transform: ``one`` along each axis in NumPy's order; ``last`` (rfftn's rfft,
@@ -110,16 +129,16 @@ def _n_d(one: Callable[..., Any], last: Callable[..., Any] | None = None, invrea
         x = asarray(a)
         lengths, axes_ = _cooked(x, s, axes, invreal)
         if real_first:  # rfftn: the real transform first, on the last axis
-            x = last(x, n=lengths[-1], axis=axes_[-1], norm=norm)
+            x = last(_strips_along(x, axes_[-1]), n=lengths[-1], axis=axes_[-1], norm=norm)
             for n, axis in reversed(list(zip(lengths[:-1], axes_[:-1], strict=True))):
-                x = one(x, n=n, axis=axis, norm=norm)
+                x = one(_strips_along(x, axis), n=n, axis=axis, norm=norm)
         elif last is not None:  # irfftn: the complex ones first, the real one last
             for n, axis in zip(lengths[:-1], axes_[:-1], strict=True):
-                x = one(x, n=n, axis=axis, norm=norm)
-            x = last(x, n=lengths[-1], axis=axes_[-1], norm=norm)
+                x = one(_strips_along(x, axis), n=n, axis=axis, norm=norm)
+            x = last(_strips_along(x, axes_[-1]), n=lengths[-1], axis=axes_[-1], norm=norm)
         else:
             for n, axis in reversed(list(zip(lengths, axes_, strict=True))):
-                x = one(x, n=n, axis=axis, norm=norm)
+                x = one(_strips_along(x, axis), n=n, axis=axis, norm=norm)
         return deliver_out(x, out)
 
     return transform
