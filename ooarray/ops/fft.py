@@ -5,9 +5,14 @@ order. NumPy's own argument handling decides lengths, axes, dtypes and errors: o
 stand-in of the input for the 1-D transforms, and through ``numpy.fft``'s own ``s``/``axes``
 rules for the n-D ones.
 
-A strip of one row along the transformed axis must fit the budget; an axis longer than that
-raises :class:`~ooarray.errors.BudgetError` before any work (a four-step transform for such
-axes is a next step). Between the passes of an n-D transform of an array larger than
+A strip of one row along the transformed axis is one task. An axis too long for that
+(``fft``, ``ifft`` and ``rfft``; the others raise :class:`~ooarray.errors.BudgetError` before
+any work) is transformed in four steps (Bailey's): its ``n = n1 * n2`` values as an ``n1 x n2``
+matrix, ``n2`` transforms of length ``n1`` down the columns, a twiddle factor
+``exp(-2 pi i k1 j2 / n)`` per element, ``n1`` transforms of length ``n2`` along the rows, and
+the transpose read back as one axis; the transposes go through the pool (stored passes and
+staged rechunks, as between the passes of an n-D transform), and a row still too long is
+split again. A prime length has no such split and is refused. Between the passes of an n-D transform of an array larger than
 :data:`IN_ONE_PASS_SHARE` of the budget, each pass is stored strip by strip and its values
 are transposed through the pool onto strips whole along the next axis (a staged rechunk), so
 no task reads more than a strip of the pass before.
@@ -15,6 +20,7 @@ no task reads more than a strip of the pass before.
 
 from __future__ import annotations
 
+import math
 import operator
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -29,8 +35,9 @@ from ooarray.algorithms.rechunk import RechunkStageNode, plan_rechunk
 from ooarray.chunks import normalize_chunks, target_chunk_bytes
 from ooarray.core.array import OOArray
 from ooarray.core.dispatch import implements
+from ooarray.errors import BudgetError, format_bytes
 from ooarray.ops._operands import deliver_out
-from ooarray.ops.creation import asarray
+from ooarray.ops.creation import arange, asarray, zeros
 
 __all__ = ["fft", "ifft", "rfft", "irfft", "hfft", "ihfft", "fft2", "ifft2", "fftn", "ifftn",
            "rfft2", "irfft2", "rfftn", "irfftn", "fftshift", "ifftshift"]
@@ -71,6 +78,73 @@ def _one(func: Callable[..., np.ndarray], x: OOArray, n: int | None, axis: int, 
     return OOArray(AxisTransformNode(x.node, func, axis, output, n_input, norm, dtype, target))
 
 
+#: Bytes per value of the transformed axis that one strip of one row holds: pocketfft's
+#: copies, and the strip's input and output in the pool.
+_STRIP_BYTES_PER_VALUE = (FFT_COPIES + 2) * 16
+#: A strip of one row may take this share of ``memory_limit``.
+STRIP_SHARE = 1 / 4
+
+
+def _strip_fits(length: int) -> bool:
+    return length * _STRIP_BYTES_PER_VALUE <= _config.get().memory_limit * STRIP_SHARE
+
+
+def _split(n: int) -> tuple[int, int]:
+    """``n = n1 * n2`` with ``n1 <= n2`` as close to the square root as ``n`` allows."""
+    n1 = max((d for d in range(1, math.isqrt(n) + 1) if n % d == 0), default=1)
+    return n1, n // n1
+
+
+def _four_step(x: OOArray, n: int, norm: str, inverse: bool) -> OOArray:
+    """The transform along the last axis of ``x`` (already ``n`` long) in four steps."""
+    n1, n2 = _split(n)
+    if n1 == 1:
+        raise BudgetError(
+            f"an FFT of length {n} (a prime) does not fit one task of memory_limit="
+            f"{format_bytes(_config.get().memory_limit)} ({format_bytes(n * _STRIP_BYTES_PER_VALUE)}"
+            f" per row) and has no factors to split it into; pass n= to pad it to a "
+            f"composite length, or raise memory_limit", needed=n * _STRIP_BYTES_PER_VALUE,
+            limit=_config.get().memory_limit)
+    lead = x.shape[:-1]
+    step = ifft if inverse else fft
+    matrix = x.reshape(lead + (n1, n2))  # matrix[..., j1, j2] = x[..., j1 * n2 + j2]
+    columns = step(_strips_along(matrix, -2), axis=-2, norm=norm)  # over j1: k1
+    sign = 1.0 if inverse else -1.0
+    k1 = arange(n1, dtype=np.int64).reshape(n1, 1)
+    j2 = arange(n2, dtype=np.int64).reshape(1, n2)
+    angle = (k1 * j2 % n).astype(np.float64) * (sign * 2 * math.pi / n)
+    twisted = columns * (np.cos(angle) + 1j * np.sin(angle))
+    rows = step(_strips_along(twisted, -1), axis=-1, norm=norm)  # over j2: k2
+    # X[..., k1 + n1 * k2] = rows[..., k1, k2]: the transpose, read back as one axis.
+    flipped = _strips_along(np.swapaxes(rows, -1, -2), -1)
+    return flipped.reshape(lead + (n,))
+
+
+def _long_axis(func: Callable[..., np.ndarray], x: OOArray, n: int | None, axis: int,
+               norm: Any) -> OOArray | None:
+    """``func`` along an axis too long for one strip, in four steps; None when one strip
+    fits (or ``func`` has no four-step form here)."""
+    if x.ndim == 0 or func not in (np.fft.fft, np.fft.ifft, np.fft.rfft):
+        return None
+    axis = normalize_axis_index(axis, x.ndim)
+    length = x.shape[axis] if n is None else operator.index(n)
+    if length < 1 or _strip_fits(max(length, x.shape[axis])):
+        return None
+    norm = _check_norm(norm)
+    dtype = transform_dtype(func, x.dtype)
+    moved = np.moveaxis(x, axis, -1)
+    if length < moved.shape[-1]:
+        moved = moved[..., :length]
+    elif length > moved.shape[-1]:
+        padding = zeros(moved.shape[:-1] + (length - moved.shape[-1],), moved.dtype)
+        moved = np.concatenate([moved, padding], axis=-1)
+    result = _four_step(moved.astype(np.result_type(moved.dtype, np.complex64)), length, norm,
+                        inverse=func is np.fft.ifft)
+    if func is np.fft.rfft:
+        result = result[..., :length // 2 + 1]
+    return np.moveaxis(result, -1, axis).astype(dtype, copy=False)
+
+
 def _one_d(func: Callable[..., np.ndarray], halved: bool = False, real: bool = False):
     """The ooarray version of ``numpy.fft.<func>`` (one axis)."""
 
@@ -79,6 +153,9 @@ def _one_d(func: Callable[..., np.ndarray], halved: bool = False, real: bool = F
         x = asarray(a)
         if real and x.dtype.kind == "c":
             func(np.zeros(2, x.dtype))  # NumPy's TypeError for complex input
+        long = _long_axis(func, x, n, axis, norm)
+        if long is not None:
+            return deliver_out(long, out)
         return deliver_out(_one(func, x, n, axis, norm, halved_output=halved,
                                 real_output=func in (np.fft.irfft, np.fft.hfft)), out)
 
@@ -109,6 +186,7 @@ def _strips_along(x: OOArray, axis: int) -> OOArray:
     """``x`` ready for a pass along ``axis``: as it is when small; otherwise stored strip by
     strip and transposed through the pool onto strips whole along ``axis``."""
     settings = _config.get()
+    axis = normalize_axis_index(axis, x.ndim)
     if x.nbytes <= settings.memory_limit * IN_ONE_PASS_SHARE or x.chunks[axis] == \
             (x.shape[axis],):
         return x
