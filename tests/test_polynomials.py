@@ -306,3 +306,13 @@ def test_apply_along_axis_refuses_a_lane_too_long_before_work():
         with oa.collect_stats() as stats, pytest.raises(oa.BudgetError, match="lane"):
             np.apply_along_axis(np.sum, 1, x)
         assert stats.peak_bytes == 0
+
+
+def test_large_coefficient_arrays_are_refused_before_work():
+    with oa.config.set(memory_limit="256KB"):
+        p = oa.random.default_rng(0).random(20_000)  # 160 KB, over a quarter of the budget
+        for call in (lambda: np.polyadd(p, [1.0]), lambda: np.polyder(p),
+                     lambda: np.polyval(p, oa.asarray(np.ones(3)))):
+            with oa.collect_stats() as stats, pytest.raises(oa.BudgetError):
+                call()
+            assert stats.peak_bytes == 0
