@@ -12,8 +12,10 @@ matrix, ``n2`` transforms of length ``n1`` down the columns, a twiddle factor
 ``exp(-2 pi i k1 j2 / n)`` per element, ``n1`` transforms of length ``n2`` along the rows, and
 the transpose read back as one axis; the transposes go through the pool (stored passes and
 staged rechunks, as between the passes of an n-D transform), and a row still too long is
-split again. A prime length has no such split and is refused. Between the passes of an n-D transform of an array larger than
-:data:`IN_ONE_PASS_SHARE` of the budget, each pass is stored strip by strip and its values
+split again. A prime length has no such split and is refused.
+
+Between the passes of an n-D transform of an array larger than :data:`IN_ONE_PASS_SHARE` of
+the budget, each pass is stored strip by strip and its values
 are transposed through the pool onto strips whole along the next axis (a staged rechunk), so
 no task reads more than a strip of the pass before.
 """
@@ -99,12 +101,12 @@ def _four_step(x: OOArray, n: int, norm: str, inverse: bool) -> OOArray:
     """The transform along the last axis of ``x`` (already ``n`` long) in four steps."""
     n1, n2 = _split(n)
     if n1 == 1:
+        needed, limit = n * _STRIP_BYTES_PER_VALUE, _config.get().memory_limit
         raise BudgetError(
             f"an FFT of length {n} (a prime) does not fit one task of memory_limit="
-            f"{format_bytes(_config.get().memory_limit)} ({format_bytes(n * _STRIP_BYTES_PER_VALUE)}"
-            f" per row) and has no factors to split it into; pass n= to pad it to a "
-            f"composite length, or raise memory_limit", needed=n * _STRIP_BYTES_PER_VALUE,
-            limit=_config.get().memory_limit)
+            f"{format_bytes(limit)} ({format_bytes(needed)} per row) and has no factors to "
+            f"split it into; pass n= to pad it to a composite length, or raise memory_limit",
+            needed=needed, limit=limit)
     lead = x.shape[:-1]
     step = ifft if inverse else fft
     matrix = x.reshape(lead + (n1, n2))  # matrix[..., j1, j2] = x[..., j1 * n2 + j2]
