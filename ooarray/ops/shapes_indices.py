@@ -116,7 +116,7 @@ def delete(arr: Any, obj: Any, axis: int | None = None) -> OOArray:
         return _delete_slice(array, axis, obj)
     if isinstance(obj, OOArray) and obj.dtype == np.bool_:
         _check_delete_mask(obj.shape, n)
-        return compress(np.logical_not(obj), array, axis=axis)
+        return _kept(array, axis, np.logical_not(obj))
     if isinstance(obj, (int, np.integer)) and not isinstance(obj, bool):
         return _delete_positions(array, axis, np.array([_bounded(int(obj), n, axis)]))
     given = _small(obj, "np.delete's positions")
@@ -131,7 +131,7 @@ def delete(arr: Any, obj: Any, axis: int | None = None) -> OOArray:
         starts = np.flatnonzero(np.diff(np.concatenate(([True], positions, [True])).astype(
             np.int8)) == -1)
         if len(starts) > MAX_PIECES:
-            return compress(~positions, array, axis=axis)
+            return _kept(array, axis, OOArray(constant_node(~positions)))
         return _delete_positions(array, axis, np.flatnonzero(positions))
     if positions.dtype.kind not in "iu":
         raise IndexError("arrays used as indices must be of integer (or boolean) type")
@@ -158,8 +158,7 @@ def _delete_positions(array: OOArray, axis: int, positions: np.ndarray) -> OOArr
     """Delete the sorted, unique ``positions``: slices around a few, a lazy mask for many."""
     n = array.shape[axis]
     if len(positions) >= MAX_PIECES:
-        keep = isin(arange(n), positions.astype(np.int64), invert=True)
-        return compress(keep, array, axis=axis)
+        return _kept(array, axis, isin(arange(n), positions.astype(np.int64), invert=True))
     bounds = [-1, *positions.tolist(), n]
     return _runs(array, axis, [(bounds[i] + 1, bounds[i + 1]) for i in range(len(bounds) - 1)])
 
@@ -177,7 +176,19 @@ def _delete_slice(array: OOArray, axis: int, obj: slice) -> OOArray:
         return _delete_positions(array, axis, np.arange(first, last + 1, step))
     index = arange(n)
     gone = (index >= first) & (index <= last) & ((index - first) % step == 0)
-    return compress(np.logical_not(gone), array, axis=axis)
+    return _kept(array, axis, np.logical_not(gone))
+
+
+def _kept(array: OOArray, axis: int, keep: OOArray) -> OOArray:
+    """The sub-arrays along ``axis`` where the lazy 1-D ``keep`` holds: the mask spread
+    over the array (axis first) and compacted count-first, so no index array is made."""
+    moved = moveaxis(array, axis, 0)
+    rest = moved.shape[1:]
+    if not math.prod(rest):
+        return compress(keep, array, axis=axis)
+    spread = broadcast_to(reshape(keep, (keep.shape[0],) + (1,) * len(rest)), moved.shape)
+    flat = boolean_mask(moved, spread)
+    return moveaxis(reshape(flat, (flat.size // math.prod(rest),) + rest), 0, axis)
 
 
 def _values_like(values: Any, dtype: np.dtype, ndmin: int = 0) -> OOArray:
@@ -241,7 +252,7 @@ def insert(arr: Any, obj: Any, values: Any, axis: int | None = None) -> OOArray:
         obj = _small(obj, "np.insert's positions")
         indices = np.array(obj)
         if indices.dtype == np.bool_:
-            if indices.ndim != 1:
+            if obj.ndim != 1:  # NumPy's check, on obj (a list raises its AttributeError)
                 raise ValueError("boolean array argument obj to insert must be one dimensional")
             indices = np.flatnonzero(indices)
         elif indices.ndim > 1:
