@@ -34,7 +34,13 @@ from ooarray.ops._operands import IN_MEMORY_SHARE, compute_small, deliver_out
 from ooarray.ops.creation import asarray
 from ooarray.ops.elementwise import ufunc_call
 
-__all__ = ["accumulate", "outer", "reduceat", "at", "reorderable"]
+__all__ = ["accumulate", "outer", "reduceat", "at", "reorderable", "FOLDS"]
+
+
+#: Non-reorderable ufuncs whose NumPy ``reduce`` is exactly a left fold, so a segment can be
+#: continued across input blocks; NumPy's ``arctan2.reduce`` and float ``power.reduce`` are
+#: not (their loops reduce in their own way), so the others reduce whole lanes.
+FOLDS = frozenset({np.subtract, np.divide})
 
 
 def reorderable(ufunc: np.ufunc, dtype: np.dtype) -> bool:
@@ -134,9 +140,13 @@ def outer(ufunc: np.ufunc, a: Any, b: Any, **kwargs: Any) -> Any:
 
 # -- reduceat -----------------------------------------------------------------------------
 def _indices(indices: Any) -> np.ndarray:
+    """The indices in memory: an array as it is (NumPy casts it safely), a sequence made
+    integers (NumPy forces the cast: ``[1.5]`` is ``[1]``)."""
     if isinstance(indices, OOArray):
         indices = compute_small(indices, "reduceat's indices", "pass fewer indices")
-    return np.asarray(indices)
+    if isinstance(indices, np.ndarray):
+        return indices
+    return np.asarray(indices, dtype=np.intp)
 
 
 @implements_ufunc_method("reduceat")
@@ -181,8 +191,11 @@ def reduceat(ufunc: np.ufunc, array: Any, indices: Any, axis: int = 0, dtype: An
     shape = array.shape[:axis] + (positions.size,) + array.shape[axis + 1:]
     if math.prod(shape) == 0:
         return deliver_out(asarray(np.empty(shape, result_dtype)), out)
+    associative = reorderable(ufunc, result_dtype)
+    if not associative and ufunc not in FOLDS and len(array.chunks[axis]) > 1:
+        array = array.rechunk({axis: -1})  # NumPy's own reduce over each whole segment
     node = ReduceatNode(array.node, ufunc, positions, axis, result_dtype, _group_bytes(),
-                        reorderable(ufunc, result_dtype))
+                        associative)
     return deliver_out(OOArray(node), out)
 
 
@@ -191,6 +204,13 @@ def _refuse_in_place(ufunc: np.ufunc) -> TypeError:
     return TypeError(f"numpy.{ufunc.__name__}.at is not supported by ooarray (OOArrays are "
                      f"not modified in place); supported ufunc methods: "
                      f"{sorted(UFUNC_METHODS)}")
+
+
+def _dtype_of(item: Any) -> np.dtype:
+    """``item``'s dtype, without computing an OOArray."""
+    if isinstance(item, (OOArray, np.ndarray)):
+        return item.dtype
+    return np.asarray(item).dtype
 
 
 def _is_array(item: Any) -> bool:
@@ -207,7 +227,7 @@ def _leading_arrays(index: tuple) -> int | None:
     if count == 0 or not all(isinstance(i, slice) for i in index[count:]):
         return None
     for item in index[:count]:
-        if np.dtype(getattr(item, "dtype", np.asarray(item).dtype)).kind not in "iu":
+        if _dtype_of(item).kind not in "iu":
             return None
     return count
 
@@ -235,7 +255,7 @@ def _check(ufunc: np.ufunc, target: np.ndarray, index: tuple, count: int,
         if target.ndim >= count else ()
     result = tuple(broadcast) + rest
     stand_target = np.zeros((1,) * target.ndim, target.dtype)
-    stand_index = tuple(np.zeros(1, getattr(i, "dtype", np.asarray(i).dtype))
+    stand_index = tuple(np.zeros(1, _dtype_of(i))
                         for i in index[:count])
     if target.ndim < count:
         stand_target[stand_index]  # NumPy's IndexError: too many indices
@@ -307,11 +327,10 @@ def at(ufunc: np.ufunc, target: Any, indices: Any, values: Any = None) -> None:
     if not broadcast or math.prod(result) == 0:
         ufunc.at(target, _computed(index), *(() if values is None else (_computed(values),)))
         return
-    itemsizes = sum(np.dtype(getattr(i, "dtype", np.intp)).itemsize for i in index[:count])
+    itemsizes = sum(_dtype_of(i).itemsize for i in index[:count])
     row_bytes = math.prod(broadcast[1:]) * itemsizes
     if values is not None:
-        row_bytes += math.prod(result[1:]) * np.dtype(getattr(values, "dtype", np.float64)
-                                                      ).itemsize
+        row_bytes += math.prod(result[1:]) * _dtype_of(values).itemsize
     share = int(_config.get().memory_limit * IN_MEMORY_SHARE)
     step = max(1, share // max(1, row_bytes))
     for lo in range(0, broadcast[0], step):
