@@ -84,7 +84,7 @@ def _spacings(f: OOArray, varargs: tuple, axes: tuple[int, ...]) -> list[Any]:
         if np.issubdtype(distances.dtype, np.integer):
             distances = distances.astype(np.float64)
         steps = np.diff(distances)
-        if len(steps) and bool(np.all(steps == steps[0])):  # constant: the scalar case
+        if bool(np.all(steps == steps[0])):  # constant: the scalar case (IndexError if empty)
             steps = steps[0]
         spacings[i] = steps
     return spacings
