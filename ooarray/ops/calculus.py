@@ -227,7 +227,7 @@ def trapezoid(y: Any, x: Any = None, dx: Any = 1.0, axis: int = -1) -> OOArray:
     >>> float(np.trapezoid(y))
     7.5
     >>> float(np.trapezoid(y, x=np.array([0.0, 1.0, 3.0, 6.0])))
-    16.0
+    17.0
     """
     y = asarray(y)
     if x is None:
