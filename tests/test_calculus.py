@@ -253,3 +253,20 @@ def test_convolution_of_an_input_four_times_the_budget_stays_in_budget(tmp_path,
                                rtol=1e-10, atol=1e-10)
     assert 0 < stats.peak_bytes <= limit
     assert oa.execute.pool().overshoot_bytes == 0
+
+
+@pytest.mark.parametrize("func", [
+    np.unwrap, lambda a: np.gradient(a, edge_order=2), lambda a: np.ediff1d(a, to_begin=[1.0]),
+    lambda a: np.interp(a, [-5.0, 0.0, 5.0], [1.0, 2.0, 0.0])],
+    ids=["unwrap", "gradient", "ediff1d", "interp"])
+def test_the_others_on_an_input_four_times_the_budget_stay_in_budget(func, tmp_path, rng):
+    limit = 256 * 1024
+    x = rng.uniform(-20, 20, 4 * limit // 8)
+    np.save(tmp_path / "x.npy", x)
+    with oa.config.set(memory_limit=limit), oa.collect_stats() as stats:
+        func(oa.open(tmp_path / "x.npy")).to_npy(tmp_path / "out.npy")
+        integral = float(np.trapezoid(oa.open(tmp_path / "x.npy"), dx=0.5))
+    np.testing.assert_allclose(np.load(tmp_path / "out.npy"), func(x), rtol=1e-10, atol=1e-9)
+    assert integral == pytest.approx(np.trapezoid(x, dx=0.5), rel=1e-9)
+    assert 0 < stats.peak_bytes <= limit
+    assert oa.execute.pool().overshoot_bytes == 0
