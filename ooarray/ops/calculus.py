@@ -533,7 +533,7 @@ def correlate(a: Any, v: Any, mode: Any = "valid") -> OOArray:
     """
     dtype = np.correlate(_stand_in(a), _stand_in(v), mode).dtype  # NumPy's errors
     mode = _MODES[mode]
-    short = _length(v) if _length(v) <= _length(a) else _length(a)
+    short = min(_length(a), _length(v))
     if _length(v) > _length(a):  # NumPy swaps and reverses: 'same' shifts the other way
         kernel = _kernel(a, _length(v))
         long = asarray(v).reshape(-1)[::-1]
