@@ -27,7 +27,7 @@ from ooarray.ops import histograms, reduction_specs, tallies  # noqa: F401 (regi
 from ooarray.interop import fallback, metadata  # noqa: F401 (registers)
 from ooarray.ops import copyto_putmask_place, quantiles, unique_family  # noqa: F401 (registers)
 from ooarray.ops import elementwise_odds, saving, sets, ufunc_methods  # noqa: F401 (registers)
-from ooarray.ops import calculus, polynomials, shapes_indices, windows  # noqa: F401 (registers)
+from ooarray.ops import calculus, index_tricks, polynomials, shapes_indices, windows  # noqa: F401,E501 (registers)
 from ooarray.ops import fft as _fft_family  # noqa: F401 (registers numpy.fft)
 from ooarray import array_api
 from ooarray.core import dispatch as _dispatch

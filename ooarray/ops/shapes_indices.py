@@ -1,6 +1,5 @@
-"""Shapes and indices: ``delete``, ``insert``, ``resize``, ``trim_zeros``, ``extract``,
-``choose``, ``diag``, ``diagflat``, the ``*_indices_from`` functions, ``kron``, ``cross``,
-``ravel_multi_index``, ``unravel_index``, ``ix_`` (issue 16, item 4).
+"""Shapes: ``delete``, ``insert``, ``resize``, ``trim_zeros``, ``extract``, ``choose``
+(the diagonals, products and index tricks are in :mod:`ooarray.ops.index_tricks`).
 
 All of them are compositions of what the other families build, so they stay out of core
 without nodes of their own: deletions and insertions at a few positions are concatenations
@@ -16,7 +15,6 @@ from __future__ import annotations
 
 import math
 import operator
-import warnings
 from typing import Any
 
 import numpy as np
@@ -32,14 +30,11 @@ from ooarray.ops.creation import arange, asarray, zeros
 from ooarray.ops.elementwise import output_chunks
 from ooarray.ops.indexing import boolean_mask, compress, nonzero, take
 from ooarray.ops.joining import concatenate, stack
-from ooarray.ops.linalg import diagonal
 from ooarray.ops.manipulation import broadcast_to, moveaxis, ravel, reshape
 from ooarray.ops.sets import isin
 from ooarray.plan.graph import Node
 
-__all__ = ["delete", "insert", "resize", "trim_zeros", "extract", "choose", "diag",
-           "diagflat", "diag_indices_from", "tril_indices_from", "triu_indices_from", "kron",
-           "cross", "ravel_multi_index", "unravel_index", "ix_"]
+__all__ = ["delete", "insert", "resize", "trim_zeros", "extract", "choose", "extremes"]
 
 _INTP = np.dtype(np.intp)
 #: Above this many pieces, a concatenation of slices gives way to a mask or a gather.
@@ -275,8 +270,9 @@ def insert(arr: Any, obj: Any, values: Any, axis: int | None = None) -> OOArray:
                          f"{total}")
     places %= max(total, 1)
     if len(np.unique(places)) != count:
+        result = total - len(np.unique(places))
         raise ValueError(f"shape mismatch: value array of shape ({n},) could not be "
-                         f"broadcast to indexing result of shape ({total - len(np.unique(places))},)")
+                         f"broadcast to indexing result of shape ({result},)")
     shape = array.shape[:axis] + (count,) + array.shape[axis + 1:]
     fill = _assignable(_values_like(values, array.dtype), shape)
     return _interleave(array, axis, fill, places)
@@ -430,8 +426,9 @@ def _shape_of(operand: Any) -> tuple[int, ...]:
     return operand.shape if isinstance(operand, Node) else np.shape(operand)
 
 
-def _extremes(values: Any) -> tuple[Any, Any]:
-    """The least and greatest of ``values`` (an OOArray: one pass)."""
+def extremes(values: Any) -> tuple[Any, Any]:
+    """The least and greatest of ``values`` (an OOArray: one pass); the index tricks check
+    their bounds with it too."""
     if isinstance(values, OOArray):
         low, high = stack([values.min(), values.max()]).compute()
         return low, high
@@ -468,7 +465,7 @@ def choose(a: Any, choices: Any, out: Any = None, mode: str = "raise") -> OOArra
         index)), [_stand_in(c) for c in options], mode=mode).dtype
     shape = np.broadcast_shapes(_shape_of(index), *[_shape_of(c) for c in options])
     if mode == "raise" and math.prod(shape):
-        low, high = _extremes(OOArray(index) if isinstance(index, Node) else index)
+        low, high = extremes(OOArray(index) if isinstance(index, Node) else index)
         if low < 0 or high >= len(options):
             raise ValueError("invalid entry in choice array")
         mode = "clip"  # the same values now, without a check per region
@@ -480,320 +477,3 @@ def choose(a: Any, choices: Any, out: Any = None, mode: str = "raise") -> OOArra
 
 def _dtype(value: Any) -> np.dtype:
     return np.asarray(value).dtype
-
-
-# -- diagonals and triangle indices ---------------------------------------------------------
-@implements(np.diag)
-def diag(v: Any, k: int = 0) -> OOArray:
-    """A diagonal (2-D input) or a matrix with ``v`` on diagonal ``k`` (1-D), as ``np.diag``.
-
-    The matrix is ``where(col - row == k, v, 0)`` over ``arange`` grids: no memory beyond a
-    task's regions.
-
-    Raises
-    ------
-    ValueError
-        For inputs that are not 1-D or 2-D.
-
-    Examples
-    --------
-    >>> import numpy as np, ooarray as oa
-    >>> np.diag(oa.asarray([1, 2]), 1).compute()
-    array([[0, 1, 0],
-           [0, 0, 2],
-           [0, 0, 0]])
-    """
-    x = asarray(v)
-    k = operator.index(k)
-    if x.ndim == 2:
-        return diagonal(x, k)
-    if x.ndim != 1:
-        raise ValueError("Input must be 1- or 2-d.")
-    n = x.shape[0] + abs(k)
-    padded = concatenate([x, zeros((abs(k),), x.dtype)]) if k else x
-    laid = padded[:, None] if k >= 0 else padded[None, :]
-    return np.where(_offsets(n, n) == k, laid, np.zeros((), x.dtype))
-
-
-def _offsets(rows: int, cols: int) -> OOArray:
-    """``col - row`` over a ``(rows, cols)`` grid, lazily."""
-    return arange(cols, dtype=_INTP)[None, :] - arange(rows, dtype=_INTP)[:, None]
-
-
-@implements(np.diagflat)
-def diagflat(v: Any, k: int = 0) -> OOArray:
-    """A matrix with the flattened input on diagonal ``k``, as ``np.diagflat``.
-
-    Examples
-    --------
-    >>> import numpy as np, ooarray as oa
-    >>> np.diagflat(oa.asarray([[1, 2]])).compute()
-    array([[1, 0],
-           [0, 2]])
-    """
-    return diag(ravel(asarray(v)), k)
-
-
-@implements(np.diag_indices_from)
-def diag_indices_from(arr: Any) -> tuple[OOArray, ...]:
-    """The indices of the main diagonal of an n-cube, as ``np.diag_indices_from``.
-
-    Raises
-    ------
-    ValueError
-        For fewer than two dimensions or unequal lengths.
-
-    Examples
-    --------
-    >>> import numpy as np, ooarray as oa
-    >>> [i.tolist() for i in np.diag_indices_from(oa.zeros((2, 2)))]
-    [[0, 1], [0, 1]]
-    """
-    x = asarray(arr)
-    if x.ndim < 2:
-        raise ValueError("input array must be at least 2-d")
-    if len(set(x.shape)) != 1:
-        raise ValueError("All dimensions of input must be of equal length")
-    index = arange(x.shape[0], dtype=_INTP)
-    return (index,) * x.ndim
-
-
-def _triangle_indices(arr: Any, k: Any, upper: bool) -> tuple[OOArray, ...]:
-    x = asarray(arr)
-    if x.ndim != 2:
-        raise ValueError("input array must be 2-d")
-    offsets = _offsets(*x.shape)
-    k = operator.index(k)
-    return nonzero(offsets >= k if upper else offsets <= k)
-
-
-@implements(np.tril_indices_from)
-def tril_indices_from(arr: Any, k: int = 0) -> tuple[OOArray, OOArray]:
-    """The indices of the lower triangle of a 2-D array, as ``np.tril_indices_from``
-    (counted first, then compacted: nothing of the size of the array in memory).
-
-    Examples
-    --------
-    >>> import numpy as np, ooarray as oa
-    >>> [i.tolist() for i in np.tril_indices_from(oa.zeros((2, 2)))]
-    [[0, 1, 1], [0, 0, 1]]
-    """
-    return _triangle_indices(arr, k, False)
-
-
-@implements(np.triu_indices_from)
-def triu_indices_from(arr: Any, k: int = 0) -> tuple[OOArray, OOArray]:
-    """The indices of the upper triangle of a 2-D array, as ``np.triu_indices_from``.
-
-    Examples
-    --------
-    >>> import numpy as np, ooarray as oa
-    >>> [i.tolist() for i in np.triu_indices_from(oa.zeros((2, 2)))]
-    [[0, 0, 1], [0, 1, 1]]
-    """
-    return _triangle_indices(arr, k, True)
-
-
-# -- products -------------------------------------------------------------------------------
-@implements(np.kron)
-def kron(a: Any, b: Any) -> OOArray:
-    """Kronecker product, as ``np.kron``: a broadcast product merged by a reshape.
-
-    Examples
-    --------
-    >>> import numpy as np, ooarray as oa
-    >>> np.kron(oa.asarray([1, 10]), [1, 2]).compute()
-    array([ 1,  2, 10, 20])
-    """
-    y = asarray(b)
-    x = asarray(a)
-    if x.ndim < y.ndim:
-        x = reshape(x, (1,) * (y.ndim - x.ndim) + x.shape)
-    if x.ndim == 0 or y.ndim == 0:
-        return np.multiply(x, y)
-    y = reshape(y, (1,) * (x.ndim - y.ndim) + y.shape)
-    spread_x = reshape(x, tuple(s for n in x.shape for s in (n, 1)))
-    spread_y = reshape(y, tuple(s for n in y.shape for s in (1, n)))
-    return reshape(np.multiply(spread_x, spread_y),
-                   tuple(p * q for p, q in zip(x.shape, y.shape, strict=True)))
-
-
-@implements(np.cross)
-def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1,
-          axis: int | None = None) -> OOArray:
-    """Cross product of 2- or 3-vectors along the given axes, as ``np.cross``.
-
-    Components are elementwise expressions of slices, stacked along ``axisc``.
-
-    Raises
-    ------
-    ValueError
-        For 0-d inputs or vector lengths other than 2 and 3.
-    numpy.exceptions.AxisError
-        For axes out of range.
-
-    Examples
-    --------
-    >>> import numpy as np, ooarray as oa
-    >>> np.cross(oa.asarray([1, 0, 0]), [0, 1, 0]).compute()
-    array([0, 0, 1])
-    """
-    if axis is not None:
-        axisa, axisb, axisc = (axis,) * 3
-    x, y = asarray(a), asarray(b)
-    if x.ndim < 1 or y.ndim < 1:
-        raise ValueError("At least one array has zero dimension")
-    x = moveaxis(x, normalize_axis_index(axisa, x.ndim, msg_prefix="axisa"), -1)
-    y = moveaxis(y, normalize_axis_index(axisb, y.ndim, msg_prefix="axisb"), -1)
-    if x.shape[-1] not in (2, 3) or y.shape[-1] not in (2, 3):
-        raise ValueError("incompatible dimensions for cross product\n"
-                         "(dimension must be 2 or 3)")
-    if x.shape[-1] == 2 or y.shape[-1] == 2:
-        warnings.warn("Arrays of 2-dimensional vectors are deprecated. Use arrays of "
-                      "3-dimensional vectors instead. (deprecated in NumPy 2.0)",
-                      DeprecationWarning, stacklevel=3)
-    shape = np.broadcast_shapes(x.shape[:-1], y.shape[:-1])
-    dtype = np.promote_types(x.dtype, y.dtype)
-    x, y = x.astype(dtype), y.astype(dtype)
-    if x.shape[-1] == 2 and y.shape[-1] == 2:
-        return broadcast_to(x[..., 0] * y[..., 1] - x[..., 1] * y[..., 0], shape)
-    axisc = normalize_axis_index(axisc, len(shape) + 1, msg_prefix="axisc")
-    a0, a1, a2 = (x[..., i] if i < x.shape[-1] else None for i in range(3))
-    b0, b1, b2 = (y[..., i] if i < y.shape[-1] else None for i in range(3))
-    parts = [_minus(a1, b2, a2, b1), _minus(a2, b0, a0, b2), _minus(a0, b1, a1, b0)]
-    return stack([broadcast_to(p, shape) for p in parts], axis=axisc)
-
-
-def _minus(p: OOArray | None, q: OOArray | None, r: OOArray | None,
-           s: OOArray | None) -> OOArray:
-    """``p*q - r*s``, a missing third component counting as zero."""
-    if p is None or q is None:
-        return np.negative(r * s)
-    if r is None or s is None:
-        return p * q
-    return p * q - r * s
-
-
-# -- flat and multi-indices -----------------------------------------------------------------
-def _index_operands(values: Any) -> list[Any]:
-    return [v if isinstance(v, OOArray) else np.asarray(v) for v in values]
-
-
-def _stand_ins(values: list[Any]) -> list[np.ndarray]:
-    return [np.empty((0,), v.dtype) for v in values]
-
-
-@implements(np.ravel_multi_index)
-def ravel_multi_index(multi_index: Any, dims: Any, mode: Any = "raise",
-                      order: str = "C") -> OOArray:
-    """Flat indices of a tuple of coordinate arrays, as ``np.ravel_multi_index``.
-
-    An elementwise sum of coordinates times strides; with ``mode='raise'`` a min/max pass
-    over each coordinate array raises NumPy's ValueError first.
-
-    Raises
-    ------
-    ValueError
-        Coordinates out of range (``mode='raise'``), a wrong number of arrays, bad dims.
-    TypeError
-        For coordinates that are not integers.
-
-    Examples
-    --------
-    >>> import numpy as np, ooarray as oa
-    >>> np.ravel_multi_index((oa.asarray([1, 2]), oa.asarray([0, 3])), (3, 4)).compute()
-    array([ 4, 11])
-    """
-    coords = _index_operands(multi_index)
-    np.ravel_multi_index(tuple(_stand_ins(coords)), dims, mode=mode, order=order)
-    dims = tuple(operator.index(d) for d in (dims if np.iterable(dims) else (dims,)))
-    modes = tuple(mode) if isinstance(mode, (tuple, list)) else (mode,) * len(dims)
-    shape = np.broadcast_shapes(*[np.shape(c) for c in coords])
-    lengths = reversed(dims[1:]) if order == "C" else dims[:-1]
-    strides = list(np.cumprod([1, *lengths], dtype=np.int64))
-    strides = strides[::-1] if order == "C" else strides
-    total: Any = None
-    for coord, length, how, stride in zip(coords, dims, modes, strides, strict=True):
-        coord = asarray(coord).astype(_INTP, copy=False)
-        if how == "raise" and math.prod(shape) and coord.size:
-            low, high = _extremes(coord)
-            if low < 0 or high >= length:
-                raise ValueError("invalid entry in coordinates array")
-        elif how == "wrap":
-            coord = np.mod(coord, length)
-        elif how == "clip":
-            coord = np.clip(coord, 0, length - 1)
-        term = coord * _INTP.type(stride)
-        total = term if total is None else total + term
-    return broadcast_to(total, shape)
-
-
-@implements(np.unravel_index)
-def unravel_index(indices: Any, shape: Any, order: str = "C") -> tuple[OOArray, ...]:
-    """Coordinate arrays of flat indices, as ``np.unravel_index``: floor divisions and
-    remainders, after a min/max pass for NumPy's ValueError on out-of-range indices.
-
-    Raises
-    ------
-    ValueError
-        For indices outside ``[0, prod(shape))``.
-    TypeError
-        For indices that are not integers.
-
-    Examples
-    --------
-    >>> import numpy as np, ooarray as oa
-    >>> [c.tolist() for c in np.unravel_index(oa.asarray([5, 7]), (2, 4))]
-    [[1, 1], [1, 3]]
-    """
-    flat = indices if isinstance(indices, OOArray) else np.asarray(indices)
-    np.unravel_index(np.empty((0,), flat.dtype), shape, order=order)
-    dims = tuple(operator.index(d) for d in (shape if np.iterable(shape) else (shape,)))
-    size = math.prod(dims)
-    flat = asarray(flat).astype(_INTP, copy=False)
-    if flat.size:
-        low, high = _extremes(flat)
-        bad = low if low < 0 else high
-        if low < 0 or high >= size:
-            raise ValueError(f"index {bad} is out of bounds for array with size {size}")
-    coords: list[OOArray] = []
-    walk = reversed(dims) if order == "C" else dims
-    rest = flat
-    for length in walk:
-        coords.append(rest % _INTP.type(length) if length else rest)
-        rest = rest // _INTP.type(length) if length else rest
-    return tuple(coords[::-1] if order == "C" else coords)
-
-
-@implements(np.ix_)
-def ix_(*args: Any) -> tuple[OOArray, ...]:
-    """Open-mesh index arrays from 1-D sequences, as ``np.ix_`` (boolean ones become their
-    ``nonzero()`` positions, counted first).
-
-    Raises
-    ------
-    ValueError
-        For sequences that are not 1-D.
-    TypeError
-        For sequences that are neither integers nor booleans.
-
-    Examples
-    --------
-    >>> import numpy as np, ooarray as oa
-    >>> [i.shape for i in np.ix_(oa.asarray([0, 1]), [2, 3, 4])]
-    [(2, 1), (1, 3)]
-    """
-    result = []
-    for k, arg in enumerate(args):
-        seq = arg if isinstance(arg, OOArray) else np.asarray(arg)
-        if not isinstance(arg, OOArray) and seq.size == 0:
-            seq = seq.astype(_INTP)
-        if seq.ndim != 1:
-            raise ValueError("Cross index must be 1 dimensional")
-        if seq.dtype == np.bool_:
-            seq = nonzero(asarray(seq))[0]
-        elif seq.dtype.kind not in "iu":
-            np.ix_(np.empty((0,), seq.dtype))  # NumPy's error, if it has one
-        shape = (1,) * k + (seq.shape[0],) + (1,) * (len(args) - k - 1)
-        result.append(reshape(asarray(seq), shape))
-    return tuple(result)
