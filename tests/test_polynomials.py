@@ -316,3 +316,27 @@ def test_large_coefficient_arrays_are_refused_before_work():
             with oa.collect_stats() as stats, pytest.raises(oa.BudgetError):
                 call()
             assert stats.peak_bytes == 0
+
+
+@pytest.mark.parametrize("u, v", [([1.0, 3, 2], [1.0, 1]), ([2, 0, -1, 4], [3, 1]),
+                                  ([1.0 + 1j, 2], [1j]), ([5.0], [2.0, 1.0])])
+def test_polydiv_poly_roots_on_small_coefficient_arrays(u, v):
+    uu, vv = np.array(u), np.array(v)
+    q, r = np.polydiv(oa.asarray(uu), oa.asarray(vv))
+    want_q, want_r = np.polydiv(uu, vv)
+    assert_like_numpy(q, want_q)
+    assert_like_numpy(r, want_r)
+    assert_like_numpy(np.poly(oa.asarray(uu)), np.poly(uu))
+    got = np.roots(oa.asarray(uu)).compute()
+    want = np.roots(uu)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    np.testing.assert_allclose(np.sort_complex(got), np.sort_complex(want), rtol=1e-10)
+    square = oa.asarray(np.array([[2.0, 1], [1, 3]]))
+    assert_like_numpy(np.poly(square), np.poly(np.array([[2.0, 1], [1, 3]])))
+    with quiet():  # NumPy divides by a zero leading coefficient into infinities and NaNs
+        got_q, got_r = np.polydiv(oa.asarray(uu), oa.asarray(np.array([0.0])))
+        want_q, want_r = np.polydiv(uu, np.array([0.0]))
+    assert_like_numpy(got_q, want_q)
+    assert_like_numpy(got_r, want_r)
+    with pytest.raises(ValueError):
+        np.roots(oa.asarray(np.ones((2, 2))))

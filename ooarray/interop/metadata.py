@@ -1,8 +1,9 @@
 """NumPy's metadata functions on OOArrays, answered from shape and dtype without computing.
 
 ``np.shape``, ``np.ndim``, ``np.size``, ``np.result_type``, ``np.can_cast``,
-``np.min_scalar_type``, ``np.iscomplexobj``, ``np.isrealobj``, ``np.shares_memory`` and
-``np.may_share_memory`` dispatch through ``__array_function__``; without these registrations
+``np.min_scalar_type``, ``np.iscomplexobj``, ``np.isrealobj``, ``np.shares_memory``,
+``np.may_share_memory``, ``np.common_type`` and ``np.einsum_path`` dispatch through
+``__array_function__``; without these registrations
 they would take the in-memory fallback and compute the whole array to read its shape.
 """
 
@@ -16,7 +17,8 @@ from ooarray.core.array import OOArray
 from ooarray.core.dispatch import implements
 
 __all__ = ["shape", "ndim", "size", "result_type", "can_cast", "min_scalar_type",
-           "iscomplexobj", "isrealobj", "shares_memory", "may_share_memory"]
+           "iscomplexobj", "isrealobj", "shares_memory", "may_share_memory", "common_type",
+           "einsum_path"]
 
 
 def _dtype_of(value: Any) -> Any:
@@ -89,3 +91,32 @@ def shares_memory(a: Any, b: Any, max_work: Any = None) -> bool:
 
 
 may_share_memory = shares_memory
+
+
+def _stand_in(value: Any) -> Any:
+    """An OOArray as a zero-byte view of its shape and dtype (NumPy reads only those)."""
+    if not isinstance(value, OOArray):
+        return value
+    return np.lib.stride_tricks.as_strided(np.zeros(1, value.dtype), value.shape,
+                                           (0,) * value.ndim, writeable=False)
+
+
+@implements(np.common_type)
+def common_type(*arrays: Any) -> type:
+    """Return NumPy's common scalar type of the arrays, from their dtypes."""
+    return np.common_type(*(_stand_in(a) for a in arrays))
+
+
+@implements(np.einsum_path)
+def einsum_path(*operands: Any, optimize: Any = "greedy", einsum_call: bool = False) -> Any:
+    """Return NumPy's contraction order and its report: it reads only the operands' shapes.
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> a = oa.asarray(np.ones((3, 4)))
+    >>> np.einsum_path("ij,jk->ik", a, a.T)[0]
+    ['einsum_path', (0, 1)]
+    """
+    return np.einsum_path(*(_stand_in(o) for o in operands), optimize=optimize,
+                          einsum_call=einsum_call)

@@ -29,7 +29,7 @@ from ooarray.plan.regions import BroadcastNode
 __all__ = ["reshape", "ravel", "normalize_shape", "stand_in", "transpose", "swapaxes",
            "moveaxis", "rollaxis", "matrix_transpose", "squeeze", "expand_dims",
            "broadcast_to", "broadcast_arrays",
-           "atleast_1d", "atleast_2d", "atleast_3d", "copy"]
+           "atleast_1d", "atleast_2d", "atleast_3d", "copy", "astype"]
 
 _ORDERS = ("C", "F", "A", "K")
 
@@ -407,3 +407,19 @@ def copy(a: Any, order: str = "K", subok: bool = False) -> OOArray:
     array([0, 1, 2])
     """
     return OOArray(asarray(a).node)
+
+
+@implements(np.astype)
+def astype(x: Any, dtype: Any, /, *, copy: bool = True, device: Any = None) -> OOArray:
+    """Return ``x`` cast to ``dtype`` (lazily), as ``np.astype``.
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> np.astype(oa.asarray(np.array([1.5, 2.5])), np.int64).compute()
+    array([1, 2])
+    """
+    if device not in (None, "cpu"):
+        raise ValueError(f"Device not understood. Only \"cpu\" is allowed, but received: "
+                         f"{device}")
+    return asarray(x).astype(dtype, copy=copy)

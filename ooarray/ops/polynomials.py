@@ -41,7 +41,7 @@ from ooarray.ops.elementwise import output_chunks
 from ooarray.plan.graph import Node
 
 __all__ = ["vander", "polyval", "polyfit", "polyadd", "polysub", "polymul", "polyder",
-           "polyint", "piecewise", "apply_along_axis", "apply_over_axes", "LANE_SHARE"]
+           "polyint", "polydiv", "poly", "roots", "piecewise", "apply_along_axis", "apply_over_axes", "LANE_SHARE"]
 
 #: A task's block of whole lanes (input and ``func1d``'s results) is at most this share of
 #: ``memory_limit``: the task also holds the pinned chunks, an assembled copy and the
@@ -327,6 +327,53 @@ def polyder(p: Any, m: int = 1) -> Any:
     [2, 1]
     """
     return _on_coefficients(np.polyder, p, m)
+
+
+@implements(np.polydiv)
+def polydiv(u: Any, v: Any) -> tuple[Any, Any]:
+    """The quotient and remainder of two polynomials, as ``np.polydiv``.
+
+    Coefficient arrays are small: OOArrays are computed (BudgetError over a quarter of
+    ``memory_limit``) and NumPy divides them; the results are in-memory OOArrays.
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> q, r = np.polydiv(oa.asarray(np.array([1.0, 3, 2])), [1.0, 1])
+    >>> q.tolist(), r.tolist()
+    ([1.0, 2.0], [0.0])
+    """
+    name = "numpy.polydiv's coefficient arrays"
+    quotient, remainder = np.polydiv(_small(u, name), _small(v, name))
+    return _wrap(quotient), _wrap(remainder)
+
+
+@implements(np.poly)
+def poly(seq_of_zeros: Any) -> Any:
+    """The coefficients of the polynomial with the given roots (or of a square matrix's
+    characteristic polynomial), as ``np.poly``; the (small) input is computed.
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> np.poly(oa.asarray(np.array([1.0, 2.0]))).tolist()
+    [1.0, -3.0, 2.0]
+    """
+    return _on_coefficients(np.poly, seq_of_zeros)
+
+
+@implements(np.roots)
+def roots(p: Any) -> Any:
+    """The roots of the polynomial with coefficients ``p``, as ``np.roots``; the (small)
+    coefficients are computed.
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> sorted(np.roots(oa.asarray(np.array([1.0, -3.0, 2.0]))).tolist())
+    [1.0, 2.0]
+    """
+    return _on_coefficients(np.roots, p)
 
 
 @implements(np.polyint)
