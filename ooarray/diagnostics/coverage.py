@@ -104,6 +104,16 @@ def coverage() -> Coverage:
     return Coverage(dict(sorted(functions.items())), dict(sorted(ufuncs.items())))
 
 
+#: Families that stay in-memory fallbacks by design (structured, string and datetime data).
+NON_NUMERIC_PREFIXES = ("numpy.char.", "numpy.strings.", "numpy.lib.recfunctions.",
+                        "numpy.busday_", "numpy.is_busday", "numpy.datetime_as_string")
+
+
+def _numeric_fallbacks(report: Coverage) -> list[str]:
+    return [name for name, status in report.functions.items()
+            if status == FALLBACK and not name.startswith(NON_NUMERIC_PREFIXES)]
+
+
 def coverage_markdown(report: Coverage | None = None) -> str:
     """Return the coverage report as the Markdown page ``docs/coverage.md``."""
     report = report or coverage()
@@ -128,6 +138,13 @@ def coverage_markdown(report: Coverage | None = None) -> str:
         "never modified in place, so this raises `TypeError` (use `np.where`).",
         "",
         "See [docs/xarray.md](xarray.md) for NEP 35 `like=` and the fallback in detail.",
+        "",
+        "Structured, string and datetime functions (`numpy.char.*`, `numpy.strings.*`, "
+        "`numpy.lib.recfunctions.*`, `busday_*`, `is_busday`, `datetime_as_string`) stay "
+        "in-memory fallbacks by design: ooarray's arrays are numeric. The numeric functions "
+        "that still fall back: "
+        + (", ".join(f"`{name.removeprefix('numpy.')}`" for name in _numeric_fallbacks(report))
+           or "none") + ".",
         "",
         "## Functions",
         "",
