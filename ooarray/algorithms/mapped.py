@@ -100,9 +100,10 @@ class GufuncNode(MaterializedNode):
 
     def __init__(self, func: Callable[..., Any], operands: Sequence[Any],
                  in_core: Sequence[tuple[str, ...]], out_core: tuple[str, ...],
-                 dtype: np.dtype, kwargs: dict[str, Any]) -> None:
+                 dtype: np.dtype, kwargs: dict[str, Any],
+                 output_sizes: dict[str, int] | None = None) -> None:
         nodes = [op for op in operands if isinstance(op, Node)]
-        sizes: dict[str, int] = {}
+        sizes: dict[str, int] = dict(output_sizes or {})  # output-only core dimensions
         loops = []
         for op, core in zip(operands, in_core, strict=True):
             shape = op.shape if isinstance(op, Node) else np.shape(op)

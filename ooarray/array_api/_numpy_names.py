@@ -2,7 +2,7 @@
 
 xarray, given an array whose ``__array_namespace__`` is not NumPy's, calls ``xp.pad``,
 ``xp.einsum``, ``xp.isin``, ``xp.gradient``, ``xp.quantile``, ``xp.median``, ``xp.cumsum``
-``xp.cumprod`` and ``xp.lib.stride_tricks.sliding_window_view`` on that namespace, with
+``xp.cumprod``, ``xp.transpose`` and ``xp.lib.stride_tricks.sliding_window_view`` on that namespace, with
 NumPy's signatures, as NumPy's own namespace offers
 them beside the standard's functions. Each name here is the NumPy function itself, which
 dispatches to ooarray's implementation through ``__array_function__`` (out of core where
@@ -20,7 +20,7 @@ import numpy as np
 from ooarray.array_api._helpers import as_array
 
 __all__ = ["pad", "einsum", "isin", "gradient", "quantile", "median", "cumsum", "cumprod",
-           "lib"]
+           "transpose", "lib"]
 
 
 def pad(array: Any, pad_width: Any, mode: Any = "constant", **kwargs: Any) -> Any:
@@ -61,6 +61,12 @@ def cumsum(a: Any, axis: Any = None, **kwargs: Any) -> Any:
 def cumprod(a: Any, axis: Any = None, **kwargs: Any) -> Any:
     """``np.cumprod`` (see :func:`numpy.cumprod`)."""
     return np.cumprod(as_array(a), axis=axis, **kwargs)
+
+
+def transpose(a: Any, axes: Any = None) -> Any:
+    """``np.transpose`` (see :func:`numpy.transpose`); xarray calls it to bring core
+    dimensions last (``apply_ufunc``, ``quantile``)."""
+    return np.transpose(as_array(a), axes)
 
 
 def _sliding_window_view(x: Any, window_shape: Any, axis: Any = None, **kwargs: Any) -> Any:

@@ -65,9 +65,11 @@ def prod(x: OOArray, /, *, axis: Any = None, dtype: Any = None,
 
 
 def mean(x: OOArray, /, *, axis: Any = None, keepdims: bool = False) -> OOArray:
-    """Return the arithmetic mean along ``axis`` of a floating-point array."""
+    """Return the arithmetic mean along ``axis`` of a floating-point array, or of an integer
+    array as NumPy's namespace does (float64; xarray takes the mean of integer coordinates,
+    as in ``coarsen``)."""
     x = as_array(x)
-    check_kind(x, "floating-point", "mean")
+    check_kind(x, "numeric", "mean")
     return np.mean(x, axis=_axis(axis), keepdims=keepdims)
 
 

@@ -47,8 +47,10 @@ def parse_signature(signature: str) -> tuple[list[tuple[str, ...]], list[tuple[s
 
 def apply_gufunc(func: Callable[..., Any], signature: str, *args: Any,
                  output_dtypes: Any = None, vectorize: bool | None = None,
-                 **kwargs: Any) -> OOArray:
+                 output_sizes: dict[str, int] | None = None, **kwargs: Any) -> OOArray:
     """Apply ``func`` with gufunc ``signature`` to OOArrays, loop block by loop block.
+    ``output_sizes`` gives the lengths of output core dimensions no input has (xarray's
+    ``interp``: the new points).
 
     Examples
     --------
@@ -74,4 +76,5 @@ def apply_gufunc(func: Callable[..., Any], signature: str, *args: Any,
     else:
         dtype = np.dtype(output_dtypes[0] if isinstance(output_dtypes, (list, tuple))
                          else output_dtypes)
-    return OOArray(GufuncNode(func, operands, in_core, out_core[0], check_dtype(dtype), kwargs))
+    return OOArray(GufuncNode(func, operands, in_core, out_core[0], check_dtype(dtype), kwargs,
+                              output_sizes))

@@ -148,13 +148,14 @@ class OOArrayChunkManager(ChunkManagerEntrypoint):  # type: ignore[misc,valid-ty
         if axes is not None or keepdims:
             raise NotImplementedError("ooarray's apply_gufunc takes the core dimensions as the "
                                       "trailing axes; axes= and keepdims= are not supported")
-        for dask_only in ("allow_rechunk", "output_sizes", "meta", "name"):
+        for dask_only in ("allow_rechunk", "meta", "name"):
             kwargs.pop(dask_only, None)
+        output_sizes = kwargs.pop("output_sizes", None)  # new output core dims (interp)
         if not _LOOP_ONLY.match(signature):
             from ooarray.interop.gufunc import apply_gufunc
 
             return apply_gufunc(func, signature, *args, output_dtypes=output_dtypes,
-                                vectorize=vectorize, **kwargs)
+                                vectorize=vectorize, output_sizes=output_sizes, **kwargs)
         outputs = signature.split("->")[1].count("(")
         if vectorize:
             func = np.vectorize(func, signature=signature)
