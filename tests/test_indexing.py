@@ -23,6 +23,7 @@ from hypothesis.extra import numpy as hnp
 import ooarray as oa
 from ooarray.algorithms.compact import CompactNode
 from ooarray.algorithms.indexing import GatherNode
+from ooarray.plan.lower import Plan
 
 
 def _pair(shape, chunks, dtype=np.int64, seed=0):
@@ -517,3 +518,52 @@ def test_an_empty_boolean_mask_is_an_empty_selection_as_numpy(shape, mask_shape)
             oa.asarray(x, chunks=1)[mask]
     else:
         assert_like_numpy(oa.asarray(x, chunks=1)[mask], expected)
+
+
+def test_gather_from_a_rechunked_intermediate_reads_one_piece_at_a_time(rng, tmp_path):
+    """The source is a rechunk (a region node) of a sort's output, whose buckets do not line
+    up with the 2000-element pieces: neighbouring pieces share a bucket chunk. Each piece is
+    read in a scope of its own (the shared chunk is pinned, and traced, once per piece);
+    grouping the pieces that share a chunk chained them and a task held most of the source
+    (~390 KB under a 256 KB budget, BudgetError before work)."""
+    x = rng.integers(0, 50_000, 40_000)  # 320 KB of int64
+    perm = rng.permutation(x.size)
+    with oa.config.set(memory_limit="256KB"), oa.collect_stats() as stats:
+        source = np.sort(oa.asarray(x, chunks=4000))
+        assert len(set(source.chunks[0][:-1])) > 1  # the sort's irregular buckets
+        result = np.take(source.rechunk(2000), oa.asarray(perm, chunks=2000))
+        gathers = [n for n in _nodes(result.node) if isinstance(n, GatherNode)]
+        assert gathers
+        plan = Plan(result.node, result.chunks)
+        assert plan.max_task_bytes <= oa.config.get().memory_limit
+        result.to_zarr(zarr_path := str(tmp_path / "r.zarr"))
+        assert stats.peak_bytes <= oa.config.get().memory_limit
+    np.testing.assert_array_equal(zarr.open_array(zarr_path)[...], np.sort(x)[perm])
+
+
+def test_mask_of_a_shifted_slice_of_an_intermediate_reads_one_piece_at_a_time(rng, tmp_path):
+    """``v[:-1][v[1:] == v[:-1]]`` for a sorted intermediate ``v``: the mask's block reads
+    ``v[1:]``, which reaches into the next bucket chunk, so every piece shares a chunk with
+    the next. Grouped in one scope, a compaction task held several blocks (~340 KB under a
+    256 KB budget in ``intersect1d``); each piece now has a scope of its own."""
+    x = rng.integers(0, 400_000, 40_000)  # few equal neighbours: one task spans every block
+    expected = np.sort(x)
+    expected = expected[:-1][expected[1:] == expected[:-1]]
+    with oa.config.set(memory_limit="256KB"), oa.collect_stats() as stats:
+        v = np.sort(oa.asarray(x, chunks=4000))
+        result = v[:-1][v[1:] == v[:-1]]
+        assert any(isinstance(n, CompactNode) for n in _nodes(result.node))
+        assert Plan(result.node, result.chunks).max_task_bytes <= oa.config.get().memory_limit
+        result.to_zarr(zarr_path := str(tmp_path / "r.zarr"))
+        assert stats.peak_bytes <= oa.config.get().memory_limit
+    np.testing.assert_array_equal(zarr.open_array(zarr_path)[...], expected)
+
+
+def _nodes(root):
+    seen, stack = set(), [root]
+    while stack:
+        node = stack.pop()
+        if id(node) not in seen:
+            seen.add(id(node))
+            stack.extend(node.inputs)
+            yield node

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ooarray.algorithms.indexing import intermediate_leaves, piece_footprint, scope_groups
+from ooarray.algorithms.indexing import piece_footprint
 from ooarray.chunks import Chunks, Region, block_region, offsets, region_shape
 from ooarray.plan.graph import EvaluationContext, MaterializedNode, Node
 
@@ -152,7 +152,7 @@ class CompactNode(MaterializedNode):
             chunks = (tuple(int(n) for n in lengths) or (0,),)
         inputs = [mask] if data is None else [data, mask]
         super().__init__(shape, dtype, chunks, inputs)
-        self._tasks: dict[int, tuple[list, list[list[int]]]] = {}
+        self._tasks: dict[int, list] = {}
 
     @property
     def label(self) -> str:
@@ -164,13 +164,15 @@ class CompactNode(MaterializedNode):
         first, stop = self.cuts[task], self.cuts[task + 1]
         return int(self.nonzero[first]), int(self.nonzero[stop - 1])
 
-    def _plan(self, task: int) -> tuple[list, list[list[int]]]:
-        """The pieces task ``task`` reads (region, block along j, rows) and their scopes."""
+    def _plan(self, task: int) -> list:
+        """The pieces task ``task`` reads, (region, rows) each, in order; each is read in a
+        scope of its own (pieces that share an intermediate chunk, such as the blocks of
+        ``x[:-1]`` and ``x[1:] == x[:-1]``, pin it once each, as the lowering traces them)."""
         found = self._tasks.get(task)
         if found is not None:
             return found
         if not self.nonzero.size:  # nothing is picked: one empty output chunk
-            return [], []
+            return []
         first, last = self._segments(task)
         pieces = []
         for b in range(self.blocks):
@@ -179,12 +181,8 @@ class CompactNode(MaterializedNode):
             if hi < lo or not self.counts[lo:hi + 1, b].any():
                 continue
             pieces.extend(self._pieces(lo, hi, b))
-        leaves = [frozenset().union(*(intermediate_leaves(node, region)
-                                      for node, region in self._reads(piece[0])))
-                  for piece in pieces]
-        found = (pieces, scope_groups(leaves))
-        self._tasks[task] = found
-        return found
+        self._tasks[task] = pieces
+        return pieces
 
     def _pieces(self, lo: int, hi: int, b: int) -> list[tuple[Region, np.ndarray]]:
         """Blocks holding rows ``lo..hi`` of block ``b`` along j: (region, their row ids)."""
@@ -216,8 +214,7 @@ class CompactNode(MaterializedNode):
         return []
 
     def streamed_inputs(self, index: tuple[int, ...]) -> list[tuple[Node, Region]]:
-        pieces, groups = self._plan(index[0])
-        return [pair for group in groups for n in group for pair in self._reads(pieces[n][0])]
+        return [pair for region, _ in self._plan(index[0]) for pair in self._reads(region)]
 
     def _element_bytes(self) -> int:
         if self.one_axis:  # compressed in place; positions are built before the shift
@@ -228,13 +225,9 @@ class CompactNode(MaterializedNode):
     def chunk_scratch_bytes(self, index: tuple[int, ...]) -> int:
         if not self.nonzero.size:
             return 0
-        pieces, groups = self._plan(index[0])
-        worst = 0
-        for group in groups:
-            reads = sum(piece_footprint(self._reads(pieces[n][0])) for n in group)
-            items = max(math.prod(region_shape(pieces[n][0])) for n in group)
-            worst = max(worst, reads + items * self._element_bytes())
-        return worst
+        return max((piece_footprint(self._reads(region))
+                    + math.prod(region_shape(region)) * self._element_bytes()
+                    for region, _ in self._plan(index[0])), default=0)
 
     # -- the task ---------------------------------------------------------------------------
     def compute_chunk(self, index: tuple[int, ...], arrays: list[np.ndarray],
@@ -245,12 +238,9 @@ class CompactNode(MaterializedNode):
         task = index[0]
         first, last = self._segments(task)
         origin = int(self.segment_start[first])
-        pieces, groups = self._plan(task)
-        for group in groups:
+        for region, rows in self._plan(task):
             with ctx.scope():
-                for n in group:
-                    region, rows = pieces[n]
-                    self._place(ctx, out, region, rows, first, last, origin)
+                self._place(ctx, out, region, rows, first, last, origin)
         return out
 
     def _place(self, ctx: EvaluationContext, out: np.ndarray, region: Region,

@@ -5,11 +5,14 @@ streaming of data-dependent reads that they share with the mask compaction
 Helpers for nodes whose tasks stream data-dependent reads one piece at a time.
 
 A gather or a compaction reads many pieces of its input, one per ``ctx.scope()``, so the task
-holds one piece at a time. The schedule counts each intermediate chunk once per task (the
-pool frees it after its last counted read), so a task must never pin an intermediate chunk in
-two separate scopes: pieces that share an intermediate chunk are read in one scope.
-:func:`scope_groups` finds those groups; stored (source) chunks may be read twice, which only
-costs a second read.
+holds one piece at a time. Two pieces may share a chunk: a source that is a region node
+(a rechunk, a shifted slice) over an intermediate whose chunks do not line up with the pieces.
+Each piece is still read in a scope of its own: the lowering lists every streamed piece's
+chunk reads once per piece (:class:`ooarray.plan.lower.Plan`), so a shared intermediate
+chunk is pinned, and counted in the access trace, once per piece, and the pool frees it only
+after the last. (Grouping the pieces that share a chunk into one scope, as was done before,
+chains neighbouring pieces together: a gather through a rechunked sort output held most of
+the source at once.)
 
 Integer-array (fancy) indexing as a materialised node that streams its reads.
 
@@ -30,7 +33,7 @@ minimum and maximum for NumPy's ``IndexError``; so the schedule knows every read
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -47,56 +50,16 @@ from ooarray.plan.graph import (
     EvaluationContext,
     MaterializedNode,
     Node,
-    SourceNode,
-    leaf_chunks,
     region_footprint,
 )
 from ooarray.plan.regions import broadcast_region
 
-__all__ = ["Piece", "intermediate_leaves", "scope_groups", "piece_footprint", "GatherNode",
+__all__ = ["Piece", "piece_footprint", "GatherNode",
            "TouchedNode", "touched_blocks", "gather_chunks", "touched_map", "INDEX_SCRATCH_ITEMS"]
 
 
 #: What one streamed step reads: (node, region) pairs evaluated together.
 Piece = Sequence[tuple[Node, Region]]
-
-
-def intermediate_leaves(node: Node, region: Region) -> set[Hashable]:
-    """Return the keys of the intermediate (task-made) chunks that ``region`` of ``node`` pins."""
-    return {leaf.chunk_key(block) for leaf, block in leaf_chunks(node, region)
-            if not isinstance(leaf, SourceNode)}
-
-
-def scope_groups(leaves: Sequence[set[Hashable]]) -> list[list[int]]:
-    """Group pieces that share an intermediate chunk; each group is read in one scope.
-
-    ``leaves[i]`` is :func:`intermediate_leaves` of piece ``i``. Returns the groups in the
-    order of their first piece, each in piece order.
-
-    Examples
-    --------
-    >>> scope_groups([{"x"}, set(), {"y", "x"}])
-    [[0, 2], [1]]
-    """
-    parent = list(range(len(leaves)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    owner: dict[Hashable, int] = {}
-    for number, keys in enumerate(leaves):
-        for key in keys:
-            if key in owner:
-                parent[root(number)] = root(owner[key])
-            else:
-                owner[key] = number
-    groups: dict[int, list[int]] = {}
-    for number in range(len(leaves)):
-        groups.setdefault(root(number), []).append(number)
-    return sorted(groups.values(), key=lambda group: group[0])
 
 
 def piece_footprint(piece: Piece) -> int:
@@ -263,8 +226,7 @@ class GatherNode(MaterializedNode):
         shape = self.index_shape + tuple(source.shape[a] for a in self.kept)
         chunks = tuple(index_chunks) + tuple(source.chunks[a] for a in self.kept)
         super().__init__(shape, source.dtype, chunks, [source, *indices])
-        self._pieces: dict[tuple[int, tuple], tuple[Region, frozenset, int]] = {}
-        self._plans: dict[tuple[int, ...], list[list[int]]] = {}
+        self._pieces: dict[tuple[int, tuple], tuple[Region, int]] = {}
 
     @property
     def label(self) -> str:
@@ -276,8 +238,8 @@ class GatherNode(MaterializedNode):
         nb = len(self.index_shape)
         return tuple(index[:nb]), region[:nb], region[nb:]
 
-    def _piece(self, block_id: int, kept_region: Region) -> tuple[Region, frozenset, int]:
-        """The source region of one touched block, its intermediate chunks, its footprint."""
+    def _piece(self, block_id: int, kept_region: Region) -> tuple[Region, int]:
+        """The source region of one touched block and its footprint."""
         key = (int(block_id), tuple((s.start, s.stop) for s in kept_region))
         found = self._pieces.get(key)
         if found is None:
@@ -289,21 +251,15 @@ class GatherNode(MaterializedNode):
             for axis, sel in zip(self.kept, kept_region):
                 region[axis] = sel
             region = tuple(region)
-            found = (region, frozenset(intermediate_leaves(source, region)),
-                     piece_footprint([(source, region)]))
+            found = (region, piece_footprint([(source, region)]))
             self._pieces[key] = found
         return found
 
-    def _groups(self, index: tuple[int, ...]) -> list[list[int]]:
-        """The touched block ids of task ``index``, grouped by the scope that reads them."""
-        plan = self._plans.get(index)
-        if plan is None:
-            b_index, _, kept_region = self._split(index)
-            ids = [int(i) for i in self.touched[b_index]]
-            leaves = [self._piece(i, kept_region)[1] for i in ids]
-            plan = [[ids[n] for n in group] for group in scope_groups(leaves)]
-            self._plans[index] = plan
-        return plan
+    def _blocks(self, index: tuple[int, ...]) -> list[int]:
+        """The touched block ids of task ``index``, in the order it reads them (one scope
+        each: pieces that share an intermediate chunk pin it once each, as the lowering
+        traces them)."""
+        return [int(i) for i in self.touched[self._split(index)[0]]]
 
     def task_inputs(self, index: tuple[int, ...]) -> list[tuple[Node, Region]]:
         _, b_region, _ = self._split(index)
@@ -312,17 +268,15 @@ class GatherNode(MaterializedNode):
 
     def streamed_inputs(self, index: tuple[int, ...]) -> list[tuple[Node, Region]]:
         kept_region = self._split(index)[2]
-        return [(self.inputs[0], self._piece(i, kept_region)[0])
-                for group in self._groups(index) for i in group]
+        return [(self.inputs[0], self._piece(i, kept_region)[0]) for i in self._blocks(index)]
 
     def chunk_scratch_bytes(self, index: tuple[int, ...]) -> int:
         _, b_region, kept_region = self._split(index)
         positions = math.prod(region_shape(b_region))
         index_bytes = positions * _INTP.itemsize * (INDEX_SCRATCH_ITEMS * len(self.axes) + 1)
         out_bytes = math.prod(region_shape(self.chunk_region(index))) * self.dtype.itemsize
-        reads = max((sum(self._piece(i, kept_region)[2] for i in group)
-                     for group in self._groups(index)), default=0)
-        return index_bytes + out_bytes + reads  # out_bytes: a picked group before it lands
+        reads = max((self._piece(i, kept_region)[1] for i in self._blocks(index)), default=0)
+        return index_bytes + out_bytes + reads  # out_bytes: a picked piece before it lands
 
     # -- the task ---------------------------------------------------------------------------
     def compute_chunk(self, index: tuple[int, ...], arrays: list[np.ndarray],
@@ -346,18 +300,17 @@ class GatherNode(MaterializedNode):
             del positions
             order = np.argsort(flat, kind="stable")
             ordered = flat[order]
-            for group in self._groups(index):
+            for block_id in self._blocks(index):
+                lo, hi = np.searchsorted(ordered, [block_id, block_id + 1])
+                if lo == hi:
+                    continue
                 with ctx.scope():
-                    for block_id in group:
-                        lo, hi = np.searchsorted(ordered, [block_id, block_id + 1])
-                        if lo == hi:
-                            continue
-                        region = self._piece(block_id, kept_region)[0]
-                        data = ctx.evaluate(source, region)
-                        moved = np.moveaxis(data, self.axes, range(len(self.axes)))
-                        picked = order[lo:hi]
-                        with ctx.charge(int(hi - lo) * row_bytes):
-                            rows[picked] = moved[tuple(c[picked] for c in local)]
+                    region = self._piece(block_id, kept_region)[0]
+                    data = ctx.evaluate(source, region)
+                    moved = np.moveaxis(data, self.axes, range(len(self.axes)))
+                    picked = order[lo:hi]
+                    with ctx.charge(int(hi - lo) * row_bytes):
+                        rows[picked] = moved[tuple(c[picked] for c in local)]
         return out
 
 
