@@ -139,7 +139,17 @@ def _store_chunks(array: OOArray, chunks: Any) -> Chunks:
     if chunks is not None:
         return normalize_chunks(chunks, array.shape, array.itemsize,
                                 target_chunk_bytes(_config.get().memory_limit))
-    grid = array._node.store_chunks if array._node.materialized else array.chunks
+    return _regular(array._node.store_chunks if array._node.materialized else array.chunks,
+                    array)
+
+
+def _regular(grid: Chunks, array: OOArray) -> Chunks:
+    """``grid`` if it is regular, else the regular grid of its largest chunk on each axis.
+
+    Never a grid sized from the result's itemsize ("auto"): what a sink task holds is its
+    region's inputs, so a bool comparison of int64 operands in 16 KB output chunks read
+    256 KB of operands per task; the array's own largest chunk is a size its plan holds.
+    """
     if regular_chunk_shape(grid) is not None:
         return grid
     return normalize_chunks(tuple(max(axis, default=0) for axis in grid), array.shape,
@@ -265,9 +275,7 @@ def to_npy(array: OOArray, path: str | os.PathLike, *, overwrite: bool = False,
     FileExistsError
         If ``path`` exists and ``overwrite`` is false.
     """
-    grid = array.chunks if regular_chunk_shape(array.chunks) is not None else \
-        normalize_chunks("auto", array.shape, array.itemsize,
-                         target_chunk_bytes(_config.get().memory_limit))
+    grid = _regular(array.chunks, array)
     return _write(array, NpyStore.create(path, array.shape, array.dtype, grid,
                                        overwrite=overwrite, resume=resume,
                                        fingerprint=_fingerprint(array, resume)))

@@ -528,3 +528,20 @@ def test_unique_float_nan_bits_like_numpy(which, dtype, options, chunks, eager):
     for got, want in zip(result, expected, strict=True):
         got = np.asarray(got.compute() if isinstance(got, oa.OOArray) else got)
         assert got.dtype == want.dtype and got.tobytes() == want.tobytes(), (got, want)
+
+
+def test_to_npy_of_a_neighbour_mask_of_a_sorted_array_over_the_budget(tmp_path):
+    """``v[1:] == v[:-1]`` of a sorted array (irregular buckets) to ``.npy``: the file's grid
+    is the array's largest chunk (as ``to_zarr``'s), not "auto" from the bool result's
+    itemsize, whose 16,000-element blocks read 256 KB of int64 operands per task (~400 KB
+    under a 256 KB budget, BudgetError before work)."""
+    x = np.random.default_rng(5).integers(0, 50_000, 80_000)
+    s = np.sort(x)
+    with oa.config.set(memory_limit="256KB"), oa.collect_stats() as stats:
+        v = np.sort(oa.asarray(x, chunks=4000))
+        mask = v[1:] == v[:-1]
+        assert len(set(mask.chunks[0][:-1])) > 1  # irregular: the file needs its own grid
+        stored = mask.to_npy(tmp_path / "m.npy")
+        assert stored.chunks[0][0] == max(mask.chunks[0])
+        assert stats.peak_bytes <= oa.config.get().memory_limit
+    np.testing.assert_array_equal(np.load(tmp_path / "m.npy"), s[1:] == s[:-1])
