@@ -183,10 +183,6 @@ def test_set_functions_larger_than_the_budget(rng, tmp_path):
             _assert_stored_like_numpy(func(a, b), func(first, second), tmp_path / "r.zarr")
 
 
-@pytest.mark.xfail(reason="known: the plan of the neighbour mask over the sorted concatenation "
-                          "of two unique results needs one task of ~340 KB under a 256 KB "
-                          "budget (BudgetError before work); not yet found why", strict=True,
-                   raises=oa.BudgetError)
 def test_intersect1d_larger_than_the_budget(rng, tmp_path):
     first = rng.integers(0, 50_000, 40_000)
     second = rng.integers(25_000, 75_000, 40_000)
@@ -241,9 +237,7 @@ def test_lexsort_of_no_keys_is_numpys_type_error():
         np.lexsort(oa.asarray(np.zeros((0, 3))))
 
 
-@pytest.mark.parametrize("count", [1, pytest.param(3, marks=pytest.mark.xfail(
-    reason="known: a gather through the permutation plans one task over the budget "
-           "(BudgetError before work); to fix", strict=True, raises=oa.BudgetError))])
+@pytest.mark.parametrize("count", [1, 3])
 def test_lexsort_keys_larger_than_the_budget(count, rng, tmp_path):
     n = 40_000  # 320 KB per int64 key, a 256 KB budget: sorted out of core
     keys = tuple(rng.integers(0, 30, n) for _ in range(count - 1)) + (rng.integers(0, 5, n),)
@@ -284,9 +278,15 @@ MEASURE = textwrap.dedent("""
 """)
 
 
-@pytest.mark.xfail(reason="known: a gather through the permutation (take of the argsort "
-                          "of a key read through the order so far) plans one task over the "
-                          "budget (BudgetError before work); to fix", strict=True)
+@pytest.mark.xfail(reason="known: the values are right and the pool peak stays within the "
+                          "4 MiB budget, but RSS grows by ~89 MiB (allowed: 24 MiB): plan "
+                          "metadata, not chunks. One argsort of a 16 MiB key alone grows RSS "
+                          "by ~23 MiB; the lexsort's three sample sorts and three gathers plan "
+                          "~52,000 chunk keys (the Belady trace of one gather pass holds "
+                          "~20 MiB of them, 65 MiB of Python objects traced at the peak of "
+                          "planning). Needs a sort with fewer pieces or a leaner trace "
+                          "(buffer/policies.py), outside this module", strict=True,
+                   raises=AssertionError)
 def test_lexsort_of_keys_4x_the_budget_keeps_rss_near_it(tmp_path):
     budget, n = 4 * 2**20, 2**21  # two int64 keys of 16 MiB each, a 4 MiB budget
     rng = np.random.default_rng(3)
@@ -296,7 +296,7 @@ def test_lexsort_of_keys_4x_the_budget_keeps_rss_near_it(tmp_path):
     run = subprocess.run([sys.executable, "-c", MEASURE, str(tmp_path), str(budget)],
                          capture_output=True, text=True, check=True)
     measured = json.loads(run.stdout.strip().splitlines()[-1])
-    np.testing.assert_array_equal(np.load(tmp_path / "order.zarr"), np.lexsort(keys))
+    np.testing.assert_array_equal(np.load(tmp_path / "order.npy"), np.lexsort(keys))
     growth = measured["peak"] - measured["baseline"]
     print(f"lexsort RSS growth {growth / 2**20:.1f} MiB, pool peak "
           f"{measured['pool_peak'] / 2**20:.1f} MiB, budget {budget / 2**20:.0f} MiB")
