@@ -17,7 +17,7 @@ import numpy as np
 
 from ooarray.chunks import Chunks, iter_blocks
 from ooarray.store.base import Borrow, ChunkStore
-from ooarray.store.fileio import read_exact, write_all
+from ooarray.store.fileio import close_descriptor, read_exact, write_all
 from ooarray.store.leftovers import temporary_prefix
 from ooarray.store.termination import clean_up_on_termination
 
@@ -95,11 +95,7 @@ class ChunkFile(ChunkStore):
 
     def _close(self) -> None:
         fd, self._fd = getattr(self, "_fd", -1), -1
-        if fd >= 0:
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        close_descriptor(fd)
 
     def __del__(self) -> None:
         self._close()

@@ -14,7 +14,7 @@ import errno
 import os
 import shutil
 
-__all__ = ["write_all", "read_exact", "no_space", "check_space"]
+__all__ = ["write_all", "read_exact", "no_space", "check_space", "close_descriptor"]
 
 
 def write_all(fd: int, data: memoryview, offset: int | None, path: str) -> None:
@@ -84,3 +84,12 @@ def read_exact(fd: int, out: memoryview, offset: int, path: str) -> None:
             raise OSError(errno.EIO, f"{path} is too short: read {done} of {len(view)} "
                           f"bytes at offset {offset}", path)
         done += got
+
+
+def close_descriptor(fd: int) -> None:
+    """Close ``fd`` if it is open (a negative number means closed); errors are ignored."""
+    if fd >= 0:
+        try:
+            os.close(fd)
+        except OSError:
+            pass

@@ -28,7 +28,7 @@ import numpy as np
 
 from ooarray.chunks import Chunks, block_region, normalize_chunks
 from ooarray.store.base import ChunkStore
-from ooarray.store.fileio import check_space, read_exact, write_all
+from ooarray.store.fileio import check_space, close_descriptor, read_exact, write_all
 from ooarray.store.journal import Entry, Journal, claim
 from ooarray.store.leftovers import journal_path, partial_name
 from ooarray.store.termination import clean_up_on_termination
@@ -282,11 +282,7 @@ class NpyStore(ChunkStore):
 
     def __del__(self) -> None:
         fd, self._fd = getattr(self, "_fd", -1), -1
-        if fd >= 0:
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        close_descriptor(fd)
 
     # A pickled store (a plan sent to another process) opens its file again there: a file
     # descriptor means nothing in another process. A copy of a store being written writes
