@@ -5,9 +5,8 @@ order. NumPy's own argument handling decides lengths, axes, dtypes and errors: o
 stand-in of the input for the 1-D transforms, and through ``numpy.fft``'s own ``s``/``axes``
 rules for the n-D ones.
 
-A strip of one row along the transformed axis is one task. An axis too long for that
-(``fft``, ``ifft`` and ``rfft``; the others raise :class:`~ooarray.errors.BudgetError` before
-any work) is transformed in four steps (Bailey's): its ``n = n1 * n2`` values as an ``n1 x n2``
+A strip of one row along the transformed axis is one task. An axis too long for that is
+transformed in four steps (Bailey's): its ``n = n1 * n2`` values as an ``n1 x n2``
 matrix, ``n2`` transforms of length ``n1`` down the columns, a twiddle factor
 ``exp(-2 pi i k1 j2 / n)`` per element, ``n1`` transforms of length ``n2`` along the rows, and
 the transpose read back as one axis; the transposes go through the pool (stored passes and
@@ -122,28 +121,70 @@ def _four_step(x: OOArray, n: int, norm: str, inverse: bool) -> OOArray:
     return flipped.reshape(lead + (n,))
 
 
+def _swap_direction(norm: str) -> str:
+    """``norm`` for the transform in the other direction (NumPy's ``hfft``/``ihfft`` rule)."""
+    return {"backward": "forward", "forward": "backward"}.get(norm, norm)
+
+
+def _padded_to(x: OOArray, length: int) -> OOArray:
+    """``x`` cut or zero-padded along its last axis to ``length`` values."""
+    if length < x.shape[-1]:
+        return x[..., :length]
+    if length > x.shape[-1]:
+        padding = zeros(x.shape[:-1] + (length - x.shape[-1],), x.dtype)
+        return np.concatenate([x, padding], axis=-1)
+    return x
+
+
+def _hermitian_full(half: OOArray, n: int) -> OOArray:
+    """The ``n`` values of the spectrum whose first ``n // 2 + 1`` are ``half``: the rest
+    mirrored and conjugated (``X[n - k] = conj(X[k])``), as a real inverse transform reads it."""
+    mirrored = np.conjugate(half[..., 1:(n + 1) // 2][..., ::-1])
+    return np.concatenate([half, mirrored], axis=-1)
+
+
+#: The transforms with a four-step form, and whether their output is real (read from a
+#: half spectrum) or halved (a real input's half spectrum).
+_FOUR_STEP = {np.fft.fft: "", np.fft.ifft: "", np.fft.rfft: "halved", np.fft.ihfft: "halved",
+              np.fft.irfft: "real", np.fft.hfft: "real"}
+
+
 def _long_axis(func: Callable[..., np.ndarray], x: OOArray, n: int | None, axis: int,
                norm: Any) -> OOArray | None:
     """``func`` along an axis too long for one strip, in four steps; None when one strip
-    fits (or ``func`` has no four-step form here)."""
-    if x.ndim == 0 or func not in (np.fft.fft, np.fft.ifft, np.fft.rfft):
+    fits (NumPy's own errors are then raised by the strip path).
+
+    ``rfft`` is the complex transform of the real input, cut to its first half; ``irfft``
+    the inverse complex transform of the Hermitian-completed spectrum, its real part;
+    ``hfft`` and ``ihfft`` are ``irfft`` and ``rfft`` of the conjugate with the direction of
+    ``norm`` swapped, as NumPy defines them.
+    """
+    if x.ndim == 0 or func not in _FOUR_STEP:
         return None
     axis = normalize_axis_index(axis, x.ndim)
-    length = x.shape[axis] if n is None else operator.index(n)
+    real_output = _FOUR_STEP[func] == "real"
+    if n is not None:
+        length = operator.index(n)
+    else:
+        length = 2 * (x.shape[axis] - 1) if real_output else x.shape[axis]
     if length < 1 or _strip_fits(max(length, x.shape[axis])):
         return None
     norm = _check_norm(norm)
     dtype = transform_dtype(func, x.dtype)
     moved = np.moveaxis(x, axis, -1)
-    if length < moved.shape[-1]:
-        moved = moved[..., :length]
-    elif length > moved.shape[-1]:
-        padding = zeros(moved.shape[:-1] + (length - moved.shape[-1],), moved.dtype)
-        moved = np.concatenate([moved, padding], axis=-1)
-    result = _four_step(moved.astype(np.result_type(moved.dtype, np.complex64)), length, norm,
-                        inverse=func is np.fft.ifft)
-    if func is np.fft.rfft:
-        result = result[..., :length // 2 + 1]
+    if func in (np.fft.hfft, np.fft.ihfft):
+        moved, norm = np.conjugate(moved), _swap_direction(norm)
+    moved = moved.astype(np.result_type(moved.dtype, np.complex64), copy=False)
+    if real_output:
+        full = _hermitian_full(_padded_to(moved, length // 2 + 1), length)
+        result = np.real(_four_step(full, length, norm, inverse=True))
+    else:
+        result = _four_step(_padded_to(moved, length), length, norm,
+                            inverse=func is np.fft.ifft)
+        if _FOUR_STEP[func] == "halved":
+            result = result[..., :length // 2 + 1]
+            if func is np.fft.ihfft:
+                result = np.conjugate(result)
     return np.moveaxis(result, -1, axis).astype(dtype, copy=False)
 
 
@@ -199,6 +240,14 @@ def _strips_along(x: OOArray, axis: int) -> OOArray:
     return OOArray(plan_rechunk(stored, grid, settings.memory_limit))
 
 
+def _ready(x: OOArray, axis: int, n: int) -> OOArray:
+    """``x`` for a pass of length ``n`` along ``axis``: on strips whole along it, unless the
+    axis is too long for one strip (the four steps then move the values themselves)."""
+    if _strip_fits(max(n, x.shape[axis])):
+        return _strips_along(x, axis)
+    return x
+
+
 def _n_d(one: Callable[..., Any], last: Callable[..., Any] | None = None, invreal: bool = False,
          real_first: bool = False):
     """An n-D transform: ``one`` along each axis in NumPy's order; ``last`` (rfftn's rfft,
@@ -209,16 +258,18 @@ def _n_d(one: Callable[..., Any], last: Callable[..., Any] | None = None, invrea
         x = asarray(a)
         lengths, axes_ = _cooked(x, s, axes, invreal)
         if real_first:  # rfftn: the real transform first, on the last axis
-            x = last(_strips_along(x, axes_[-1]), n=lengths[-1], axis=axes_[-1], norm=norm)
+            x = last(_ready(x, axes_[-1], lengths[-1]), n=lengths[-1], axis=axes_[-1],
+                     norm=norm)
             for n, axis in reversed(list(zip(lengths[:-1], axes_[:-1], strict=True))):
-                x = one(_strips_along(x, axis), n=n, axis=axis, norm=norm)
+                x = one(_ready(x, axis, n), n=n, axis=axis, norm=norm)
         elif last is not None:  # irfftn: the complex ones first, the real one last
             for n, axis in zip(lengths[:-1], axes_[:-1], strict=True):
-                x = one(_strips_along(x, axis), n=n, axis=axis, norm=norm)
-            x = last(_strips_along(x, axes_[-1]), n=lengths[-1], axis=axes_[-1], norm=norm)
+                x = one(_ready(x, axis, n), n=n, axis=axis, norm=norm)
+            x = last(_ready(x, axes_[-1], lengths[-1]), n=lengths[-1], axis=axes_[-1],
+                     norm=norm)
         else:
             for n, axis in reversed(list(zip(lengths, axes_, strict=True))):
-                x = one(_strips_along(x, axis), n=n, axis=axis, norm=norm)
+                x = one(_ready(x, axis, n), n=n, axis=axis, norm=norm)
         return deliver_out(x, out)
 
     return transform
