@@ -4,6 +4,7 @@ Belady (OPT/MIN) must miss exactly as often as the best possible eviction sequen
 exhaustive search), and never more often than LRU.
 """
 
+import collections
 import functools
 import os
 
@@ -34,7 +35,7 @@ def misses(trace, capacity, policy):
 
 def optimal_misses(trace, capacity):
     """The fewest misses any demand-paging eviction sequence can achieve (exhaustive)."""
-    @functools.lru_cache(maxsize=None)
+    @functools.cache
     def best(position, resident):
         if position == len(trace):
             return 0
@@ -138,3 +139,35 @@ def test_intermediate_with_no_future_use_is_freed_not_spilled(tmp_path):
     pool.unpin("x")
     pool.pin("y", (CHUNK,), np.uint8, lambda out: out.fill(0))
     assert stats.bytes_spilled == 0
+
+
+class _DequeBelady:
+    """The reference: a deque of pending positions per key (the policy's earlier form)."""
+
+    def __init__(self, trace):
+        self.uses = collections.defaultdict(collections.deque)
+        for position, key in enumerate(trace):
+            self.uses[key].append(position)
+
+    def record_access(self, key):
+        if self.uses.get(key):
+            self.uses[key].popleft()
+
+    def next_use(self, key):
+        uses = self.uses.get(key)
+        return uses[0] if uses else float("inf")
+
+
+@settings(max_examples=150, deadline=None)
+@given(trace=st.lists(st.sampled_from([0, 1, 2, (3, (0,)), (3, (1,))]), max_size=20),
+       accesses=st.lists(st.sampled_from([0, 1, 2, 7, (3, (0,)), (3, (1,))]), max_size=30))
+def test_belady_compact_trace_follows_accesses_like_a_deque_per_key(trace, accesses):
+    # Accesses out of the trace's order, beyond its uses and of keys it never names.
+    policy, reference = BeladyPolicy(), _DequeBelady(trace)
+    policy.set_trace(trace)
+    for key in accesses:
+        for probe in {0, 1, 2, 7, (3, (0,)), (3, (1,))}:
+            assert policy.next_use(probe) == reference.next_use(probe)
+            assert policy.used_again(probe) == (reference.next_use(probe) != float("inf"))
+        policy.record_access(key)
+        reference.record_access(key)
