@@ -7,6 +7,7 @@ import pytest
 from helpers import CASES, assert_like_numpy, numpy_result, quiet, sample
 
 import ooarray as oa
+from ooarray.algorithms.calculus import ConvolveNode
 
 pytestmark = pytest.mark.usefixtures("sync_executor")
 
@@ -227,14 +228,57 @@ def test_convolve_errors_are_numpys(rng):
                      (oa.asarray(np.asarray(args[0])), *args[1:]))
 
 
-def test_two_long_inputs_are_refused_before_any_work():
-    with oa.config.set(memory_limit="256KB"):
-        a = oa.linspace(0, 1, 100_000)
-        for func in (np.convolve, np.correlate):
-            with pytest.raises(oa.BudgetError, match="FFT"):
-                func(a, a)
-            with pytest.raises(oa.BudgetError, match="FFT"):
-                func(a, np.ones(10_000))
+def _long_pair(dtype, n, m, rng):
+    kind = np.dtype(dtype).kind
+    if kind == "b":
+        return rng.random(n) < 0.3, rng.random(m) < 0.3
+    if kind in "iu":
+        return rng.integers(0, 100, n).astype(dtype), rng.integers(0, 100, m).astype(dtype)
+    x, k = rng.standard_normal(n).astype(dtype), rng.standard_normal(m).astype(dtype)
+    if kind == "c":
+        x, k = x + 1j * rng.standard_normal(n), k + 1j * rng.standard_normal(m)
+    return x, k
+
+
+_FFT_CASES = [  # each dtype with one pair of lengths and two of the four windows, in turn
+    (dtype, [(9000, 2100), (2100, 9000), (5000, 5000)][i % 3],
+     [((np.convolve, "full"), (np.correlate, "same")),
+      ((np.convolve, "same"), (np.correlate, "valid")),
+      ((np.convolve, "valid"), (np.correlate, "full"))][i % 3])
+    for i, dtype in enumerate([np.bool_, np.int8, np.uint8, np.int64, np.float32, np.float64,
+                               np.complex128])]
+
+
+@pytest.mark.parametrize("dtype, lengths, windows", _FFT_CASES,
+                         ids=[f"{np.dtype(d)}-{n}x{m}" for d, (n, m), _ in _FFT_CASES])
+def test_two_long_inputs_convolve_through_ffts(dtype, lengths, windows, rng, tmp_path):
+    # Under 64 KB the kernel may take 2,000 B: both inputs are longer than that here.
+    x, k = _long_pair(dtype, *lengths, rng)
+    with oa.config.set(memory_limit="64KB"), oa.collect_stats() as stats:
+        a, v = oa.asarray(x, chunks=1000), oa.asarray(k, chunks=700)
+        for func, mode in windows:
+            result, expected = func(a, v, mode), func(x, k, mode)
+            assert result.dtype == expected.dtype and result.shape == expected.shape
+            assert not isinstance(result.node, ConvolveNode)  # not a kernel in memory
+            result.to_npy(tmp_path / "result.npy", overwrite=True)
+            got = np.load(tmp_path / "result.npy")
+            if np.dtype(dtype).kind in "biu":
+                np.testing.assert_array_equal(got, expected)  # integers exactly
+            else:
+                tolerance = 1e-4 if dtype == np.float32 else 1e-9
+                np.testing.assert_allclose(got, expected, rtol=tolerance, atol=tolerance)
+    assert 0 < stats.peak_bytes <= 64_000
+
+
+def test_an_integer_fft_convolution_that_could_round_wrong_is_refused(rng):
+    x = rng.integers(-10**9, 10**9, 5000)
+    with oa.config.set(memory_limit="64KB"):
+        a = oa.asarray(x, chunks=1000)
+        with pytest.raises(ValueError, match="astype"):
+            np.convolve(a, a)
+        small = oa.asarray(x % 100, chunks=1000)  # the bound passes: exact integers
+        np.testing.assert_array_equal(np.convolve(small, small)[::97].compute(),
+                                      np.convolve(x % 100, x % 100)[::97])
 
 
 def test_convolution_of_an_input_four_times_the_budget_stays_in_budget(tmp_path, rng):

@@ -8,13 +8,19 @@ elementwise chains, joins, scans and reductions of the plan with no node of thei
 between its ends. ``interp`` is NumPy's ``np.interp`` on each region of ``x`` against small
 in-memory sample points. ``convolve`` and ``correlate`` convolve the long input with the
 short one held in memory, each output region reading its input range plus a halo of the
-kernel's length (:mod:`ooarray.algorithms.calculus`); two long inputs need an FFT and are
-refused with a BudgetError. NumPy gives dtypes and raises argument errors on stand-ins.
+kernel's length (:mod:`ooarray.algorithms.calculus`). When the shorter input is too long
+to hold (over :data:`KERNEL_SHARE` of the budget), both are transformed with out-of-core
+FFTs (:mod:`ooarray.ops.fft`, four steps for long axes) in float64 or complex128, multiplied
+and transformed back: floats to float tolerance, integers rounded back to NumPy's exact values
+after a bound on the rounding error says they are exact (else a ValueError says to convolve
+float copies), booleans as the nonzero results. NumPy gives dtypes and raises argument errors
+on stand-ins.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 from typing import Any
 
 import numpy as np
@@ -421,18 +427,13 @@ def _stand_in(value: Any) -> np.ndarray:
     return np.ones(tuple(min(s, 1) for s in shape), dtype)
 
 
-def _kernel(value: Any, other: int) -> np.ndarray:
-    """The shorter input in memory, or a BudgetError when it is too long for a kernel."""
-    limit = _config.get().memory_limit
+def _kernel(value: Any) -> np.ndarray | None:
+    """The shorter input in memory as the kernel; None when it is too long for one (more
+    than :data:`KERNEL_SHARE` of ``memory_limit``: the convolution then goes through FFTs)."""
     nbytes = _length(value) * (value.dtype if isinstance(value, OOArray) else
                                np.asarray(value).dtype).itemsize
-    if nbytes > limit * KERNEL_SHARE:
-        raise BudgetError(
-            f"convolution of two long inputs ({_length(value)} and {other} elements): the "
-            f"shorter one, held in memory as the kernel, takes {format_bytes(nbytes)}, over "
-            f"1/32 of memory_limit={format_bytes(limit)}. An FFT-based convolution of long "
-            f"inputs is a later step; raise memory_limit, or convolve in pieces",
-            needed=int(nbytes / KERNEL_SHARE), limit=limit)
+    if nbytes > _config.get().memory_limit * KERNEL_SHARE:
+        return None
     kernel = value.compute() if isinstance(value, OOArray) else np.array(value, copy=True)
     return kernel.reshape(-1)
 
@@ -442,25 +443,98 @@ def _length(value: Any) -> int:
     return int(shape[0]) if shape else 1
 
 
+def _span(mode: int, n: int, m: int, same_start: int) -> tuple[int, int]:
+    """Where ``mode``'s window starts in the full convolution of lengths ``n >= m``, and
+    how long it is."""
+    return {0: (m - 1, n - m + 1), 1: (same_start, n), 2: (0, n + m - 1)}[mode]
+
+
 def _window(long: Any, kernel: np.ndarray, mode: int, same_start: int,
             dtype: np.dtype) -> OOArray:
     """``mode``'s window of ``np.convolve(long, kernel, 'full')`` as a ConvolveNode."""
     source = asarray(long).reshape(-1)
     n, m = source.shape[0], len(kernel)
-    start, length = {0: (m - 1, n - m + 1), 1: (same_start, n), 2: (0, n + m - 1)}[mode]
+    start, length = _span(mode, n, m, same_start)
     target = max(1, target_chunk_bytes(_config.get().memory_limit) // dtype.itemsize)
     chunks = convolve_chunks(length, source.chunks[0], m, target)
     kernel.flags.writeable = False
     return OOArray(ConvolveNode(source.node, kernel, start, length, dtype, chunks))
 
 
+def _smooth_at_least(length: int) -> int:
+    """The smallest ``2**a * 3**b * 5**c`` of at least ``length``: an FFT length the four
+    steps split well."""
+    best = 1 << max(0, (length - 1).bit_length())
+    five = 1
+    while five < best:
+        odd = five
+        while odd < best:
+            size = odd
+            while size < length:
+                size *= 2
+            best = min(best, size)
+            odd *= 3
+        five *= 5
+    return best
+
+
+#: The rounding error of an FFT convolution is at most this many units of float64 roundoff
+#: per halving of its length, times ``min(|a|_1 |v|_2, |a|_2 |v|_1)`` (the scale of the
+#: result's 2-norm): a generous bound (errors seen are 100x below it), so integer results
+#: are rounded to NumPy's exact values only when it is below 1/4.
+_FFT_ERROR_UNITS = 8
+
+
+def _exact_after_rounding(long: OOArray, short: OOArray, size: int) -> None:
+    """Refuse an integer convolution whose FFT rounding error might reach half a unit."""
+    norms = []
+    for x in (long, short):
+        values = x.astype(np.float64)
+        norms.append(np.stack([np.abs(values).sum(), (values * values).sum()]).compute())
+    (l1_a, sq_a), (l1_v, sq_v) = norms
+    scale = min(l1_a * math.sqrt(sq_v), math.sqrt(sq_a) * l1_v)
+    bound = _FFT_ERROR_UNITS * np.finfo(np.float64).eps * math.log2(max(size, 2)) * scale
+    if not bound < 0.25:
+        raise ValueError(
+            f"an integer convolution of two long inputs ({long.shape[0]} and {short.shape[0]} "
+            f"elements) goes through FFTs in float64, and values this large could round to a "
+            f"wrong integer (error bound {bound:.3g}, over 1/4); convolve float64 copies "
+            f"(a.astype(np.float64)) to accept float rounding, or shorter pieces")
+
+
+def _fft_window(long: Any, short: Any, mode: int, same_start: int,
+                dtype: np.dtype) -> OOArray:
+    """``mode``'s window of ``np.convolve(long, short, 'full')`` through FFTs of both
+    inputs (float64 or complex128), out of core whatever their lengths; integers are
+    rounded back (checked exact first), booleans are the nonzero results."""
+    a, v = asarray(long).reshape(-1), asarray(short).reshape(-1)
+    n, m = a.shape[0], v.shape[0]
+    size = _smooth_at_least(n + m - 1)
+    if dtype.kind in "biu":
+        _exact_after_rounding(a, v, size)
+    if a.dtype.kind == "c" or v.dtype.kind == "c":
+        a, v = a.astype(np.complex128), v.astype(np.complex128)
+        full = np.fft.ifft(np.fft.fft(a, n=size) * np.fft.fft(v, n=size))
+    else:
+        a, v = a.astype(np.float64), v.astype(np.float64)
+        full = np.fft.irfft(np.fft.rfft(a, n=size) * np.fft.rfft(v, n=size), n=size)
+    start, length = _span(mode, n, m, same_start)
+    window = full[start:start + length]
+    if dtype.kind == "b":
+        return window > 0.5
+    if dtype.kind in "iu":
+        return np.rint(window).astype(np.int64).astype(dtype)
+    return window.astype(dtype)
+
+
 @implements(np.convolve)
 def convolve(a: Any, v: Any, mode: Any = "full") -> OOArray:
     """The discrete linear convolution of two 1-d sequences, as ``np.convolve``.
 
-    The longer input may be any length; the shorter one (the kernel) is held in memory
-    and must fit 1/32 of ``memory_limit``. Each output chunk reads its input range plus
-    ``len(kernel) - 1`` elements and is NumPy's ``np.convolve`` of that block.
+    The longer input may be any length. A shorter one (the kernel) that fits 1/32 of
+    ``memory_limit`` is held in memory, and each output chunk reads its input range plus
+    ``len(kernel) - 1`` elements and is NumPy's ``np.convolve`` of that block. Two longer
+    inputs are convolved through out-of-core FFTs of both (see :mod:`ooarray.ops.calculus`).
 
     Parameters
     ----------
@@ -476,9 +550,9 @@ def convolve(a: Any, v: Any, mode: Any = "full") -> OOArray:
     ------
     ValueError
         As NumPy: an empty input, an input of more than one dimension, an unknown mode.
-    BudgetError
-        If both inputs are too long for the shorter one to be held in memory (an FFT-based
-        convolution would be needed; it is a later step).
+    ValueError
+        Also for two long integer inputs whose values are so large that the FFT's rounding
+        might give a wrong integer (convolve float64 copies instead).
 
     Examples
     --------
@@ -493,8 +567,11 @@ def convolve(a: Any, v: Any, mode: Any = "full") -> OOArray:
     mode = _MODES[mode]
     if _length(v) > _length(a):
         a, v = v, a
-    kernel = _kernel(v, _length(a))
-    return _window(a, kernel, mode, (len(kernel) - 1) // 2, dtype)
+    same_start = (_length(v) - 1) // 2
+    kernel = _kernel(v)
+    if kernel is None:
+        return _fft_window(a, v, mode, same_start, dtype)
+    return _window(a, kernel, mode, same_start, dtype)
 
 
 @implements(np.correlate)
@@ -519,8 +596,9 @@ def correlate(a: Any, v: Any, mode: Any = "valid") -> OOArray:
     ------
     ValueError
         As NumPy: an empty input, an input of more than one dimension, an unknown mode.
-    BudgetError
-        If both inputs are too long for the shorter one to be held in memory.
+    ValueError
+        Also for two long integer inputs too large for exact FFT rounding (see
+        :func:`convolve`).
 
     Examples
     --------
@@ -535,10 +613,17 @@ def correlate(a: Any, v: Any, mode: Any = "valid") -> OOArray:
     mode = _MODES[mode]
     short = min(_length(a), _length(v))
     if _length(v) > _length(a):  # NumPy swaps and reverses: 'same' shifts the other way
-        kernel = _kernel(a, _length(v))
         long = asarray(v).reshape(-1)[::-1]
         long = np.conjugate(long) if long.dtype.kind == "c" else long
+        kernel = _kernel(a)
+        if kernel is None:
+            return _fft_window(long, a, mode, short // 2, dtype)
         return _window(long, kernel, mode, short // 2, dtype)
-    kernel = _kernel(v, _length(a))[::-1]
+    kernel = _kernel(v)
+    if kernel is None:
+        reversed_ = asarray(v).reshape(-1)[::-1]
+        reversed_ = np.conjugate(reversed_) if reversed_.dtype.kind == "c" else reversed_
+        return _fft_window(a, reversed_, mode, (short - 1) // 2, dtype)
+    kernel = kernel[::-1]
     kernel = np.conjugate(kernel) if kernel.dtype.kind == "c" else kernel.copy()
     return _window(a, kernel, mode, (short - 1) // 2, dtype)

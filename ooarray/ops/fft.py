@@ -111,8 +111,10 @@ def _four_step(x: OOArray, n: int, norm: str, inverse: bool) -> OOArray:
     matrix = x.reshape(lead + (n1, n2))  # matrix[..., j1, j2] = x[..., j1 * n2 + j2]
     columns = step(_strips_along(matrix, -2), axis=-2, norm=norm)  # over j1: k1
     sign = 1.0 if inverse else -1.0
-    k1 = arange(n1, dtype=np.int64).reshape(n1, 1)
-    j2 = arange(n2, dtype=np.int64).reshape(1, n2)
+    # The twiddle factors on the columns' grid: a stored copy of them (a checkpoint) is then
+    # read column by column too, not a column out of every row chunk.
+    k1 = arange(n1, dtype=np.int64, chunks=(columns.chunks[-2],)).reshape(n1, 1)
+    j2 = arange(n2, dtype=np.int64, chunks=(columns.chunks[-1],)).reshape(1, n2)
     angle = (k1 * j2 % n).astype(np.float64) * (sign * 2 * math.pi / n)
     twisted = columns * (np.cos(angle) + 1j * np.sin(angle))
     rows = step(_strips_along(twisted, -1), axis=-1, norm=norm)  # over j2: k2
