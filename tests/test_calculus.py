@@ -314,3 +314,23 @@ def test_the_others_on_an_input_four_times_the_budget_stay_in_budget(func, tmp_p
     assert integral == pytest.approx(np.trapezoid(x, dx=0.5), rel=1e-9)
     assert 0 < stats.peak_bytes <= limit
     assert oa.execute.pool().overshoot_bytes == 0
+
+
+@pytest.mark.parametrize("chunks", [20_000, 15_000, 7_001])
+def test_a_loop_of_unwraps_over_data_larger_than_the_budget(chunks, rng):
+    # A program: the phase unwrapped and halved three times, 1.6 MB of data under 1 MB.
+    # (Each unwrap adds its corrections to a[1:]; on a grid shifted from a[1:]'s, every task
+    # read two chunks of the scan, and the first unwrap alone needed a 1.2 MiB task.)
+    x = np.cumsum(rng.standard_normal(200_000)) % (2 * np.pi)
+    expected = x.copy()
+    with oa.config.set(memory_limit="1MB"), oa.collect_stats() as stats:
+        a = oa.asarray(x, chunks=chunks)
+        x[:] = 0  # the array keeps the values it was made from
+        for _ in range(3):
+            a = np.unwrap(a) * 0.5
+            expected = np.unwrap(expected) * 0.5
+        total, head, tail = float(a.sum()), a[:1000].compute(), a[-1000:].compute()
+    assert total == pytest.approx(expected.sum(), rel=1e-12)
+    np.testing.assert_allclose(head, expected[:1000], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(tail, expected[-1000:], rtol=1e-12, atol=1e-9)
+    assert 0 < stats.peak_bytes <= 1_000_000

@@ -231,11 +231,13 @@ class DiffNode(RegionNode):
 
     ``parts`` are ``prepend``, the array and ``append`` (each already of the array's shape but
     for the axis); an output region reads the same region of the joined input, ``n`` elements
-    longer along the axis.
+    longer along the axis. The output's chunks along the axis are the joined input's, cut to
+    its length, unless ``axis_chunks`` gives them (``unwrap`` puts them on the grid of
+    ``a[1:]``, to which it adds them).
     """
 
     def __init__(self, parts: Sequence[Node], axis: int, n: int, joined: np.dtype,
-                 dtype: np.dtype) -> None:
+                 dtype: np.dtype, axis_chunks: tuple[int, ...] | None = None) -> None:
         self.axis, self.n, self.joined = axis, n, np.dtype(joined)
         self.starts = offsets([p.shape[axis] for p in parts])
         joined = list(parts[0].shape)
@@ -250,6 +252,10 @@ class DiffNode(RegionNode):
                 break
             trimmed.append(min(c, left))
             left -= trimmed[-1]
+        if axis_chunks is not None:
+            if sum(axis_chunks) != length:
+                raise ValueError(f"chunks {axis_chunks} do not cover the {length} differences")
+            trimmed = list(axis_chunks)
         shape = joined[:axis] + [length] + joined[axis + 1:]
         main = max(parts, key=lambda p: p.shape[axis])
         chunks = main.chunks[:axis] + (tuple(trimmed) or (0,),) + main.chunks[axis + 1:]

@@ -29,6 +29,7 @@ from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 from ooarray import config as _config
 from ooarray.algorithms.calculus import ConvolveNode, convolve_chunks
 from ooarray.algorithms.mapped import MappedNode
+from ooarray.algorithms.scans import DiffNode
 from ooarray.chunks import target_chunk_bytes
 from ooarray.core.array import OOArray
 from ooarray.core.dispatch import implements
@@ -287,8 +288,15 @@ def unwrap(p: Any, discont: Any = None, axis: int = -1, *, period: Any = 2 * np.
     [0.0, -1.0, -2.0, -3.0, -4.0]
     """
     p = asarray(p)
-    dd = np.diff(p, axis=axis)
+    np.diff(_stand_in(p), axis=axis)  # NumPy's errors for a 0-d p or a bad axis
     axis = normalize_axis_index(axis, p.ndim)
+    # The differences on the grid of p[1:], to which their corrections are added: each
+    # region of the result then reads one chunk of each (a diff on its own grid is shifted by
+    # one element, and every task read two chunks of the scan: over a 1 MB budget for
+    # 160 KB chunks).
+    later = p[_at(p.ndim, axis, slice(1, None))]
+    dd = OOArray(DiffNode([p.node], axis, 1, p.dtype, np.diff(np.ones(2, p.dtype)).dtype,
+                          axis_chunks=later.chunks[axis]))
     if discont is None:
         discont = period / 2
     dtype = np.result_type(np.empty(0, dd.dtype), period)
@@ -307,7 +315,7 @@ def unwrap(p: Any, discont: Any = None, axis: int = -1, *, period: Any = 2 * np.
     ph_correct = np.where(abs(dd) < discont, 0, ph_correct).astype(ph_correct.dtype,
                                                                    copy=False)
     head = p[_at(p.ndim, axis, slice(0, 1))].astype(dtype)
-    tail = p[_at(p.ndim, axis, slice(1, None))] + np.cumsum(ph_correct, axis=axis)
+    tail = later + np.cumsum(ph_correct, axis=axis)
     return np.concatenate([head, tail.astype(dtype, copy=False)], axis=axis)
 
 
