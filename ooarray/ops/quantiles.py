@@ -17,12 +17,24 @@ from numpy.lib import _function_base_impl as _quantiles
 from numpy.lib.array_utils import normalize_axis_tuple
 
 from ooarray.algorithms.quantiles import median_positions, quantile_positions
+from ooarray.algorithms.rechunk import plan_rechunk
 from ooarray.algorithms.sorting import OrderStatsNode
+from ooarray.chunks import normalize_chunks
 from ooarray.core.array import OOArray
 from ooarray.core.dispatch import implements
 from ooarray.ops._operands import deliver_out
 from ooarray.ops.creation import asarray
-from ooarray.ops.sorting import _in_memory, _lane_fits, _lanes, _sorted, _stand_in, _too_long
+from ooarray.ops.sorting import (
+    LANE_SHARE,
+    _in_memory,
+    _lane_bytes,
+    _lane_fits,
+    _lanes,
+    _limit,
+    _sorted,
+    _stand_in,
+    _too_long,
+)
 
 __all__ = ["median", "percentile", "quantile", "nanmedian", "nanpercentile", "nanquantile"]
 
@@ -40,6 +52,26 @@ def _lane_layout(array: OOArray, axis: Any) -> tuple[OOArray, tuple[int, ...], t
     if moved.shape != kept_shape + (lane,):
         moved = moved.reshape(kept_shape + (lane,))
     return moved, kept_shape, keep_shape
+
+
+def _whole_lanes(moved: OOArray) -> OOArray:
+    """``moved`` on blocks of whole lanes (its last axis) that one task may read: as it is
+    when its chunks already are; otherwise rechunked (staged through the pool when a block
+    would read too much). A Zarr array stored in chunks along time that span x and y, its
+    quantiles along time taken lane by lane, read every stored chunk whole for each block of
+    lanes: the whole array in one task."""
+    axis = moved.ndim - 1
+    chunks = moved.chunks
+    if len(chunks[axis]) <= 1:
+        return moved
+    per_block = _limit() * LANE_SHARE
+    others = math.prod(max(c) if c else 1 for c in chunks[:axis])
+    if _lane_bytes(moved.shape[axis], moved.dtype) * others <= per_block:
+        return moved  # the lanes' blocks are the input's own chunks, whole along the axis
+    fixed = ("auto",) * axis + (-1,)
+    grid = normalize_chunks(fixed, moved.shape, _lane_bytes(1, moved.dtype),
+                            max(1, int(per_block)))
+    return OOArray(plan_rechunk(moved.node, grid, _limit()))
 
 
 def _order_statistic(name: str, numpy_func, a: Any, axis: Any, keepdims: bool,
@@ -76,7 +108,7 @@ def _order_statistic(name: str, numpy_func, a: Any, axis: Any, keepdims: bool,
             args = (block,) if is_median else (block, q)
             found = np.asarray(numpy_func(*args, axis=-1, **kwargs))
             return np.moveaxis(found.reshape((count,) + block.shape[:-1]), 0, -1)
-        result = _lanes(moved, moved.ndim - 1, per_lane, count, dtype, name)
+        result = _lanes(_whole_lanes(moved), moved.ndim - 1, per_lane, count, dtype, name)
     elif not kept_shape:
         result = _long_lane(name, moved.reshape(-1), q, method, dtype, is_median, skip_nan,
                             count, percent)
