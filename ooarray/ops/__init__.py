@@ -6,3 +6,6 @@ import the array layer, the algorithms and everything below; never an entry poin
 named for the family that builds them (``ops/sorting.py`` plans with
 ``algorithms/sorting.py``).
 """
+
+# Families whose modules are imported here rather than by ``ooarray/__init__.py``.
+from ooarray.ops import bits  # noqa: E402,F401 (registers)
