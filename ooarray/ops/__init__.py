@@ -8,4 +8,4 @@ named for the family that builds them (``ops/sorting.py`` plans with
 """
 
 # Families whose modules are imported here rather than by ``ooarray/__init__.py``.
-from ooarray.ops import bits  # noqa: E402,F401 (registers)
+from ooarray.ops import bits, printing  # noqa: E402,F401 (registers)
