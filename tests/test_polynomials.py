@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
+import zarr
 from helpers import assert_like_numpy, numpy_result, quiet, sample
 
 import ooarray as oa
@@ -102,7 +103,8 @@ def test_polyfit_full_weights_and_2d_y(rng):
     result = np.polyfit(oa.asarray(x, chunks=9), oa.asarray(y, chunks=(9, 2)), 3,
                         w=oa.asarray(w, chunks=9), full=True)
     assert len(result) == 5
-    for got, want in zip(result[:2] + result[3:4], expected[:2] + expected[3:4]):
+    for got, want in zip(result[:2] + result[3:4], expected[:2] + expected[3:4],
+                          strict=True):
         assert_like_numpy(got, want, rtol=1e-8)
     assert result[2] == expected[2] and type(result[2]) is type(expected[2])
     assert result[4] == expected[4]
@@ -340,3 +342,66 @@ def test_polydiv_poly_roots_on_small_coefficient_arrays(u, v):
     assert_like_numpy(got_r, want_r)
     with pytest.raises(ValueError):
         np.roots(oa.asarray(np.ones((2, 2))))
+
+
+# -- numpy.polynomial.polynomial: polyval2d and polygrid2d ----------------------------------
+_P = np.polynomial.polynomial
+#: (x shape, x chunks), (y shape, y chunks): equal shapes for polyval2d, any for polygrid2d.
+POINTS = [(((7,), 3), ((7,), 2)), (((), ()), ((), ())), (((0,), 2), ((0,), 1)),
+          (((4, 5), (3, 2)), ((4, 5), 2)), (((5,), 2), ((3, 2), 1))]
+COEFFICIENTS = [(1, 1), (3, 2), (2, 4), (2, 3, 2), (3,), (1,), ()]
+
+
+def _check_poly2d(func, args, oa_args):
+    expected, error = numpy_result(func, *args)
+    if error is not None:
+        _same_error(func, error, *oa_args)
+        return
+    with quiet():
+        assert_like_numpy(func(*oa_args), expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("func", [_P.polyval2d, _P.polygrid2d], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("cdtype", [np.int64, np.float32, np.complex128], ids=str)
+@pytest.mark.parametrize("points", POINTS, ids=lambda p: f"{p[0][0]}-{p[1][0]}")
+@pytest.mark.parametrize("dtype", POLY_DTYPES, ids=str)
+def test_polyval2d_polygrid2d(func, cdtype, points, dtype, rng):
+    (xs, xc), (ys, yc) = points
+    x, y = _data(xs, dtype, rng), _data(ys, dtype, rng)
+    xo, yo = oa.asarray(x, chunks=xc), oa.asarray(y, chunks=yc)
+    for shape in COEFFICIENTS:
+        c = _data(shape, cdtype, rng, low=-5, high=5)
+        _check_poly2d(func, (x, y, c), (xo, yo, c))
+        _check_poly2d(func, (x, y, c), (xo, y, c))  # an ndarray y
+        _check_poly2d(func, (x, y, c), (x, yo, oa.asarray(c)))  # an OOArray c (computed)
+        _check_poly2d(func, (x, 2.5, c), (xo, 2.5, c))  # a scalar y
+
+
+def test_polyval2d_special_values_and_errors():
+    x = np.array([0.0, np.inf, -np.inf, np.nan, 1e308, -0.0])
+    xo = oa.asarray(x, chunks=4)
+    c = np.array([[1.0, -2.0], [0.5, 3.0]])
+    for func in (_P.polyval2d, _P.polygrid2d):
+        _check_poly2d(func, (x, x[::-1], c), (xo, xo[::-1], c))
+        for bad in (np.array([]), np.zeros((0, 2))):  # NumPy's IndexError
+            _check_poly2d(func, (x, x, bad), (xo, xo, bad))
+    _check_poly2d(_P.polyval2d, (x, x[:3], c), (xo, xo[:3], c))  # 'x, y are incompatible'
+
+
+def test_polyval2d_and_polygrid2d_within_a_small_budget(tmp_path, rng):
+    x, y = rng.random(100_000), rng.random(100_000)  # 800 KB each, about 3x the budget
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    c = rng.standard_normal((4, 3))
+    with oa.config.set(memory_limit="256KB"):
+        limit = oa.config.get().memory_limit
+        xo, yo = oa.open(tmp_path / "x.npy"), oa.open(tmp_path / "y.npy")
+        for name, result, want in [
+                ("v", _P.polyval2d(xo, yo, c), _P.polyval2d(x, y, c)),
+                ("g", _P.polygrid2d(xo[:600], yo[:500], c), _P.polygrid2d(x[:600], y[:500], c))]:
+            assert result.nbytes > limit
+            with oa.collect_stats() as stats:
+                result.to_zarr(tmp_path / f"{name}.zarr")
+            assert 0 < stats.peak_bytes <= limit
+            np.testing.assert_allclose(zarr.open_array(str(tmp_path / f"{name}.zarr"))[...],
+                                       want, rtol=1e-12)

@@ -1,7 +1,9 @@
 """Polynomials and function application: ``vander``, ``polyval``, ``polyfit``, ``polyadd``,
-``polysub``, ``polymul``, ``polyder``, ``polyint``, ``piecewise``, ``apply_along_axis``,
-``apply_over_axes`` (issue 16, item 4).
+``polysub``, ``polymul``, ``polyder``, ``polyint``, ``polyval2d``, ``polygrid2d``,
+``piecewise``, ``apply_along_axis``, ``apply_over_axes`` (issue 16, item 4).
 
+* ``polyval2d`` and ``polygrid2d`` (``numpy.polynomial.polynomial``) are NumPy's nested
+  Horner loops written on OOArrays, elementwise like ``polyval``.
 * ``vander`` is ``x[:, None] ** exponents``: one ufunc node, elementwise, so it fuses with
   what reads it; ``polyval`` is NumPy's own Horner loop ``y = y * x + c`` written on
   OOArrays, a chain of ufunc nodes that fusion evaluates as one expression per chunk (and
@@ -41,7 +43,8 @@ from ooarray.ops.elementwise import output_chunks
 from ooarray.plan.graph import Node
 
 __all__ = ["vander", "polyval", "polyfit", "polyadd", "polysub", "polymul", "polyder",
-           "polyint", "polydiv", "poly", "roots", "piecewise", "apply_along_axis", "apply_over_axes", "LANE_SHARE"]
+           "polyint", "polydiv", "poly", "roots", "polyval2d", "polygrid2d", "piecewise",
+           "apply_along_axis", "apply_over_axes", "LANE_SHARE"]
 
 #: A task's block of whole lanes (input and ``func1d``'s results) is at most this share of
 #: ``memory_limit``: the task also holds the pinned chunks, an assembled copy and the
@@ -388,6 +391,121 @@ def polyint(p: Any, m: int = 1, k: Any = None) -> Any:
     [1.0, 1.0, 1.0, 0.0]
     """
     return _on_coefficients(np.polyint, p, m, k)
+
+
+# -- numpy.polynomial.polynomial: polyval2d and polygrid2d -----------------------------------
+_INTEGER_CHARS = "?bBhHiIlLqQpP"  # coefficients NumPy turns into floats
+
+
+def _power_series(x: Any, c: Any, tensor: bool = True) -> Any:
+    """``numpy.polynomial.polynomial.polyval``, step for step, for OOArray ``x`` or ``c``.
+
+    NumPy's own function treats an object that is not an ndarray as a scalar (no tensor
+    reshape), so it is not called on OOArrays; this is its code, with OOArrays counted as
+    arrays. The first call gets NumPy's coefficients (small, in memory); the next ones the
+    lazy result of the previous variable.
+    """
+    if isinstance(c, OOArray):
+        c = c.reshape(1) if c.ndim == 0 else c
+    else:
+        c = np.array(c, ndmin=1, copy=None)
+    if c.dtype.char in _INTEGER_CHARS:
+        c = c + 0.0
+    if isinstance(x, (tuple, list)):
+        x = np.asarray(x)
+    if isinstance(x, (np.ndarray, OOArray)) and tensor:
+        c = c.reshape(c.shape + (1,) * x.ndim)
+    c0 = c[-1] + x * 0
+    for i in range(2, len(c) + 1):
+        c0 = c[-i] + c0 * x
+    return c0
+
+
+def _coefficients(c: Any, name: str) -> np.ndarray:
+    return np.asarray(_small(c, f"numpy.polynomial.polynomial.{name}'s coefficients c"))
+
+
+@implements(np.polynomial.polynomial.polyval2d)
+def polyval2d(x: Any, y: Any, c: Any) -> Any:
+    """Evaluate the 2-D power series ``sum c[i, j] x**i y**j`` at the points ``(x, y)``, as
+    ``numpy.polynomial.polynomial.polyval2d``, elementwise out of core.
+
+    NumPy's algorithm on OOArrays: Horner's scheme in ``x`` for every column of ``c``, then
+    in ``y`` over those: a chain of ufunc nodes that fusion evaluates per chunk, with NumPy's
+    dtypes (integer coefficients become floats) and special values.
+
+    Parameters
+    ----------
+    x, y : array_like or OOArray
+        Of one shape (any size).
+    c : array_like
+        Coefficients, ``c[i, j]`` of ``x**i y**j`` (small; an OOArray one is computed);
+        more dimensions lead the result's.
+
+    Returns
+    -------
+    OOArray
+        Of shape ``c.shape[2:] + x.shape``.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` and ``y`` have different shapes, as NumPy.
+    BudgetError
+        If an OOArray ``c`` is over a quarter of ``memory_limit``.
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> x = oa.asarray(np.array([1.0, 2.0, 3.0]), chunks=2)
+    >>> np.polynomial.polynomial.polyval2d(x, x + 1, [[1, 2], [3, 4]]).tolist()
+    [16.0, 37.0, 66.0]
+    """
+    c = _coefficients(c, "polyval2d")
+    x, y = (v if isinstance(v, OOArray) else np.asanyarray(v) for v in (x, y))
+    if x.shape != y.shape:
+        raise ValueError("x, y are incompatible")
+    if not isinstance(x, OOArray) and not isinstance(y, OOArray):
+        return _wrap(np.polynomial.polynomial.polyval2d(x, y, c))
+    return _power_series(y, _power_series(x, c), tensor=False)
+
+
+@implements(np.polynomial.polynomial.polygrid2d)
+def polygrid2d(x: Any, y: Any, c: Any) -> Any:
+    """Evaluate the 2-D power series on the Cartesian product of ``x`` and ``y``, as
+    ``numpy.polynomial.polynomial.polygrid2d``, elementwise out of core.
+
+    NumPy's algorithm on OOArrays (see :func:`polyval2d`): the result broadcasts ``x``
+    against ``y``, so it is chunked as an outer product, each chunk within the budget.
+
+    Parameters
+    ----------
+    x, y : array_like or OOArray
+        Any shapes.
+    c : array_like
+        Coefficients, ``c[i, j]`` of ``x**i y**j`` (small; an OOArray one is computed).
+
+    Returns
+    -------
+    OOArray
+        Of shape ``c.shape[2:] + x.shape + y.shape``.
+
+    Raises
+    ------
+    BudgetError
+        If an OOArray ``c`` is over a quarter of ``memory_limit``.
+
+    Examples
+    --------
+    >>> import numpy as np, ooarray as oa
+    >>> x = oa.asarray(np.array([1.0, 2.0]))
+    >>> np.polynomial.polynomial.polygrid2d(x, [0.0, 1.0, 2.0], [[1, 2], [3, 4]]).tolist()
+    [[4.0, 10.0, 16.0], [7.0, 17.0, 27.0]]
+    """
+    c = _coefficients(c, "polygrid2d")
+    if not isinstance(x, OOArray) and not isinstance(y, OOArray):
+        return _wrap(np.polynomial.polynomial.polygrid2d(x, y, c))
+    return _power_series(y, _power_series(x, c))
 
 
 # -- piecewise ------------------------------------------------------------------------------
