@@ -405,3 +405,86 @@ def test_polyval2d_and_polygrid2d_within_a_small_budget(tmp_path, rng):
             assert 0 < stats.peak_bytes <= limit
             np.testing.assert_allclose(zarr.open_array(str(tmp_path / f"{name}.zarr"))[...],
                                        want, rtol=1e-12)
+
+
+# -- piecewise: any function gives NumPy's answer ---------------------------------------------
+PIECES = {
+    "centred_and_cumsum": [lambda v: v - v.mean(), np.cumsum],
+    "sorted_scalar_size": [lambda v: np.sort(v)[::-1], 3.0, lambda v: v.size],
+    "ufuncs": [np.sin, np.cos],
+    "ufunc_scalar_ufunc": [np.sin, 2.0, np.exp],
+    "vectorize": [np.vectorize(lambda t: t * 2), np.abs],
+    "max_and_positions": [lambda v: v.max(), lambda v: np.arange(v.size)],
+    "reversed_and_sum": [lambda v: v[::-1], lambda v: np.full(v.shape, v.sum())],
+    "wrong_length": [lambda v: v[:1]],  # NumPy's ValueError (unless one element is selected)
+    "in_memory": [lambda v: np.asarray(v) * 2],
+}
+
+
+@pytest.mark.parametrize("pieces", sorted(PIECES))
+@pytest.mark.parametrize("dtype", [np.int64, np.float64, np.complex128], ids=str)
+@pytest.mark.parametrize("shape,chunks", [((), ()), ((0,), 2), ((13,), 4), ((5, 6), (2, 4)),
+                                          ((4, 3, 5), (3, 2, 2))])
+def test_piecewise_with_any_function_is_numpys(pieces, dtype, shape, chunks, rng):
+    x = _data(shape, dtype, rng)
+    xo = oa.asarray(x, chunks=chunks)
+    funcs = PIECES[pieces]
+    for count in (len(funcs), len(funcs) - 1):  # with and without "otherwise"
+        if not 1 <= count <= 2:
+            continue
+        conds = [np.real(x) > 1, np.real(x) < -1][:count]
+        with quiet():
+            expected, error = numpy_result(np.piecewise, x, conds, funcs)
+        oa_conds = [np.real(xo) > 1, np.real(xo) < -1][:count]
+        if error is not None:
+            with pytest.raises(type(error)), quiet():
+                np.piecewise(xo, oa_conds, funcs).compute()
+            continue
+        with quiet():
+            assert_like_numpy(np.piecewise(xo, oa_conds, funcs), expected)
+
+
+def test_piecewise_calls_each_function_once_on_the_whole_selection(rng):
+    x = rng.uniform(-2, 2, 50)
+    xo = oa.asarray(x, chunks=7)
+    seen: list[tuple[type, int]] = []
+
+    def record(v):
+        seen.append((type(v), v.size))
+        return v - v.mean()
+
+    result = np.piecewise(xo, [xo > 0, xo > 5], [record, record, 1.0])  # nothing > 5
+    assert seen == [(oa.OOArray, int((x > 0).sum()))]  # once, all of it; not for an empty one
+    assert_like_numpy(result, np.piecewise(x, [x > 0, x > 5],
+                                           [lambda v: v - v.mean(), lambda v: v, 1.0]))
+
+
+def test_piecewise_elementwise_funclists_take_one_kernel_pass():
+    from ooarray.algorithms.polynomials import PiecewiseNode
+
+    xo = oa.asarray(np.linspace(-3, 3, 20), chunks=6)
+    conds = [xo < 0]
+    assert isinstance(np.piecewise(xo, conds, [np.sin, 2.0]).node, PiecewiseNode)
+    assert isinstance(np.piecewise(xo, conds, [np.add, np.exp], 1.5).node, PiecewiseNode)
+    # a ufunc with an array argument pairs it with the whole selection (10 elements here)
+    extra = np.arange(10.0)
+    added = np.piecewise(xo, conds, [np.add], extra)
+    assert not isinstance(added.node, PiecewiseNode)
+    x = np.linspace(-3, 3, 20)
+    assert_like_numpy(added, np.piecewise(x, [x < 0], [np.add], extra))
+    assert not isinstance(np.piecewise(xo, conds, [lambda v: v]).node, PiecewiseNode)
+
+
+def test_piecewise_of_a_non_elementwise_function_within_a_small_budget(tmp_path, rng):
+    x = rng.standard_normal(200_000)  # 1.6 MB
+    np.save(tmp_path / "x.npy", x)
+    funcs = [lambda v: v - v.mean(), np.cumsum, lambda v: 2 * v]
+    with oa.config.set(memory_limit="512KB"):
+        limit = oa.config.get().memory_limit
+        a = oa.open(tmp_path / "x.npy")
+        with oa.collect_stats() as stats:
+            result = np.piecewise(a, [a < -1, a > 1], funcs)
+            result.to_zarr(tmp_path / "r.zarr")
+        assert 0 < stats.peak_bytes <= limit
+    np.testing.assert_allclose(zarr.open_array(str(tmp_path / "r.zarr"))[...],
+                               np.piecewise(x, [x < -1, x > 1], funcs), rtol=1e-9, atol=1e-9)

@@ -13,9 +13,11 @@
 * Coefficient arrays are small: ``polyadd``, ``polysub``, ``polymul``, ``polyder`` and
   ``polyint`` of OOArrays (and ``polyval``'s ``p``, ``polyfit``'s covariance) are computed
   and handed to NumPy, with a BudgetError if one is over a quarter of ``memory_limit``.
-* ``piecewise`` is a kernel node (``algorithms/polynomials.py``): each chunk applies the
-  functions to its own selected elements, so a function is called once per chunk on part of
-  the selection (NumPy calls it once on all of it); functions must be elementwise.
+* ``piecewise`` calls a function as NumPy does, once on the whole selection ``x[cond]`` (a
+  1-D OOArray, gathered by a mask counted first), and assigns its result through the mask:
+  any function gives NumPy's answer, elementwise or not. Funclists of scalars, ufuncs and
+  ``np.vectorize`` (elementwise by construction) take one kernel pass instead
+  (``algorithms/polynomials.py``), each chunk applying them to its own selected elements.
 * ``apply_along_axis`` hands whole 1-D lanes to ``func1d``, a block of lanes per task; a lane
   (with its result) over ``LANE_SHARE`` of ``memory_limit`` is refused with a BudgetError
   before any work. ``apply_over_axes`` calls ``func(a, axis)`` on the OOArray, as NumPy does.
@@ -543,10 +545,40 @@ def _check_values(funclist: Sequence[Any], dtype: np.dtype) -> None:
         probe[np.ones(1, bool)] = func
 
 
+def _elementwise(func: Any, args: tuple, kw: dict[str, Any]) -> bool:
+    """Whether ``func(values, *args, **kw)`` is elementwise by construction: a scalar, or a
+    ufunc or an ``np.vectorize`` (without a signature) with scalar extra arguments."""
+    if not callable(func):
+        return True
+    if not (isinstance(func, np.ufunc) or
+            (isinstance(func, np.vectorize) and func.signature is None)):
+        return False
+    return all(np.ndim(v) == 0 and not isinstance(v, OOArray)
+               for v in (*args, *kw.values()))
+
+
+def _as_condition(condition: Any) -> OOArray:
+    return OOArray(condition) if isinstance(condition, Node) else asarray(condition)
+
+
 @implements(np.piecewise)
 def piecewise(x: Any, condlist: Any, funclist: Sequence[Any], *args: Any,
               **kw: Any) -> OOArray:
-    """Evaluate a piecewise-defined function, as ``np.piecewise``, chunk by chunk.
+    """Evaluate a piecewise-defined function, as ``np.piecewise``, out of core.
+
+    Two ways, both giving NumPy's answer:
+
+    * a general callable is called as NumPy calls it: once per condition whose selection
+      is not empty, on the whole selection ``x[cond]`` (a 1-D OOArray, counted first), and
+      its result is assigned to ``y[cond]``. So a function that is not elementwise (a mean
+      of the selection, a cumulative sum, a sort, a value of the selection's length) gets
+      NumPy's values; a function written with NumPy operations stays out of core, one that
+      needs an ndarray (``np.asarray(v)``) computes the selection in memory (BudgetError
+      when it does not fit). Each condition costs a counting pass at the call, then a
+      gather and a scatter.
+    * when every entry of ``funclist`` is a scalar, a NumPy ufunc or an ``np.vectorize``
+      without a signature (elementwise by construction, with scalar ``args``/``kw``), one
+      kernel pass applies them chunk by chunk to each chunk's selected elements.
 
     Parameters
     ----------
@@ -555,8 +587,7 @@ def piecewise(x: Any, condlist: Any, funclist: Sequence[Any], *args: Any,
         Each of ``x``'s shape; where several hold, the last wins.
     funclist : list of callables and scalars
         One per condition, plus optionally one for where no condition holds. A callable is
-        called on ``x[cond]`` of each chunk (part of the selection, so it must work
-        elementwise), with ``*args`` and ``**kw``; a scalar is assigned.
+        called with the selection, ``*args`` and ``**kw``; a scalar is assigned.
 
     Returns
     -------
@@ -576,6 +607,8 @@ def piecewise(x: Any, condlist: Any, funclist: Sequence[Any], *args: Any,
     >>> x = oa.asarray(np.linspace(-2.0, 2.0, 5), chunks=2)
     >>> np.piecewise(x, [x < 0, x >= 0], [lambda v: -v, lambda v: v ** 2]).tolist()
     [2.0, 1.0, 0.0, 1.0, 4.0]
+    >>> np.piecewise(x, [x < 0], [lambda v: v - v.mean(), np.sqrt]).tolist()
+    [-0.5, 0.5, 0.0, 1.0, 1.4142135623730951]
     """
     x = _array(x)
     conditions = _condition_list(condlist, x.ndim)
@@ -585,12 +618,30 @@ def piecewise(x: Any, condlist: Any, funclist: Sequence[Any], *args: Any,
                          f"functions are expected")
     nodes = _condition_nodes(conditions, x.shape)
     _check_values(funclist, x.dtype)
-    operands = [x.node] + nodes
-    chunks = output_chunks(x.shape, [op for op in operands if isinstance(op, Node)], [x.dtype])
-    return OOArray(PiecewiseNode(
-        piecewise_kernel, operands, [x.dtype], shape=x.shape, chunks=chunks,
-        kwargs={"funcs": list(funclist), "otherwise": count == functions - 1,
-                "args": tuple(args), "kw": dict(kw)}))
+    if all(_elementwise(func, args, kw) for func in funclist):
+        operands = [x.node] + nodes
+        chunks = output_chunks(x.shape, [op for op in operands if isinstance(op, Node)],
+                               [x.dtype])
+        return OOArray(PiecewiseNode(
+            piecewise_kernel, operands, [x.dtype], shape=x.shape, chunks=chunks,
+            kwargs={"funcs": list(funclist), "otherwise": count == functions - 1,
+                    "args": tuple(args), "kw": dict(kw)}))
+    masks = [_as_condition(c) for c in nodes]
+    if count == functions - 1:  # NumPy's "otherwise": where no condition holds
+        held = None
+        for mask in masks:
+            held = mask if held is None else held | mask
+        masks.append(~held if held is not None else
+                     asarray(np.ones(x.shape, bool), chunks=x.chunks))
+    y = zeros(x.shape, x.dtype, chunks=x.chunks)
+    for mask, func in zip(masks, funclist, strict=True):
+        if not callable(func):
+            y[mask] = func
+            continue
+        values = x[mask]  # counted now: its length is known
+        if values.size > 0:
+            y[mask] = func(values, *args, **kw)
+    return y
 
 
 # -- apply_along_axis and apply_over_axes -----------------------------------------------------
