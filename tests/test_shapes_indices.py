@@ -252,6 +252,42 @@ def test_cross(sa, sb, kw, dtypes):
     _same(np.cross, (a, b), (oa.asarray(a, chunks=2), b), **kw)
 
 
+@pytest.mark.parametrize("mode", ["raise", "clip", "wrap"])
+@pytest.mark.parametrize("out_dtype", [np.float64, np.int64, np.int8, np.bool_, np.complex128],
+                         ids=str)
+def test_choose_out_is_filled_and_returned_as_numpy(mode, out_dtype):
+    index = np.array([[0, 1, 2, 1], [2, 2, 0, 1]])
+    choices = [np.arange(4.5, 8.5), np.full((2, 4), 2.7), -np.arange(4) * 1.5]
+    want_out = np.zeros((2, 4), out_dtype)
+    with warnings.catch_warnings():  # NumPy casts unsafely (complex to real warns)
+        warnings.simplefilter("ignore", np.exceptions.ComplexWarning)
+        want = np.choose(index, choices, out=want_out, mode=mode)
+        target = oa.zeros((2, 4), out_dtype, chunks=3)
+        got = np.choose(oa.asarray(index, chunks=(1, 3)), [oa.asarray(c) for c in choices],
+                        out=target, mode=mode)
+        assert got is target  # rebound to the lazy result, as NumPy returns out
+        assert_like_numpy(got, want)
+        filled = np.zeros((2, 4), out_dtype)
+        assert np.choose(oa.asarray(index), choices, out=filled, mode=mode) is filled
+    np.testing.assert_array_equal(filled, want_out, strict=True)
+
+
+def test_choose_out_errors_are_numpys():
+    index, choices = np.array([0, 1]), [[1.5, 2.5], [3.5, 4.5]]
+    for out in (np.zeros(3), np.zeros((1, 2)), np.zeros((2, 2)), [0, 0], oa.zeros(3)):
+        expected, error = numpy_result(np.choose, index, choices,
+                                       out=np.asarray(out) if isinstance(out, oa.OOArray)
+                                       else out)
+        assert error is not None
+        for given in (oa.asarray(index), index):
+            if not isinstance(given, oa.OOArray) and not isinstance(out, oa.OOArray):
+                continue  # NumPy's own call
+            with pytest.raises(type(error), match=str(error).split(":")[0]):
+                np.choose(given, choices, out=out)
+    with pytest.raises(ValueError, match="invalid entry"):
+        np.choose(oa.asarray([0, 5]), choices, out=np.zeros(2))
+
+
 def test_cross_warns_for_2d_vectors():
     with pytest.warns(DeprecationWarning):
         np.cross(oa.asarray([1, 2]), [3, 4])
@@ -313,11 +349,13 @@ def small_budget():
 def test_budget_delete_insert_resize_extract(rng, tmp_path):
     a = rng.integers(0, 100, 200_000)  # 1.6 MB, over the 256 KB budget
     x = oa.asarray(a)
-    _small_budget_run(np.delete(x, [5, 90_000, 199_999]), np.delete(a, [5, 90_000, 199_999]), tmp_path)
+    _small_budget_run(np.delete(x, [5, 90_000, 199_999]), np.delete(a, [5, 90_000, 199_999]),
+                      tmp_path)
     _small_budget_run(np.delete(x, slice(3, None, 7)), np.delete(a, slice(3, None, 7)), tmp_path)
     _small_budget_run(np.delete(x, np.arange(0, 200_000, 500)),
                       np.delete(a, np.arange(0, 200_000, 500)), tmp_path)
-    _small_budget_run(np.insert(x, [3, 150_000], [-1, -2]), np.insert(a, [3, 150_000], [-1, -2]), tmp_path)
+    _small_budget_run(np.insert(x, [3, 150_000], [-1, -2]),
+                      np.insert(a, [3, 150_000], [-1, -2]), tmp_path)
     _small_budget_run(np.resize(x, (300, 900)), np.resize(a, (300, 900)), tmp_path)
     _small_budget_run(np.extract(x % 7 == 0, x), np.extract(a % 7 == 0, a), tmp_path)
 

@@ -436,11 +436,21 @@ def extremes(values: Any) -> tuple[Any, Any]:
 
 
 @implements(np.choose)
-def choose(a: Any, choices: Any, out: Any = None, mode: str = "raise") -> OOArray:
+def choose(a: Any, choices: Any, out: Any = None, mode: str = "raise") -> Any:
     """Build an array from ``choices`` picked by the index array ``a``, as ``np.choose``.
 
     One kernel over the broadcast operands; with ``mode='raise'`` a min/max pass over ``a``
     raises NumPy's ValueError before the result is built.
+
+    Parameters
+    ----------
+    a : array_like of int
+    choices : sequence of arrays (or an array, split along its first axis)
+    out : OOArray or ndarray, optional
+        Of the result's shape exactly; the values are cast to its dtype (unsafely, as
+        NumPy). An OOArray ``out`` is rebound to the lazy result, an ndarray is filled now
+        (the result computed, within the budget); ``out`` is returned.
+    mode : {'raise', 'wrap', 'clip'}
 
     Raises
     ------
@@ -448,7 +458,8 @@ def choose(a: Any, choices: Any, out: Any = None, mode: str = "raise") -> OOArra
         An entry of ``a`` outside ``[0, len(choices))`` with ``mode='raise'``, or operands
         that do not broadcast.
     TypeError
-        For an ``a`` that does not cast to integers.
+        For an ``a`` that does not cast to integers, or an ``out`` of another shape or that
+        is not an array.
 
     Examples
     --------
@@ -456,8 +467,8 @@ def choose(a: Any, choices: Any, out: Any = None, mode: str = "raise") -> OOArra
     >>> np.choose(oa.asarray([0, 1, 1]), [[1, 2, 3], [10, 20, 30]]).compute()
     array([ 1, 20, 30])
     """
-    if out is not None:
-        raise TypeError("np.choose(out=...) is not supported by ooarray; use the result")
+    if out is not None and not isinstance(out, (OOArray, np.ndarray)):
+        raise TypeError("output must be an array")
     index = as_operand(a)
     options = [as_operand(c) for c in (list(choices) if isinstance(choices, OOArray)
                                        else choices)]
@@ -471,8 +482,22 @@ def choose(a: Any, choices: Any, out: Any = None, mode: str = "raise") -> OOArra
         mode = "clip"  # the same values now, without a check per region
     nodes = [op for op in (index, *options) if isinstance(op, Node)]
     chunks = output_chunks(shape, nodes, [dtype]) if nodes else None
-    return OOArray(KernelNode(_choose_kernel, [index, *options], [dtype],
-                              kwargs={"mode": mode}, shape=shape, chunks=chunks))
+    result = OOArray(KernelNode(_choose_kernel, [index, *options], [dtype],
+                                kwargs={"mode": mode}, shape=shape, chunks=chunks))
+    return result if out is None else _into(result, out)
+
+
+def _into(result: OOArray, out: Any) -> Any:
+    """``out`` holding ``result``, as NumPy's ``choose(out=...)``: its shape exactly, the
+    values cast unsafely to its dtype. An OOArray is rebound (never written in place); an
+    ndarray is filled now."""
+    if out.shape != result.shape:
+        raise TypeError("choose: invalid shape for output array.")
+    if isinstance(out, OOArray):
+        out._node = result.astype(out.dtype, copy=False).node
+        return out
+    np.copyto(out, result.compute(), casting="unsafe")
+    return out
 
 
 def _dtype(value: Any) -> np.dtype:
