@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import threading
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -155,6 +156,34 @@ class WrittenElsewhere:
         # Sent on again (a worker passing the store to another): what it recorded here is
         # handed over by this copy, not by the next.
         return WrittenElsewhere, ()
+
+
+class JournalledWrites:
+    """What a store written under a journal does with it (a mixin before
+    :class:`~ooarray.store.base.ChunkStore`): record each chunk it writes, hand over what a
+    copy of it in another process wrote, and remove the journal once committed or aborted.
+    The store sets ``_journal`` (None when it writes without one)."""
+
+    _journal: Journal | WrittenElsewhere | None
+
+    def take_written(self) -> list:
+        return self._journal.take() if isinstance(self._journal, WrittenElsewhere) else []
+
+    def record_written(self, entries: list) -> None:
+        if self._journal is not None:
+            for index, crc, nbytes in entries:
+                self._journal.record(index, crc, nbytes)
+
+    def _record(self, index: tuple[int, ...], payload: Any) -> None:
+        """Record that chunk ``index`` is on disk as the bytes ``payload``."""
+        if self._journal is not None:
+            view = memoryview(payload).cast("B")
+            self._journal.record(tuple(index), zlib.crc32(view), view.nbytes)
+
+    def _drop_journal(self) -> None:
+        if self._journal is not None:
+            self._journal.remove()
+            self._journal = None
 
 
 @dataclasses.dataclass

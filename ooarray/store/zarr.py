@@ -36,7 +36,7 @@ from ooarray.chunks import block_region, normalize_chunks, region_shape
 from ooarray.errors import DamagedChunkError
 from ooarray.store.base import ChunkStore
 from ooarray.store.fileio import read_exact, write_all
-from ooarray.store.journal import Entry, Journal, claim
+from ooarray.store.journal import Entry, Journal, JournalledWrites, claim
 from ooarray.store.leftovers import journal_path, partial_name
 from ooarray.store.termination import clean_up_on_termination
 
@@ -177,7 +177,7 @@ class _ChunkFiles:
         return payload
 
 
-class ZarrStore(ChunkStore):
+class ZarrStore(JournalledWrites, ChunkStore):
     """A Zarr v3 array as a chunk store.
 
     Parameters
@@ -328,18 +328,6 @@ class ZarrStore(ChunkStore):
         self.__dict__.update(state)
         self._direct = self._chunk_files()
 
-    def take_written(self) -> list:
-        return self._journal.take() if hasattr(self._journal, "take") else []
-
-    def record_written(self, entries: list) -> None:
-        if self._journal is not None:
-            for index, crc, nbytes in entries:
-                self._journal.record(index, crc, nbytes)
-
-    def _record(self, index: tuple[int, ...], payload: Any) -> None:
-        if self._journal is not None:
-            view = memoryview(payload).cast("B")
-            self._journal.record(tuple(index), zlib.crc32(view), view.nbytes)
 
     @property
     def description(self) -> str:
@@ -423,9 +411,7 @@ class ZarrStore(ChunkStore):
         os.replace(self._temp_path, final)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
-        if self._journal is not None:
-            self._journal.remove()
-            self._journal = None
+        self._drop_journal()
         self.array = zarr.open_array(str(final), mode="r")
         self._temp_path = None
         self._direct = self._chunk_files()
@@ -434,9 +420,7 @@ class ZarrStore(ChunkStore):
         if self._temp_path is not None:
             shutil.rmtree(self._temp_path, ignore_errors=True)
             self._temp_path = None
-        if self._journal is not None:
-            self._journal.remove()
-            self._journal = None
+        self._drop_journal()
 
     def source_identity(self) -> object:
         """What :func:`ooarray.plan.fingerprint.fingerprint` records of an input store: its
