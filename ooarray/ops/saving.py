@@ -33,9 +33,10 @@ from ooarray.ops._operands import IN_MEMORY_SHARE
 from ooarray.ops.creation import asarray
 from ooarray.plan.graph import Node, SourceNode
 from ooarray.store.leftovers import partial_name
+from ooarray.store.memmap import npy_header
 
 __all__ = ["save", "savez", "savez_compressed", "savetxt", "row_blocks", "rows_per_block",
-           "block_count", "npy_header"]
+           "block_count"]
 
 #: Bytes that formatting one value of a row takes in ``np.savetxt`` while the row is written
 #: (its Python float in the row tuple, the tuple's slot, its share of the formatted text).
@@ -125,27 +126,6 @@ def row_blocks(array: OOArray, rows: int) -> Iterator[np.ndarray]:
 
 
 # -- .npy ------------------------------------------------------------------------------------
-def npy_header(shape: tuple[int, ...], dtype: np.dtype) -> bytes:
-    """The header ``np.save`` writes for a C-ordered array (format 1.0, or 2.0 if too long).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> header = npy_header((2, 3), np.dtype("<f8"))
-    >>> header[1:8], len(header) % 64
-    (b'NUMPY\\x01\\x00', 0)
-    """
-    described = {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)),
-                 "fortran_order": False, "shape": tuple(shape)}
-    buffer = io.BytesIO()
-    try:
-        np.lib.format.write_array_header_1_0(buffer, described)
-    except ValueError:  # a header too long for format 1.0
-        buffer = io.BytesIO()
-        np.lib.format.write_array_header_2_0(buffer, described)
-    return buffer.getvalue()
-
-
 def _write_npy(handle: BinaryIO, array: OOArray, what: str) -> None:
     """Write ``array`` to the binary ``handle`` as the bytes of a ``.npy`` file."""
     rows = rows_per_block(array, what)  # BudgetError before the header is written

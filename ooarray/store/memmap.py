@@ -29,11 +29,11 @@ import numpy as np
 from ooarray.chunks import Chunks, block_region, normalize_chunks
 from ooarray.store.base import ChunkStore
 from ooarray.store.fileio import check_space, close_descriptor, read_exact, write_all
-from ooarray.store.journal import Entry, Journal, claim
+from ooarray.store.journal import Entry, Journal, JournalledWrites, claim
 from ooarray.store.leftovers import journal_path, partial_name
 from ooarray.store.termination import clean_up_on_termination
 
-__all__ = ["NpyStore"]
+__all__ = ["NpyStore", "npy_header"]
 
 
 def _contiguous_span(shape: tuple[int, ...], region: tuple[slice, ...]) -> tuple[int, int] | None:
@@ -57,7 +57,28 @@ def _contiguous_span(shape: tuple[int, ...], region: tuple[slice, ...]) -> tuple
     return start, count
 
 
-class NpyStore(ChunkStore):
+def npy_header(shape: tuple[int, ...], dtype: np.dtype) -> bytes:
+    """The header ``np.save`` writes for a C-ordered array (format 1.0, or 2.0 if too long).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> header = npy_header((2, 3), np.dtype("<f8"))
+    >>> header[1:8], len(header) % 64
+    (b'NUMPY\\x01\\x00', 0)
+    """
+    described = {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)),
+                 "fortran_order": False, "shape": tuple(shape)}
+    buffer = io.BytesIO()
+    try:
+        np.lib.format.write_array_header_1_0(buffer, described)
+    except ValueError:  # a header too long for format 1.0
+        buffer = io.BytesIO()
+        np.lib.format.write_array_header_2_0(buffer, described)
+    return buffer.getvalue()
+
+
+class NpyStore(JournalledWrites, ChunkStore):
     """A C-ordered ``.npy`` file as a chunk store.
 
     Parameters
@@ -133,18 +154,10 @@ class NpyStore(ChunkStore):
             raise FileExistsError(f"{final} already exists; pass overwrite=True to replace it")
         clean_up_on_termination()
         dtype = np.dtype(dtype)
-        described = {"descr": np.lib.format.dtype_to_descr(dtype),
-                     "fortran_order": False, "shape": tuple(shape)}
-        buffer = io.BytesIO()
-        try:
-            np.lib.format.write_array_header_1_0(buffer, described)
-        except ValueError:  # a header too long for format 1.0
-            buffer = io.BytesIO()
-            np.lib.format.write_array_header_2_0(buffer, described)
-        header = buffer.getvalue()
+        header = npy_header(shape, dtype)
         size = len(header) + math.prod(shape) * dtype.itemsize
         identity = {"format": "npy", "shape": list(shape), "dtype": dtype.str,
-                    "descr": described["descr"], "chunks": [list(c) for c in chunks],
+                    "descr": np.lib.format.dtype_to_descr(dtype), "chunks": [list(c) for c in chunks],
                     "nchunks": math.prod(len(c) for c in chunks), "header": header.hex(),
                     "fingerprint": fingerprint}
         claimed = claim(final, identity) if resume and fingerprint is not None else None
@@ -253,9 +266,7 @@ class NpyStore(ChunkStore):
                 # die of SIGBUS when the disk is full, where a write raises ENOSPC.
                 for offset, piece in self._runs(region, data):
                     write_all(self._fd, memoryview(piece.reshape(-1)), offset, self.path)
-        if self._journal is not None:
-            view = memoryview(data.reshape(-1)).cast("B")
-            self._journal.record(tuple(index), zlib.crc32(view), view.nbytes)
+        self._record(index, data.reshape(-1))
 
     def commit(self) -> None:
         # The rename makes the file appear whole or not at all to every process; like zarr,
@@ -265,9 +276,7 @@ class NpyStore(ChunkStore):
         write_all(self._fd, memoryview(self._header), 0, self.path)  # now it is a .npy
         os.replace(self.path, self._final_path)
         self.path, self._final_path = self._final_path, None
-        if self._journal is not None:
-            self._journal.remove()
-            self._journal = None
+        self._drop_journal()
 
     def abort(self) -> None:
         if self._final_path is not None:
@@ -276,9 +285,7 @@ class NpyStore(ChunkStore):
             except FileNotFoundError:
                 pass
             self._final_path = None
-        if self._journal is not None:
-            self._journal.remove()
-            self._journal = None
+        self._drop_journal()
 
     def __del__(self) -> None:
         fd, self._fd = getattr(self, "_fd", -1), -1
@@ -296,11 +303,4 @@ class NpyStore(ChunkStore):
         self.__dict__.update(state)
         self._fd = os.open(self.path, os.O_RDWR if self._final_path else os.O_RDONLY)
 
-    def take_written(self) -> list:
-        return self._journal.take() if hasattr(self._journal, "take") else []
-
-    def record_written(self, entries: list) -> None:
-        if self._journal is not None:
-            for index, crc, nbytes in entries:
-                self._journal.record(index, crc, nbytes)
 
