@@ -328,6 +328,31 @@ def test_unravel_index(order, shape):
     _same(np.unravel_index, (flat * 1.0, shape), (oa.asarray(flat * 1.0), shape))
 
 
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_one_point_gives_numpys_scalars(order):
+    """A 0-d index (or 0-d coordinates) is computed by the call: NumPy's scalars come back,
+    as NumPy's, not 0-d OOArrays."""
+    for flat in (0, 7, 59, np.int8(3)):
+        index = oa.asarray(np.array(flat))
+        got, want = np.unravel_index(index, (3, 5, 4), order), \
+            np.unravel_index(np.array(flat), (3, 5, 4), order)
+        assert type(got) is tuple and [type(g) for g in got] == [type(w) for w in want]
+        assert got == want
+    with pytest.raises(ValueError, match="out of bounds"):
+        np.unravel_index(oa.asarray(np.array(60)), (3, 5, 4))
+    for mode in ("raise", "wrap", "clip"):
+        coords = (np.array(2), np.array(7), np.array(-1))
+        expected, error = numpy_result(np.ravel_multi_index, coords, (3, 5, 4), mode=mode,
+                                       order=order)
+        given = (oa.asarray(coords[0]), coords[1], oa.asarray(coords[2]))
+        if error is not None:
+            with pytest.raises(type(error)):
+                np.ravel_multi_index(given, (3, 5, 4), mode=mode, order=order)
+            continue
+        got = np.ravel_multi_index(given, (3, 5, 4), mode=mode, order=order)
+        assert type(got) is type(expected) and got == expected
+
+
 def test_ix():
     _same(np.ix_, ([0, 2], [True, False, True], []),
           (oa.asarray([0, 2]), oa.asarray([True, False, True]), []))

@@ -170,6 +170,12 @@ def real_if_close(a: Any, tol: float = 100) -> Any:
 def iscomplex(x: Any) -> Any:
     """True where an element has a nonzero imaginary part, as ``np.iscomplex``.
 
+    Returns
+    -------
+    OOArray or numpy.bool
+        Lazy for complex values; for a real dtype the answer is known without reading
+        anything: lazy zeros, or NumPy's ``False`` scalar for a 0-d input, as NumPy.
+
     Examples
     --------
     >>> import numpy as np, ooarray as oa
@@ -179,14 +185,20 @@ def iscomplex(x: Any) -> Any:
     x = _array(x)
     if x.dtype.kind == "c":
         return x.imag != 0
-    if isinstance(x, OOArray):
+    if isinstance(x, OOArray) and x.ndim:
         return zeros(x.shape, bool, chunks=x.chunks)
-    return np.iscomplex(x)
+    return np.iscomplex(_stand_in(x))  # known from the dtype: NumPy's False (a scalar for 0-d)
 
 
 @implements(np.isreal)
 def isreal(x: Any) -> Any:
     """True where an element has a zero imaginary part, as ``np.isreal``.
+
+    Returns
+    -------
+    OOArray or numpy.bool
+        Lazy, except for a 0-d input of a real dtype: NumPy's ``True`` scalar (known
+        without reading anything), as NumPy.
 
     Examples
     --------
@@ -194,7 +206,10 @@ def isreal(x: Any) -> Any:
     >>> np.isreal(oa.asarray(np.array([1 + 1j, 1 + 0j]))).tolist()
     [False, True]
     """
-    return np.imag(_array(x)) == 0
+    x = _array(x)
+    if x.dtype.kind != "c" and x.ndim == 0:
+        return np.isreal(_stand_in(x))  # known from the dtype: NumPy's True, a scalar
+    return np.imag(x) == 0
 
 
 def _infinite_with_sign(x: Any, out: Any, negative: bool) -> Any:

@@ -237,11 +237,12 @@ def _stand_ins(values: list[Any]) -> list[np.ndarray]:
 
 @implements(np.ravel_multi_index)
 def ravel_multi_index(multi_index: Any, dims: Any, mode: Any = "raise",
-                      order: str = "C") -> OOArray:
+                      order: str = "C") -> Any:
     """Flat indices of a tuple of coordinate arrays, as ``np.ravel_multi_index``.
 
     An elementwise sum of coordinates times strides; with ``mode='raise'`` a min/max pass
-    over each coordinate array raises NumPy's ValueError first.
+    over each coordinate array raises NumPy's ValueError first. Coordinates that are all
+    0-d (one point) are computed, and NumPy's scalar is returned, as NumPy.
 
     Raises
     ------
@@ -258,6 +259,9 @@ def ravel_multi_index(multi_index: Any, dims: Any, mode: Any = "raise",
     """
     coords = _index_operands(multi_index)
     np.ravel_multi_index(tuple(_stand_ins(coords)), dims, mode=mode, order=order)
+    if coords and all(np.ndim(c) == 0 for c in coords):  # one point: NumPy's scalar
+        values = tuple(c.compute() if isinstance(c, OOArray) else c for c in coords)
+        return np.ravel_multi_index(values, dims, mode=mode, order=order)
     dims = tuple(operator.index(d) for d in (dims if np.iterable(dims) else (dims,)))
     modes = tuple(mode) if isinstance(mode, (tuple, list)) else (mode,) * len(dims)
     shape = np.broadcast_shapes(*[np.shape(c) for c in coords])
@@ -281,9 +285,10 @@ def ravel_multi_index(multi_index: Any, dims: Any, mode: Any = "raise",
 
 
 @implements(np.unravel_index)
-def unravel_index(indices: Any, shape: Any, order: str = "C") -> tuple[OOArray, ...]:
+def unravel_index(indices: Any, shape: Any, order: str = "C") -> tuple[Any, ...]:
     """Coordinate arrays of flat indices, as ``np.unravel_index``: floor divisions and
-    remainders, after a min/max pass for NumPy's ValueError on out-of-range indices.
+    remainders, after a min/max pass for NumPy's ValueError on out-of-range indices. A 0-d
+    index is computed by that pass: its coordinates are NumPy's scalars, as NumPy's.
 
     Raises
     ------
@@ -308,6 +313,8 @@ def unravel_index(indices: Any, shape: Any, order: str = "C") -> tuple[OOArray, 
         bad = low if low < 0 else high
         if low < 0 or high >= size:
             raise ValueError(f"index {bad} is out of bounds for array with size {size}")
+        if flat.ndim == 0:  # the index is computed already: NumPy's scalars
+            return np.unravel_index(low, dims, order=order)
     coords: list[OOArray] = []
     walk = reversed(dims) if order == "C" else dims
     rest = flat
