@@ -89,6 +89,18 @@ def assert_like_numpy(result: Any, expected: Any, *, exact: bool | None = None,
     return value
 
 
+def assert_all_like_numpy(result: Any, expected: Any) -> None:
+    """:func:`assert_like_numpy` for a result that may be a tuple (as NumPy's is): the same
+    length, and each element like NumPy's."""
+    if isinstance(expected, tuple):
+        assert isinstance(result, tuple) and len(result) == len(expected), \
+            f"expected a tuple of {len(expected)}, got {type(result).__name__}"
+        for got, want in zip(result, expected, strict=True):
+            assert_like_numpy(got, want)
+    else:
+        assert_like_numpy(result, expected)
+
+
 @contextlib.contextmanager
 def quiet():
     """Silence NumPy's floating-point warnings and RuntimeWarnings, for both sides."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import CASES, assert_like_numpy, numpy_result, quiet, sample
+from helpers import CASES, assert_all_like_numpy, assert_like_numpy, numpy_result, quiet, sample
 
 import ooarray as oa
 from ooarray.algorithms.calculus import ConvolveNode
@@ -27,12 +27,7 @@ def _compare(func, numpy_args, ooarray_args, **kwargs):
         return
     with quiet():
         result = func(*ooarray_args, **kwargs)
-    if isinstance(expected, tuple):
-        assert isinstance(result, tuple) and len(result) == len(expected)
-        for got, want in zip(result, expected, strict=True):
-            assert_like_numpy(got, want)
-    else:
-        assert_like_numpy(result, expected)
+    assert_all_like_numpy(result, expected)
 
 
 def _case(case, dtype, rng, special=True):

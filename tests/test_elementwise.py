@@ -7,7 +7,15 @@ import operator
 
 import numpy as np
 import pytest
-from helpers import DTYPES, assert_like_numpy, chunkings, numpy_result, quiet, sample
+from helpers import (
+    DTYPES,
+    assert_all_like_numpy,
+    assert_like_numpy,
+    chunkings,
+    numpy_result,
+    quiet,
+    sample,
+)
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -33,12 +41,7 @@ def check(numpy_call, ooarray_call):
         return
     with quiet():
         result = ooarray_call()
-    if isinstance(expected, tuple):
-        assert isinstance(result, tuple) and len(result) == len(expected)
-        for part, want in zip(result, expected, strict=True):
-            assert_like_numpy(part, want)
-    else:
-        assert_like_numpy(result, expected)
+    assert_all_like_numpy(result, expected)
 
 
 def test_ufunc_list_is_complete():
