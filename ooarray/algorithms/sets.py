@@ -7,8 +7,8 @@
   NumPy's membership test: NaN is never a member, ``-0.0`` equals ``0.0``) says whether the
   value is there.
 * :class:`LexLanesNode` runs ``np.lexsort`` on whole lanes of several key nodes at once (a
-  region node: each region reads its lanes of every key); long 1-D keys are sorted by the ops
-  layer instead, as a sequence of stable out-of-core argsorts.
+  region node: each region reads its lanes of every key); long 1-D keys are sorted by the
+  sample sort of :mod:`ooarray.algorithms.sorting`, all keys at once.
 """
 
 from __future__ import annotations

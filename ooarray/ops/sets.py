@@ -12,27 +12,26 @@ and dtypes are NumPy's:
 * ``intersect1d`` and ``setxor1d`` sort the concatenated (unique) inputs and compare
   neighbours; ``union1d`` is the unique of the concatenation; ``setdiff1d`` masks with
   ``isin``;
-* ``lexsort`` sorts lanes that fit a task with NumPy; long 1-D keys by a sequence of stable
-  argsorts, least significant key first, each through a gather of the permutation so far.
+* ``lexsort`` sorts lanes that fit a task with NumPy; long 1-D keys by one out-of-core
+  sample sort of all the keys at once (:func:`ooarray.ops.sorting.sample_sorted`).
 """
 
 from __future__ import annotations
 
 import functools
-import math
 from typing import Any
 
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
 
 from ooarray.algorithms.sets import LexLanesNode, MemberNode, member_of_sorted
-from ooarray.chunks import normalize_chunks, target_chunk_bytes
+from ooarray.chunks import normalize_chunks
 from ooarray.core.array import OOArray
 from ooarray.core.dispatch import implements
 from ooarray.ops.creation import asarray, full_like
-from ooarray.ops.joining import concatenate
 from ooarray.ops.indexing import take
-from ooarray.ops.sorting import LANE_SHARE, _flat, _limit, _sorted, _too_long
+from ooarray.ops.joining import concatenate
+from ooarray.ops.sorting import LANE_SHARE, _flat, _limit, _sorted, _too_long, sample_sorted
 from ooarray.ops.unique_family import unique
 from ooarray.plan.regions import ElementwiseNode
 
@@ -299,26 +298,6 @@ def _lex_lanes(keys: list[OOArray], axis: int) -> OOArray:
     return OOArray(LexLanesNode([key.node for key in keys], axis, tuple(grid)))
 
 
-def _lex_sequence(keys: list[OOArray]) -> OOArray:
-    """Stable argsorts, least significant key (the first) first: each later key is read
-    through the permutation so far (a gather) and argsorted stably, and the permutation is
-    composed with the result (a second gather). Ties of a key keep the order of the keys
-    before it, which is exactly the lexicographic order."""
-    order = _sorted(keys[0], 0, "argsort", "stable", None)
-    for key in keys[1:]:
-        step = _sorted(take(_even(key), _even(order)), 0, "argsort", "stable", None)
-        order = take(_even(order), _even(step))
-    return order
-
-
-def _even(array: OOArray) -> OOArray:
-    """``array`` in chunks of the budget's chunk size: a sort's buckets can be many and
-    small, and a gather keeps a map of index chunks by source blocks (quadratic in them)."""
-    items = max(1, target_chunk_bytes(_limit()) // array.dtype.itemsize)
-    return array if len(array.chunks[0]) <= 1 or min(array.chunks[0][:-1]) >= items \
-        else array.rechunk(items)
-
-
 @implements(np.lexsort)
 def lexsort(keys: Any, axis: int = -1) -> OOArray:
     """Indirect stable sort on several keys, the last one primary, as ``np.lexsort``.
@@ -349,8 +328,10 @@ def lexsort(keys: Any, axis: int = -1) -> OOArray:
     Notes
     -----
     Lanes whose keys fit a sixteenth of ``memory_limit`` are sorted by NumPy, a block of
-    lanes per task. Longer 1-D keys take one stable out-of-core argsort per key and two
-    gathers through the permutation per key after the first.
+    lanes per task. Longer 1-D keys are sorted by one out-of-core sample sort of all the
+    keys at once, ordered by every key and then by index (two int64 keys of 16 MiB under a
+    4 MiB budget: 2.7 s and 11-12 MiB of RSS growth; as a sequence of argsorts and gathers
+    through the permutation, this took 76 s and 89 MiB).
 
     Examples
     --------
@@ -372,5 +353,5 @@ def lexsort(keys: Any, axis: int = -1) -> OOArray:
     if items[0].size == 0 or lane <= _limit() * LANE_SHARE:
         return _lex_lanes(items, axis)
     if items[0].ndim == 1:
-        return _lex_sequence(items)
+        return sample_sorted(items, "argsort")
     raise _too_long("numpy.lexsort", items[-1], axis)

@@ -7,7 +7,8 @@ Two plans carry everything (``ooarray/algorithms/sorting.py``):
 * lanes that fit a task (``LANE_SHARE`` of ``memory_limit``) are sorted, partitioned or
   reduced to quantiles by NumPy itself, one block of whole lanes per task;
 * a 1-D array (or ``axis=None``) too long for one task is sorted by a count-first sample
-  sort whose bucket sizes are known before its result node is built.
+  sort whose bucket sizes are known before its result node is built (:func:`sample_sorted`,
+  which ``lexsort`` also uses for several keys at once).
 """
 
 from __future__ import annotations
@@ -93,11 +94,78 @@ def _too_long(what: str, array: OOArray, axis: int) -> BudgetError:
         needed=int(needed / LANE_SHARE), limit=limit)
 
 
-def _bucket_items(dtype: np.dtype, kind: str) -> int:
-    """Elements per bucket of a sample sort: its task holds the bucket, the stable sort's
-    buffers and one piece, each at most bucket-sized."""
-    per_item = dtype.itemsize + 3 * _INDEX.itemsize if kind == "argsort" else 3 * dtype.itemsize
-    return max(16, int(_limit() // (4 * per_item)))
+#: The sample sort's tasks are sized to these shares of ``memory_limit``: a task over one
+#: input chunk (sorting it for samples, counting its buckets, picking a bucket's elements);
+#: a bucket's task (its pieces gathered and sorted); and a run of input chunks whose pieces
+#: make one node (its tasks read the run once per bucket, so it stays in the pool while they
+#: run: the larger the run, the fewer pieces the plan holds).
+SORT_BLOCK_SHARE, SORT_BUCKET_SHARE, SORT_RUN_SHARE = 1 / 3, 1 / 2, 1 / 2
+#: The samples (``4 * blocks / bucket_items`` of the elements, every key and the index of
+#: each) are held and sorted in memory while the sort is planned: at most this share of the
+#: budget, by input chunks up to ``SORT_BLOCK_MOST`` of it if the share above makes too many.
+SORT_SAMPLES_SHARE, SORT_BLOCK_MOST = 1 / 16, 3 / 5
+
+
+def _block_items(dtypes: list[np.dtype], length: int, bucket_items: int) -> tuple[int, int]:
+    """Elements per input chunk of a sample sort (its sampling task holds every key's chunk
+    and NumPy's stable sort of it, about three intp copies), and the most chunks whose
+    samples fit their share of the budget."""
+    limit = _limit()
+    width = sum(d.itemsize for d in dtypes) + 3 * _INDEX.itemsize
+    record = sum(d.itemsize for d in dtypes) + _INDEX.itemsize
+    most = max(1, int(limit * SORT_SAMPLES_SHARE * bucket_items) // (4 * length * record))
+    items = max(int(limit * SORT_BLOCK_SHARE) // width, -(-length // most))
+    return max(1, min(items, int(limit * SORT_BLOCK_MOST) // width)), most
+
+
+def _bucket_items(dtypes: list[np.dtype], kind: str) -> int:
+    """Elements per bucket of a sample sort: its task holds the bucket (every key's values
+    and the positions, for an argsort), its largest piece (at most a bucket), the stable
+    sort's order and merge buffer, and the result."""
+    width = sum(d.itemsize for d in dtypes)
+    if kind == "argsort":
+        per_item = 2 * (width + _INDEX.itemsize) + 3 * _INDEX.itemsize
+    else:
+        per_item = 2 * width + max(width, _INDEX.itemsize)
+    return max(16, int(_limit() * SORT_BUCKET_SHARE) // per_item)
+
+
+def _run_items(dtypes: list[np.dtype]) -> int:
+    return max(1, int(_limit() * SORT_RUN_SHARE) // sum(d.itemsize for d in dtypes))
+
+
+def _one_grid(keys: list[OOArray], items: int, most: int) -> list[OOArray]:
+    """The keys in one chunk grid of chunks of at most ``items`` elements, and at most
+    ``most`` chunks if they can be that large. If they share a grid, its chunks are split
+    evenly or merged with their neighbours, so that every chunk boundary stays one (a task
+    reads whole stored chunks, or parts of one); otherwise ``items``."""
+    grid = keys[0].chunks[0]
+    if any(key.chunks[0] != grid for key in keys[1:]):
+        return [key.rechunk(items) for key in keys]
+    split: list[int] = []
+    for length in grid:
+        parts = max(1, -(-length // items))
+        base, extra = divmod(length, parts)
+        split.extend([base + 1] * extra + [base] * (parts - extra))
+    if len(split) > most:  # merge neighbours up to ``items``
+        merged = [0]
+        for length in split:
+            if merged[-1] and merged[-1] + length > items:
+                merged.append(0)
+            merged[-1] += length
+        split = merged
+    lengths = tuple(split)
+    return keys if lengths == grid else [key.rechunk((lengths,)) for key in keys]
+
+
+def sample_sorted(keys: list[OOArray], kind: str) -> OOArray:
+    """The out-of-core sample sort of 1-D ``keys`` (``np.lexsort``'s order: the last one
+    primary; one key for ``kind="sort"``): the sorted values, or the stable argsort."""
+    dtypes = [key.dtype for key in keys]
+    bucket_items = _bucket_items(dtypes, kind)
+    keys = _one_grid(keys, *_block_items(dtypes, keys[0].shape[0], bucket_items))
+    return OOArray(sample_sort([key.node for key in keys], kind, bucket_items,
+                               _run_items(dtypes), _run))
 
 
 def _in_memory(name: str, array: OOArray) -> np.ndarray:
@@ -124,11 +192,7 @@ def _sorted(array: OOArray, axis: int | None, kind_name: str, kind: Any,
                                  axis=axis, kind=kind, stable=stable)
         return _lanes(array, axis, func, length, dtype, kind_name)
     if array.ndim == 1:
-        piece = max(1, int(_limit() * LANE_SHARE) // _lane_bytes(1, array.dtype))
-        if max(array.chunks[0]) > piece:  # each sampling task sorts one input chunk
-            array = array.rechunk(piece)
-        return OOArray(sample_sort(array.node, kind_name, _bucket_items(array.dtype, kind_name),
-                                   _run))
+        return sample_sorted([array], kind_name)
     raise _too_long(f"numpy.{kind_name}", array, axis)
 
 
