@@ -2,6 +2,8 @@
 unique family and the quantiles, on lanes that fit a task and on 1-D arrays sorted out of core
 (a tiny ``memory_limit`` forces the sample sort)."""
 
+import collections
+import gc
 import json
 import subprocess
 import sys
@@ -91,6 +93,35 @@ def test_sample_sort_of_constant_data_and_of_a_flattened_2d_array():
                           np.argsort(x, axis=None, kind="stable"))
         a.sort(axis=None)  # the method rebinds the array
         assert_like_numpy(a, np.sort(x, axis=None), exact=True)
+
+
+class _TaskCount(oa.Callback):
+    """Counts the tasks that ran, by the label of their node."""
+
+    def __init__(self):
+        self.labels = collections.Counter()
+
+    def on_task_end(self, task, stats):
+        self.labels[task.node.label] += 1
+
+
+def test_sample_sort_of_a_computed_array_computes_it_once(rng, tmp_path):
+    # The sort reads its input three times (samples, counts, pieces): a gather through an
+    # argsort is computed once into a chunk file in spill_dir, not three times; the file
+    # goes with the sorted array.
+    x, y = rng.integers(0, 1000, 100_000), rng.normal(size=100_000)
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    with oa.config.set(memory_limit=SMALL, spill_dir=str(spill)):
+        gathered = oa.asarray(y, chunks=5000)[np.argsort(oa.asarray(x, chunks=5000))]
+        with _TaskCount() as count:
+            result = np.sort(gathered)
+            result.to_npy(tmp_path / "sorted.npy")
+    assert count.labels["gather"] == len(gathered.chunks[0])
+    np.testing.assert_array_equal(np.load(tmp_path / "sorted.npy"), np.sort(y))
+    del result, gathered
+    gc.collect()
+    assert not list(spill.iterdir())
 
 
 @pytest.mark.parametrize("memory_limit", [448, 512, 768, 2048])

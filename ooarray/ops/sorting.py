@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import math
+import weakref
 from typing import Any
 
 import numpy as np
@@ -26,10 +27,12 @@ from ooarray.chunks import normalize_chunks
 from ooarray.core.array import OOArray
 from ooarray.core.dispatch import implements
 from ooarray.errors import BudgetError, format_bytes
+from ooarray.execute.sinks import StoreSink
 from ooarray.ops._operands import IN_MEMORY_SHARE
 from ooarray.ops.creation import asarray
-from ooarray.plan.graph import Node
+from ooarray.plan.graph import Node, SourceNode, topological_order
 from ooarray.plan.regions import ElementwiseNode
+from ooarray.store.chunkfile import ChunkFile
 
 __all__ = ["sort", "argsort", "sort_complex", "partition", "argpartition", "searchsorted"]
 
@@ -158,12 +161,41 @@ def _one_grid(keys: list[OOArray], items: int, most: int) -> list[OOArray]:
     return keys if lengths == grid else [key.rechunk((lengths,)) for key in keys]
 
 
+def _costly(array: OOArray) -> bool:
+    """Whether reading ``array`` runs tasks (a sort, a gather...), not only reads stores."""
+    return any(node.materialized and not isinstance(node, SourceNode)
+               for node in topological_order(array.node))
+
+
+def _stored(array: OOArray) -> OOArray:
+    """``array``'s values computed once into a chunk file in ``spill_dir`` (in its own grid),
+    removed with the node that reads it."""
+    from ooarray.compute import run  # lazily: the operations reach the engine only here
+
+    settings = _config.get()
+    store = ChunkFile(array.shape, array.dtype, array.chunks, settings.spill_dir, "checkpoint")
+    try:
+        run(array.node, StoreSink(store), settings)
+    except BaseException:
+        store.remove()
+        raise
+    node = SourceNode(store)
+    weakref.finalize(node, store.remove)
+    return OOArray(node)
+
+
 def sample_sorted(keys: list[OOArray], kind: str) -> OOArray:
     """The out-of-core sample sort of 1-D ``keys`` (``np.lexsort``'s order: the last one
-    primary; one key for ``kind="sort"``): the sorted values, or the stable argsort."""
+    primary; one key for ``kind="sort"``): the sorted values, or the stable argsort.
+
+    The keys are read three times (samples, counts, pieces): a key whose values come from
+    tasks of their own (the result of another sort, a gather) is computed once and stored
+    first, instead of three times.
+    """
     dtypes = [key.dtype for key in keys]
     bucket_items = _bucket_items(dtypes, kind)
-    keys = _one_grid(keys, *_block_items(dtypes, keys[0].shape[0], bucket_items))
+    keys = [_stored(key) if _costly(key) else key
+            for key in _one_grid(keys, *_block_items(dtypes, keys[0].shape[0], bucket_items))]
     return OOArray(sample_sort([key.node for key in keys], kind, bucket_items,
                                _run_items(dtypes), _run))
 
