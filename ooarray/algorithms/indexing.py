@@ -63,7 +63,10 @@ Piece = Sequence[tuple[Node, Region]]
 
 
 def piece_footprint(piece: Piece) -> int:
-    """Upper bound of the pool bytes reading ``piece`` takes (chunks pinned and regions built)."""
+    """Upper bound of the pool bytes reading ``piece`` takes (chunks pinned and regions built).
+
+    A stored chunk's read scratch (a codec's compressed copy, held while it loads) is not in
+    it: the lowering counts it once per task, for streamed pieces as for fixed inputs."""
     return sum(sum(region_footprint(node, region)) for node, region in piece)
 
 

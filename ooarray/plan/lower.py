@@ -14,11 +14,24 @@ from collections.abc import Hashable
 
 import numpy as np
 
-from ooarray.chunks import Chunks, Region, block_region, iter_blocks, overlapping_blocks, \
-    refines, region_shape
+from ooarray.chunks import (
+    Chunks,
+    Region,
+    block_region,
+    iter_blocks,
+    overlapping_blocks,
+    refines,
+    region_shape,
+)
 from ooarray.plan.fuse import Fusion
-from ooarray.plan.graph import EvaluationContext, MaterializedNode, Node, SourceNode, \
-    region_footprint, topological_order
+from ooarray.plan.graph import (
+    EvaluationContext,
+    MaterializedNode,
+    Node,
+    SourceNode,
+    region_footprint,
+    topological_order,
+)
 
 __all__ = ["Plan", "Task"]
 
@@ -163,10 +176,17 @@ class Plan:
         # which is what Belady consumes and what frees an intermediate after its last pin.
         # (A node that holds several pieces in one scope makes this count high, which only
         # keeps a chunk in the pool longer.)
-        streamed_reads = [key for child, region in streamed for key in self.reads(child, region)]
+        # A streamed piece's chunks are loaded by the task like the others: a source's read
+        # scratch (a codec's compressed copy) is held while each loads, once at a time.
+        streamed_reads, read_scratch = [], 0
+        for child, region in streamed:
+            for leaf, block in self.leaf_blocks(child, region):
+                streamed_reads.append(leaf.chunk_key(block))
+                if isinstance(leaf, SourceNode):
+                    read_scratch = max(read_scratch, leaf.store.read_scratch_bytes())
         reads: dict[Hashable, None] = {}
         seen: set[tuple[int, tuple]] = set()
-        total, read_scratch = extra_bytes, 0
+        total = extra_bytes
         pending = list(inputs)
         while pending:
             child, region = pending.pop()
@@ -211,7 +231,7 @@ class Plan:
         return [leaf.chunk_key(block) for leaf, block in self.leaf_blocks(node, region)]
 
     # -- evaluation -----------------------------------------------------------------------
-    def evaluate(self, node: Node, region: Region, ctx: "TaskCache") -> np.ndarray:
+    def evaluate(self, node: Node, region: Region, ctx: TaskCache) -> np.ndarray:
         """Return ``region`` of ``node``'s output, evaluating region nodes (fused) on the way."""
         if node.materialized:
             return ctx.read(node, region)
