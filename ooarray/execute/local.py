@@ -185,6 +185,12 @@ class LocalExecutor:
                     wanted = group[0].task_threads
                     stage_threads = max(1, min(threads, wanted or threads, len(group)))
                     task_cores = max(1, cores // stage_threads)
+                    # What the stage's tasks reserve at once (a stage that writes behind
+                    # reserves its chunks in flight too: up to the budget): the pool hands
+                    # out buffers larger than asked for only in the rest.
+                    pool.set_reservation_ceiling(
+                        None if writes_behind(job, group)
+                        else stage_threads * max(task.nbytes for task in group))
                     with _library_threads(group[0].library_threads or task_cores):
                         self.run_stage(pool, job, group, stage_threads, task_cores)
             finally:
