@@ -105,11 +105,7 @@ def _materialise(result, path):
 
 @pytest.mark.parametrize("workflow", [f for _, f in WORKFLOWS], ids=[n for n, _ in WORKFLOWS])
 def test_workflow_stays_ooarray_runs_within_budget_and_agrees_with_numpy(
-        opened, loaded, workflow, tmp_path, request):
-    if request.node.callspec.id.startswith("groupby-month"):
-        request.applymarker(pytest.mark.xfail(strict=False, reason=(
-            "known, not every run: the pool peaked at 532,384 B over 512,000 B (4 %) since "
-            "streamed pieces each read in a scope of their own (082f141); to fix")))
+        opened, loaded, workflow, tmp_path):
     with oa.config.set(memory_limit=BUDGET), warnings.catch_warnings():
         warnings.simplefilter("error")  # an InMemoryFallbackWarning (or any other) fails
         result = workflow(opened)
@@ -120,13 +116,11 @@ def test_workflow_stays_ooarray_runs_within_budget_and_agrees_with_numpy(
     xr.testing.assert_allclose(computed, workflow(loaded))
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "the values agree, but the pool goes past memory_limit: xarray groups a label that is not "
-    "contiguous with isel(time=<integer indices>), an ooarray gather node over the Zarr "
-    "source, and that gather alone overshoots (isel(time=np.arange(0, 2920, 7)).mean('time') "
-    "peaks at 433,088 B under memory_limit=400,000 B; the whole groupby at 518,208 B under "
-    "512,000 B)"))
 def test_groupby_over_a_label_coordinate(opened, loaded):
+    """xarray groups a label that is not contiguous with ``isel(time=<integer indices>)``:
+    a gather over the Zarr source. Its tasks now reserve the loads of the chunks they stream
+    (the chunk and its compressed copy, once each) and the pool no longer counts that copy
+    twice; the pool peaked at 433,920-510,720 B under 400,000 B before, 392,800 B now."""
     budget = 400_000
     workflow = lambda ds: _in_memory_label(ds).v.groupby("label").mean()  # noqa: E731
     with oa.config.set(memory_limit=budget), warnings.catch_warnings():
