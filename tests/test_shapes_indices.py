@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 import pytest
 import zarr
-from helpers import CASES, DTYPES, assert_like_numpy, numpy_result, sample
+from helpers import CASES, DTYPES, assert_all_like_numpy, assert_like_numpy, numpy_result, sample
 
 import ooarray as oa
 
@@ -20,15 +20,6 @@ SMALL = "256KB"
 PEAKS: list[int] = []
 
 
-def _check(result, expected) -> None:
-    if isinstance(expected, tuple):
-        assert isinstance(result, tuple) and len(result) == len(expected)
-        for got, want in zip(result, expected, strict=True):
-            assert_like_numpy(got, want)
-    else:
-        assert_like_numpy(result, expected)
-
-
 def _same(func, np_args, oa_args, **kwargs) -> None:
     """ooarray's answer is NumPy's, or raises an exception of NumPy's type."""
     expected, error = numpy_result(func, *np_args, **kwargs)
@@ -36,11 +27,11 @@ def _same(func, np_args, oa_args, **kwargs) -> None:
         with pytest.raises(type(error)):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", DeprecationWarning)
-                _check(func(*oa_args, **kwargs), expected)
+                assert_all_like_numpy(func(*oa_args, **kwargs), expected)
         return
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        _check(func(*oa_args, **kwargs), expected)
+        assert_all_like_numpy(func(*oa_args, **kwargs), expected)
 
 
 def _pair(shape, chunks, dtype=np.int64, seed=0):
@@ -92,8 +83,8 @@ def test_delete_dtypes(dtype):
 def test_delete_ooarray_mask_and_positions():
     a, x = _pair((9, 4), (2, 3))
     mask = a[:, 0] % 2 == 0
-    _check(np.delete(x, oa.asarray(mask, chunks=4), axis=0), np.delete(a, mask, axis=0))
-    _check(np.delete(x, oa.asarray([1, 5]), axis=0), np.delete(a, [1, 5], axis=0))
+    assert_like_numpy(np.delete(x, oa.asarray(mask, chunks=4), axis=0), np.delete(a, mask, axis=0))
+    assert_like_numpy(np.delete(x, oa.asarray([1, 5]), axis=0), np.delete(a, [1, 5], axis=0))
 
 
 @pytest.mark.parametrize("obj,values", [
