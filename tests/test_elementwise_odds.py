@@ -7,11 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from helpers import CASES, DTYPES, assert_like_numpy, numpy_result, quiet, sample
+from test_fusion import record_unfused
 
 import ooarray as oa
 from ooarray.plan.fuse import FusedExpression
 from ooarray.plan.lower import Plan
-from ooarray.plan.regions import ElementwiseNode
 
 pytestmark = pytest.mark.usefixtures("sync_executor")
 
@@ -132,15 +132,7 @@ def fused(result: oa.OOArray) -> FusedExpression | None:
 @pytest.fixture
 def unfused_calls(monkeypatch):
     """The ufuncs evaluated outside numexpr (one NumPy pass each)."""
-    calls = []
-    original = ElementwiseNode.compute
-
-    def counting(self, arrays, region, ctx):
-        calls.append(self.func)
-        return original(self, arrays, region, ctx)
-
-    monkeypatch.setattr(ElementwiseNode, "compute", counting)
-    return calls
+    return record_unfused(monkeypatch)
 
 
 CHAINS = {

@@ -35,9 +35,10 @@ def operands(dtype, rng, count=3, shapes=None):
     return arrays, [oa.asarray(x, chunks=CHUNKS[-len(x.shape):]) for x in arrays]
 
 
-@pytest.fixture
-def count_unfused(monkeypatch):
-    """Count ElementwiseNode.compute calls (each is one NumPy pass outside numexpr)."""
+def record_unfused(monkeypatch) -> list:
+    """Record, in the list returned, the ufunc of each ElementwiseNode.compute call (each is
+    one NumPy pass outside numexpr) until ``monkeypatch`` is undone (test_elementwise_odds
+    uses it too)."""
     calls = []
     original = ElementwiseNode.compute
 
@@ -47,6 +48,12 @@ def count_unfused(monkeypatch):
 
     monkeypatch.setattr(ElementwiseNode, "compute", counting)
     return calls
+
+
+@pytest.fixture
+def count_unfused(monkeypatch):
+    """Count ElementwiseNode.compute calls (each is one NumPy pass outside numexpr)."""
+    return record_unfused(monkeypatch)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=lambda t: t.__name__)
