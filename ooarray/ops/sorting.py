@@ -13,8 +13,11 @@ Two plans carry everything (``ooarray/algorithms/sorting.py``):
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
+import os
+import uuid
 import weakref
 from typing import Any
 
@@ -27,12 +30,11 @@ from ooarray.chunks import normalize_chunks
 from ooarray.core.array import OOArray
 from ooarray.core.dispatch import implements
 from ooarray.errors import BudgetError, format_bytes
-from ooarray.execute.sinks import StoreSink
 from ooarray.ops._operands import IN_MEMORY_SHARE
 from ooarray.ops.creation import asarray
 from ooarray.plan.graph import Node, SourceNode, topological_order
 from ooarray.plan.regions import ElementwiseNode
-from ooarray.store.chunkfile import ChunkFile
+from ooarray.store.leftovers import temporary_prefix
 
 __all__ = ["sort", "argsort", "sort_complex", "partition", "argpartition", "searchsorted"]
 
@@ -168,20 +170,19 @@ def _costly(array: OOArray) -> bool:
 
 
 def _stored(array: OOArray) -> OOArray:
-    """``array``'s values computed once into a chunk file in ``spill_dir`` (in its own grid),
-    removed with the node that reads it."""
-    from ooarray.compute import run  # lazily: the operations reach the engine only here
+    """``array``'s values computed once into a ``.npy`` file in ``spill_dir`` (in its grid,
+    if regular), removed with the node that reads it, or at exit."""
+    directory = _config.get().spill_dir
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, f"{temporary_prefix('checkpoint')}{uuid.uuid4().hex}.npy")
+    stored = array.to_npy(path)
+    weakref.finalize(stored.node, _remove, path)
+    return stored
 
-    settings = _config.get()
-    store = ChunkFile(array.shape, array.dtype, array.chunks, settings.spill_dir, "checkpoint")
-    try:
-        run(array.node, StoreSink(store), settings)
-    except BaseException:
-        store.remove()
-        raise
-    node = SourceNode(store)
-    weakref.finalize(node, store.remove)
-    return OOArray(node)
+
+def _remove(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(path)
 
 
 def sample_sorted(keys: list[OOArray], kind: str) -> OOArray:
@@ -194,8 +195,9 @@ def sample_sorted(keys: list[OOArray], kind: str) -> OOArray:
     """
     dtypes = [key.dtype for key in keys]
     bucket_items = _bucket_items(dtypes, kind)
-    keys = [_stored(key) if _costly(key) else key
-            for key in _one_grid(keys, *_block_items(dtypes, keys[0].shape[0], bucket_items))]
+    items, most = _block_items(dtypes, keys[0].shape[0], bucket_items)
+    keys = [_stored(key.rechunk(items)) if _costly(key) else key for key in keys]
+    keys = _one_grid(keys, items, most)
     return OOArray(sample_sort([key.node for key in keys], kind, bucket_items,
                                _run_items(dtypes), _run))
 
