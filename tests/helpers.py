@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import ooarray as oa
+from ooarray.plan.regions import ElementwiseNode
 
 __all__ = [
     "assert_like_numpy", "numpy_result", "tolerance", "DTYPES", "FLOAT_DTYPES", "INT_DTYPES",
@@ -99,6 +100,21 @@ def assert_all_like_numpy(result: Any, expected: Any) -> None:
             assert_like_numpy(got, want)
     else:
         assert_like_numpy(result, expected)
+
+
+def record_unfused(monkeypatch) -> list:
+    """Record, in the list returned, the ufunc of each ElementwiseNode.compute call (each is
+    one NumPy pass outside numexpr) until ``monkeypatch`` is undone (for tests that
+    check what fused)."""
+    calls = []
+    original = ElementwiseNode.compute
+
+    def counting(self, arrays, region, ctx):
+        calls.append(self.func)
+        return original(self, arrays, region, ctx)
+
+    monkeypatch.setattr(ElementwiseNode, "compute", counting)
+    return calls
 
 
 @contextlib.contextmanager

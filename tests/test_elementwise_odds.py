@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import CASES, DTYPES, assert_like_numpy, numpy_result, quiet, sample
-from test_fusion import record_unfused
+from helpers import CASES, DTYPES, assert_like_numpy, numpy_result, quiet, record_unfused, sample
 
 import ooarray as oa
 from ooarray.plan.fuse import FusedExpression

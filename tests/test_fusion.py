@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from helpers import assert_like_numpy, chunkings, quiet, sample
+from helpers import assert_like_numpy, chunkings, quiet, record_unfused, sample
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -14,7 +14,6 @@ from hypothesis.extra import numpy as hnp
 import ooarray as oa
 from ooarray.plan.fuse import FusedExpression
 from ooarray.plan.lower import Plan
-from ooarray.plan.regions import ElementwiseNode
 
 SHAPE, CHUNKS = (9, 10), (4, 3)
 
@@ -33,21 +32,6 @@ def operands(dtype, rng, count=3, shapes=None):
     shapes = shapes or [SHAPE] * count
     arrays = [sample(shape, dtype, rng, low=1, high=5, special=False) for shape in shapes]
     return arrays, [oa.asarray(x, chunks=CHUNKS[-len(x.shape):]) for x in arrays]
-
-
-def record_unfused(monkeypatch) -> list:
-    """Record, in the list returned, the ufunc of each ElementwiseNode.compute call (each is
-    one NumPy pass outside numexpr) until ``monkeypatch`` is undone (test_elementwise_odds
-    uses it too)."""
-    calls = []
-    original = ElementwiseNode.compute
-
-    def counting(self, arrays, region, ctx):
-        calls.append(self.func)
-        return original(self, arrays, region, ctx)
-
-    monkeypatch.setattr(ElementwiseNode, "compute", counting)
-    return calls
 
 
 @pytest.fixture
