@@ -280,7 +280,7 @@ SEARCH_STEP = 1 << 12
 
 def search_step(items: int) -> int:
     """Elements a bucket search of an input chunk of ``items`` takes at a time."""
-    return max(16, min(SEARCH_STEP, items // 8))
+    return max(1, min(SEARCH_STEP, items // 8))
 
 
 def _equal_at(sorted_values: np.ndarray, position: np.ndarray, values: np.ndarray
