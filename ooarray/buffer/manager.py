@@ -30,6 +30,7 @@ import errno
 import math
 import mmap
 import threading
+import weakref
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 
 import numpy as np
@@ -37,7 +38,7 @@ import numpy as np
 from ooarray.buffer.policies import EvictionPolicy, LRUPolicy
 from ooarray.buffer.stats import Stats
 
-__all__ = ["BufferManager"]
+__all__ = ["BufferManager", "held_bytes_of_every_pool"]
 
 #: A free buffer is reused for a request of at least this share of its size.
 REUSE_MIN_FILL = 0.5
@@ -55,6 +56,18 @@ SMALL_RESERVE_SHARE = 1 / 16
 #: Sizes are rounded up to classes 1/16 apart, so near-equal requests share buffers.
 SIZE_CLASS_STEPS = 16
 _PAGE = mmap.PAGESIZE
+
+
+#: Every pool of the process, weakly (what :func:`held_bytes_of_every_pool` adds up).
+_pools: weakref.WeakSet[BufferManager] = weakref.WeakSet()
+_pools_lock = threading.Lock()
+
+
+def held_bytes_of_every_pool() -> int:
+    """Return the bytes every buffer pool of this process holds now (profiles sample it)."""
+    with _pools_lock:
+        pools = list(_pools)
+    return sum(pool.held_bytes for pool in pools)
 
 
 def size_class(nbytes: int) -> int:
@@ -136,6 +149,8 @@ class BufferManager:
         # (:meth:`pin`, :meth:`borrow`).
         self._loading = threading.local()
         self.reset(limit, policy or LRUPolicy(), Stats())
+        with _pools_lock:
+            _pools.add(self)
 
     # -- life cycle ---------------------------------------------------------------------
     def reset(self, limit: int, policy: EvictionPolicy, stats: Stats,
@@ -527,6 +542,8 @@ class BufferManager:
                 del self._frames[key]
                 self.policy.forget(key)
                 self._give_back(frame.raw)
+                self.stats.freed += 1  # not an eviction: nothing needed room
+                self._record("free", key)
                 if key in self._spilled:
                     self._spilled.discard(key)
                     if not self._shared_spill:

@@ -19,7 +19,12 @@ class Stats:
     hits, misses : int
         Chunk requests served from the pool, and those that had to be read or generated.
     evictions : int
-        Chunks dropped from the pool to make room.
+        Chunks dropped from the pool to make room while they could still be read again
+        (an intermediate still to be read is spilled first).
+    freed : int
+        Chunks dropped after their last use (the schedule says nothing reads them again):
+        not evictions. A computation that streams its inputs frees every chunk it is done
+        with and evicts none when the rest fits the budget.
     bytes_read, bytes_written : int
         Bytes read from input stores, and written to output stores.
     bytes_spilled : int
@@ -31,8 +36,8 @@ class Stats:
     seconds : float
         Wall time of the computations.
     trace : list of (event, key), optional
-        Every chunk access in order, as ``("hit" | "miss" | "evict" | "spill", key)``, when
-        recording was asked for.
+        Every chunk access in order, as ``("hit" | "miss" | "evict" | "spill" | "free",
+        key)``, when recording was asked for.
     workers : dict of str to Stats, optional
         On a cluster (``executor="dask"``): each worker's own counters, by address (the
         totals above are their sums; a worker that was lost takes its counters with it).
@@ -41,6 +46,7 @@ class Stats:
     hits: int = 0
     misses: int = 0
     evictions: int = 0
+    freed: int = 0
     bytes_read: int = 0
     bytes_written: int = 0
     bytes_spilled: int = 0
@@ -56,9 +62,9 @@ class Stats:
         total = self.hits + self.misses
         return self.hits / total if total else 0.0
 
-    def add(self, other: "Stats") -> None:
+    def add(self, other: Stats) -> None:
         """Add ``other``'s counters to these (the peak is the larger of the two)."""
-        for field in ("hits", "misses", "evictions", "bytes_read", "bytes_written",
+        for field in ("hits", "misses", "evictions", "freed", "bytes_read", "bytes_written",
                       "bytes_spilled", "tasks", "seconds"):
             setattr(self, field, getattr(self, field) + getattr(other, field))
         self.peak_bytes = max(self.peak_bytes, other.peak_bytes)
@@ -81,7 +87,7 @@ class Stats:
     def __repr__(self) -> str:
         return (
             f"Stats(tasks={self.tasks}, hits={self.hits}, misses={self.misses}, "
-            f"hit_rate={self.hit_rate:.1%}, evictions={self.evictions}, "
+            f"hit_rate={self.hit_rate:.1%}, evictions={self.evictions}, freed={self.freed}, "
             f"read={format_bytes(self.bytes_read)}, written={format_bytes(self.bytes_written)}, "
             f"spilled={format_bytes(self.bytes_spilled)}, peak={format_bytes(self.peak_bytes)}, "
             f"seconds={self.seconds:.3f})"
