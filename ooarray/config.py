@@ -77,6 +77,14 @@ def parse_bytes(value: int | float | str) -> int:
     return int(nbytes)
 
 
+def _progress(value: Any) -> bool | str:
+    if isinstance(value, str) and value == "auto":
+        return "auto"
+    if isinstance(value, bool) or (isinstance(value, int) and value in (0, 1)):
+        return bool(value)
+    raise ValueError(f"progress must be True, False or 'auto'; got {value!r}")
+
+
 def _env_chunk_bytes() -> int | None:
     value = os.environ.get("OOARRAY_CHUNK_BYTES")
     return parse_bytes(value) if value else None
@@ -105,8 +113,13 @@ class Config:
         Task threads of the ``threads`` executor; numexpr and BLAS get the remaining cores.
     spill_dir : str
         Where intermediates that must leave memory are written; removed after each computation.
-    progress : bool
-        Show a progress bar (tqdm) for computations with many tasks.
+    progress : bool or "auto"
+        A tqdm progress bar over each computation's tasks. ``"auto"`` (the default) shows
+        it for computations that run longer than a second
+        (:data:`~ooarray.execute.callbacks.AUTO_MINIMUM_SECONDS`), and only when the output
+        is interactive: standard error is a terminal, or the code runs in a Jupyter kernel.
+        ``True`` shows it for every computation of more than one task, wherever the output
+        goes, and warns when tqdm is not installed; ``False`` never shows it.
     chunk_bytes : int or None
         Size that ``ooarray.array_api`` creation functions aim for with automatic chunks;
         ``None`` derives it from ``memory_limit``. Tiny values (tests) make many chunks.
@@ -134,7 +147,7 @@ class Config:
     executor: str = "threads"
     num_threads: int = dataclasses.field(default_factory=lambda: os.cpu_count() or 1)
     spill_dir: str = dataclasses.field(default_factory=tempfile.gettempdir)
-    progress: bool = False
+    progress: bool | str = "auto"
     chunk_bytes: int | None = dataclasses.field(default_factory=_env_chunk_bytes)
     write_through: bool | None = None
     eager_bytes: int = 16 * 2**20
@@ -174,7 +187,7 @@ class Config:
         if "spill_dir" in changes:
             changes["spill_dir"] = os.fspath(changes["spill_dir"])
         if "progress" in changes:
-            changes["progress"] = bool(changes["progress"])
+            changes["progress"] = _progress(changes["progress"])
         if changes.get("write_through") is not None:
             changes["write_through"] = bool(changes["write_through"])
         if "eager_bytes" in changes:

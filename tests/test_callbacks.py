@@ -57,21 +57,27 @@ def test_callbacks_see_start_every_task_and_end_in_order(executor, tmp_path):
     assert runs == [16, 16]  # compute and to_zarr: one task per block of 10 x 25
 
 
-def test_callbacks_end_a_failed_computation_and_the_block_scopes_them():
+@pytest.mark.parametrize("executor", ["sync", "threads"])
+def test_callbacks_end_a_failed_computation_and_the_block_scopes_them(executor):
     class Failing(Exception):
         pass
 
     def explode(block):
-        raise Failing
+        if block.ravel()[0] >= 10:  # the third block of five fails, the first two end
+            raise Failing
+        return block
 
     from ooarray.interop.gufunc import apply_gufunc
 
     recorder = Recorder()
-    with recorder:
-        a = oa.asarray(np.arange(10.0), chunks=5)
+    with recorder, oa.config.set(executor=executor, num_threads=2):
+        a = oa.asarray(np.arange(25.0), chunks=5)
         with pytest.raises(Failing):
             apply_gufunc(explode, "()->()", a, output_dtypes=float).compute()
-    assert recorder.events[0][0] == "start" and recorder.events[-1][0] == "end"
+    kinds = [event[0] for event in recorder.events]
+    assert kinds[0] == "start" and kinds[-1] == "end"
+    assert kinds.count("start") == kinds.count("end") == 1  # the end came once, after all
+    assert 0 < kinds.count("task") < recorder.events[0][1]  # some tasks ended, not all
     count = len(recorder.events)
     float(oa.asarray(np.arange(10.0), chunks=5).sum())  # outside the block: not seen
     assert len(recorder.events) == count
