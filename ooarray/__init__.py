@@ -16,6 +16,7 @@ from ooarray import config
 from ooarray.core.array import OOArray
 from ooarray.core.dispatch import supported_functions
 from ooarray.diagnostics.stats import collect_stats, reset_stats, stats
+from ooarray.diagnostics.profile import Profile, profile
 from ooarray.errors import BudgetError, DamagedChunkError
 from ooarray.execute.callbacks import Callback
 from ooarray.io import open, save
@@ -41,7 +42,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "OOArray", "BudgetError", "DamagedChunkError", "Callback", "config", "supported_functions", "stats",
-    "collect_stats", "reset_stats", "open", "save",
+    "collect_stats", "reset_stats", "profile", "Profile", "open", "save",
     "asarray", "array", "zeros", "ones", "full", "empty", "zeros_like", "ones_like",
     "full_like", "empty_like", "arange", "linspace", "eye", "indices", "random", "__version__",
 ]
