@@ -147,6 +147,48 @@ def _tqdm(asked: bool) -> Any:
     return tqdm
 
 
+class _Alarm:
+    """One daemon thread that draws the bars that come due while no task ends (a timer
+    thread per computation would cost ~0.5 ms, as much as a small computation)."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._due: dict[ProgressBar, tuple[float, Any]] = {}
+        self._thread: threading.Thread | None = None
+
+    def set(self, bar: ProgressBar, due: float, plan: Any) -> None:
+        """Call ``bar._open_when_due(plan)`` at ``due`` (``time.monotonic()``)."""
+        with self._changed:
+            self._due[bar] = (due, plan)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="ooarray-progress",
+                                                daemon=True)
+                self._thread.start()
+            self._changed.notify()
+
+    def cancel(self, bar: ProgressBar) -> None:
+        with self._changed:
+            self._due.pop(bar, None)
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                while not self._due:
+                    self._changed.wait()
+                now = time.monotonic()
+                ready = [(bar, plan) for bar, (due, plan) in self._due.items() if due <= now]
+                if not ready:
+                    self._changed.wait(min(due for due, _ in self._due.values()) - now)
+                    continue
+                for bar, _ in ready:
+                    del self._due[bar]
+            for bar, plan in ready:
+                bar._open_when_due(plan)
+
+
+_alarm = _Alarm()
+
+
 class ProgressBar(Callback):
     """A tqdm progress bar over a computation's tasks (``config.set(progress=...)``).
 
@@ -182,7 +224,6 @@ class ProgressBar(Callback):
         self._tasks: set[int] = set()
         self._done = 0
         self._due: float | None = None
-        self._timer: threading.Timer | None = None
         self._tqdm: Any = None
 
     def on_plan_start(self, plan: Any) -> None:
@@ -204,11 +245,9 @@ class ProgressBar(Callback):
                 self._open()
                 return
             self._due = time.monotonic() + minimum
-            # A timer shows the bar of a computation whose tasks are long (no task may end
+            # The alarm shows the bar of a computation whose tasks are long (no task may end
             # for many seconds); task ends show it too, once due, without waiting for it.
-            self._timer = threading.Timer(minimum, self._open_when_due, args=(plan,))
-            self._timer.daemon = True
-            self._timer.start()
+            _alarm.set(self, self._due, plan)
 
     def _open(self) -> None:
         """Draw the bar (with the lock held), counting the tasks done so far."""
@@ -235,10 +274,10 @@ class ProgressBar(Callback):
         if self._plan is not plan:
             return
         with self._lock:
-            timer, bar = self._timer, self._bar
-            self._plan, self._bar, self._timer, self._due = None, None, None, None
+            bar, due = self._bar, self._due
+            self._plan, self._bar, self._due = None, None, None
             self._tasks = set()
-        if timer is not None:
-            timer.cancel()
+        if due is not None:
+            _alarm.cancel(self)
         if bar is not None:
             bar.close()
