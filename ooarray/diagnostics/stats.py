@@ -16,6 +16,10 @@ _totals = StatsCollector().register()
 def stats() -> Stats:
     """Return a copy of the counters of every computation since start (or :func:`reset_stats`).
 
+    ``evictions`` counts the chunks the buffer pool dropped to make room before their last
+    use, ``freed`` those it dropped after it: a computation that streams its inputs within
+    the budget shows ``evictions=0`` and ``freed`` > 0.
+
     Examples
     --------
     >>> import numpy as np, ooarray as oa
