@@ -155,6 +155,8 @@ def test_stats_callbacks_and_progress_come_from_the_workers(on_cluster, data):
     assert stats.workers and set(stats.workers) <= set(on_cluster.scheduler_info()["workers"])
     assert sum(w.tasks for w in stats.workers.values()) >= stats.tasks - 1
     assert stats.bytes_read == sum(w.bytes_read for w in stats.workers.values())
+    # chunks freed after their last use on the workers are counted too (not evictions)
+    assert stats.freed == sum(w.freed for w in stats.workers.values()) > 0
     assert all(0 < w.peak_bytes <= BUDGET for w in stats.workers.values() if w.tasks)
 
 

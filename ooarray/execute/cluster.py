@@ -212,7 +212,7 @@ class DaskExecutor:
             if not isinstance(counters, dict):
                 continue  # a worker that ran none of its tasks, or was lost
             worker = Stats(**{name: counters[name] for name in (
-                "hits", "misses", "evictions", "bytes_read", "bytes_written",
+                "hits", "misses", "evictions", "freed", "bytes_read", "bytes_written",
                 "bytes_spilled", "peak_bytes", "tasks", "seconds")})
             stats.workers[address] = worker
             tasks = stats.tasks
