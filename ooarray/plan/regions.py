@@ -7,6 +7,7 @@ memory of their own.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -85,7 +86,13 @@ class ElementwiseNode(RegionNode):
 
     @property
     def label(self) -> str:
-        return getattr(self.func, "__name__", "elementwise")
+        """The function's name: a ufunc's, or the NumPy function a kernel stands for
+        (``_where_kernel`` is ``where``; a ``functools.partial`` is named for its function)."""
+        func = self.func
+        while isinstance(func, functools.partial):
+            func = func.func
+        name = getattr(func, "__name__", "elementwise")
+        return name.strip("_").removesuffix("_kernel") or "elementwise"
 
     def input_regions(self, region: Region) -> list[tuple[Node, Region]]:
         return [(op, broadcast_region(region, self.shape, op.shape)) for op in self.inputs]
@@ -173,6 +180,25 @@ class SliceNode(RegionNode):
         if in_axis != len(source.shape):
             raise AssertionError("SliceNode index does not cover every input axis")
         super().__init__(shape, source.dtype, tuple(chunks), [source])
+
+    @property
+    def label(self) -> str:
+        """``slice``; ``squeeze`` when it only drops axes of length 1 (a reduction's result
+        without its kept axes), ``expand_dims`` when it only adds axes, ``reshape`` when it
+        does both."""
+        source = self.inputs[0]
+        kinds = set()
+        for item in self.items:
+            if item[0] == "slice":
+                _, axis, start, step, length = item
+                if (start, step, length) != (0, 1, source.shape[axis]):
+                    return "slice"
+            elif item[0] == "int" and source.shape[item[1]] != 1:
+                return "slice"
+            kinds.add(item[0])
+        if "int" in kinds:
+            return "reshape" if "new" in kinds else "squeeze"
+        return "expand_dims" if "new" in kinds else "slice"
 
     def input_regions(self, region: Region) -> list[tuple[Node, Region]]:
         source = self.inputs[0]
