@@ -15,7 +15,10 @@ memory budget the process keeps::
 from ooarray import config
 from ooarray.core.array import OOArray
 from ooarray.core.dispatch import supported_functions
+from ooarray.diagnostics import array_html  # noqa: F401 (registers OOArray._repr_html_)
+from ooarray.diagnostics.explain import explain
 from ooarray.diagnostics.stats import collect_stats, reset_stats, stats
+from ooarray.diagnostics.visualize import visualize
 from ooarray.diagnostics.profile import Profile, profile
 from ooarray.errors import BudgetError, DamagedChunkError
 from ooarray.execute.callbacks import Callback
@@ -42,7 +45,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "OOArray", "BudgetError", "DamagedChunkError", "Callback", "config", "supported_functions", "stats",
-    "collect_stats", "reset_stats", "profile", "Profile", "open", "save",
+    "collect_stats", "reset_stats", "profile", "Profile", "explain", "visualize", "open", "save",
     "asarray", "array", "zeros", "ones", "full", "empty", "zeros_like", "ones_like",
     "full_like", "empty_like", "arange", "linspace", "eye", "indices", "random", "__version__",
 ]

@@ -17,6 +17,7 @@ from numpy.lib.array_utils import normalize_axis_tuple
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
 from ooarray import config as _config
+from ooarray.algorithms.manipulation import ReshapeNode
 from ooarray.algorithms.rechunk import RechunkNode, plan_rechunk  # noqa: F401 (RechunkNode moved)
 from ooarray.chunks import Chunks, normalize_chunks, target_chunk_bytes
 from ooarray.core import dispatch, eager
@@ -26,7 +27,7 @@ from ooarray.plan.checkpoint import MAX_PENDING_DEPTH
 from ooarray.plan.graph import ConstantNode, Node
 from ooarray.plan.regions import CastNode, SliceNode, TransposeNode
 
-__all__ = ["OOArray", "SUPPORTED_KINDS", "check_dtype"]
+__all__ = ["OOArray", "SUPPORTED_KINDS", "check_dtype", "operation_name"]
 
 #: dtype kinds ooarray holds: bool, signed and unsigned integers, floats, complex.
 SUPPORTED_KINDS = "biufc"
@@ -62,6 +63,31 @@ def _engine() -> Any:
     if _ENGINE is None:
         raise RuntimeError("no compute engine: import ooarray (its io module installs it)")
     return _ENGINE
+
+
+def _only_unit_axes_move(node: Node) -> bool:
+    """Whether ``node`` holds its one input's values in the same order, only dropping,
+    adding or moving axes of length 1 (a squeeze, an expand_dims, such a reshape or
+    transpose)."""
+    if isinstance(node, SliceNode):
+        return node.label in ("squeeze", "expand_dims", "reshape")
+    if isinstance(node, (ReshapeNode, TransposeNode)):
+        source = node.inputs[0]
+        if isinstance(node, TransposeNode):
+            return [a for a in node.axes if source.shape[a] != 1] == \
+                [a for a, n in enumerate(source.shape) if n != 1]
+        return [n for n in node.shape if n != 1] == [n for n in source.shape if n != 1]
+    return False
+
+
+def operation_name(node: Node) -> str:
+    """The operation that makes ``node``'s values, for displays: its label, looking through
+    the views of a computed node that only drop, add or move axes of length 1 (a reduction
+    without ``keepdims`` is ``sum``, not the ``squeeze`` of its kept axes; a median is
+    ``median``, not the reshape of its lanes)."""
+    while _only_unit_axes_move(node) and node.inputs[0].inputs:
+        node = node.inputs[0]
+    return node.label
 
 
 class OOArray(NDArrayOperatorsMixin):
@@ -157,7 +183,65 @@ class OOArray(NDArrayOperatorsMixin):
         chunks = self.chunksize
         return (f"OOArray<shape={self.shape}, dtype={self.dtype}, chunks={chunks}, "
                 f"{self.npartitions} chunk{'s' if self.npartitions != 1 else ''}, "
-                f"{format_bytes(self.nbytes)}, {self._node.label}>")
+                f"{format_bytes(self.nbytes)}, {operation_name(self._node)}>")
+
+    def _repr_html_(self) -> str | None:
+        """A table (shape, dtype, chunks, bytes, operation) and a picture of the chunk
+        grid, for notebooks (:mod:`ooarray.diagnostics.array_html`)."""
+        html = dispatch.ARRAY_METHODS.get("repr_html")
+        return html(self) if html is not None else None
+
+    def explain(self, *, optimized: bool | None = None) -> Any:
+        """Return the plan a computation of the array would run, before it runs.
+
+        Nothing is computed: the plan is lowered as ``compute()`` would lower it (or, for a
+        result larger than ``memory_limit``, ``to_zarr``) and read.
+
+        Parameters
+        ----------
+        optimized : bool, optional
+            Show only the plan after fusion (True), only the one as built (False), or both
+            (None, the default).
+
+        Returns
+        -------
+        ooarray.diagnostics.explain.Explanation
+            Prints as text (``print(a.explain())``) and shows as HTML tables in notebooks:
+            every node's operation, shape, dtype, chunking, tasks and bytes read and
+            written, the numexpr expressions, the projected peak memory against
+            ``memory_limit`` and the bytes expected to be read under the policy.
+
+        See Also
+        --------
+        ooarray.explain, visualize
+        """
+        return dispatch.ARRAY_METHODS["explain"](self, optimized=optimized)
+
+    def visualize(self, filename: str | os.PathLike | None = None, format: str | None = None,
+                  optimized: bool = True) -> Any:
+        """Draw the array's plan: SVG (no Graphviz needed), Mermaid or DOT.
+
+        Parameters
+        ----------
+        filename : str or path-like, optional
+            Also write the drawing to this file (its suffix gives the format when
+            ``format`` is not given: ``.svg``, ``.mmd``, ``.dot``/``.gv``).
+        format : {"svg", "mermaid", "dot"}, optional
+            ``"svg"`` by default.
+        optimized : bool
+            Draw the plan after fusion (numexpr expressions as one node each), or as built.
+
+        Returns
+        -------
+        ooarray.diagnostics.visualize.Drawing
+            The text (a ``str``); an SVG shows as a picture in notebooks.
+
+        See Also
+        --------
+        ooarray.visualize, explain
+        """
+        return dispatch.ARRAY_METHODS["visualize"](self, filename=filename, format=format,
+                                                   optimized=optimized)
 
     def __str__(self) -> str:
         if self.nbytes <= PRINT_VALUES_BYTES:
