@@ -63,7 +63,7 @@ def plot_profile(profile: Profile, directory: Path | None = None, format: str = 
         from matplotlib.figure import Figure
     except ImportError as error:
         raise ImportError("Profile.plot() draws with matplotlib, which is not installed: "
-                          "pip install matplotlib") from error
+                          "pip install matplotlib (or pip install 'ooarray[plot]')") from error
     figures = {
         "memory": _memory(profile, Figure),
         "io": _io(profile, Figure),
