@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 import psutil
 
-from benchmarks.harness import machine_description, results_directory, say, workdir, \
-    write_json
+from benchmarks.harness import machine_description, results_directory, say, workdir, write_json
+from benchmarks.outputs import refuse_tracked
 from ooarray.config import parse_bytes
 from ooarray.errors import format_bytes
 
@@ -49,7 +49,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--systems", default=",".join(SYSTEMS))
     parser.add_argument("--dir", default=None, help="where the data goes (a temporary one)")
     parser.add_argument("--keep", action="store_true", help="keep the data")
-    parser.add_argument("--output", default="benchmarks/results/cluster.json")
+    parser.add_argument("--output", default="bench-results/cluster.json", metavar="PATH",
+                        help="where the JSON report goes (default bench-results/cluster.json, "
+                             "which git ignores; a file git tracks is refused)")
 
 
 def _make_inputs(where: Path, rows: int, n: int, memory: int) -> dict[str, Path]:
@@ -122,6 +124,7 @@ def _sample(path: Path) -> np.ndarray:
 def run_from_args(args: argparse.Namespace) -> int:
     import distributed
 
+    refuse_tracked([args.output])
     memory, worker_memory = parse_bytes(args.memory), parse_bytes(args.worker_memory)
     rows = max(1, parse_bytes(args.size) // (4096 * 8))
     systems = [s for s in args.systems.split(",") if s]
@@ -140,7 +143,7 @@ def run_from_args(args: argparse.Namespace) -> int:
             for operation in OPERATIONS:
                 for system in systems:
                     runs, per_worker, moved = [], {}, {}
-                    for repeat in range(args.repeat):
+                    for _ in range(args.repeat):
                         on = None if system == "ooarray-threads" else client
                         before = _read_chars(on)
                         started = time.perf_counter()

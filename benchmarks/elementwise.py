@@ -42,6 +42,7 @@ from benchmarks.harness import (
     add_common_arguments,
     conclude,
     describe_run,
+    format_pool_counters,
     format_ratios,
     format_results,
     median_of,
@@ -56,6 +57,7 @@ from benchmarks.harness import (
     workdir,
     write_report,
 )
+from benchmarks.outputs import refuse_tracked
 from ooarray.config import parse_bytes
 from ooarray.errors import format_bytes
 
@@ -222,19 +224,6 @@ def _expected_sample(dataset: Dataset, rows: np.ndarray) -> np.ndarray:
     return expression(*(read_rows(path, dataset.fmt, rows) for path in dataset.inputs))
 
 
-def _ooarray_counters(results: Sequence[Result]) -> str:
-    lines = []
-    for r in results:
-        if r.system == "ooarray" and r.ok and r.extra:
-            x = r.extra
-            lines.append(f"  {r.format:4} {r.operation:11} tasks {x['tasks']:5}  "
-                         f"read {format_bytes(x['bytes_read']):>9}  "
-                         f"written {format_bytes(x['bytes_written']):>9}  "
-                         f"hit rate {x['hit_rate']:.0%}  evictions {x['evictions']}  "
-                         f"pool peak {format_bytes(x['peak_bytes'])}")
-    return "\n".join(lines)
-
-
 def run_format(fmt: str, systems: Sequence[System], directory: Path, shape: tuple[int, int],
                memory_limit: int, keep: bool, repeat: int = 1) -> tuple[list[Result], list[Check]]:
     """Prepare and warm one format's inputs, run every system on them and check the outputs."""
@@ -292,6 +281,8 @@ def run_elementwise(size: int | str = DEFAULT_SIZE, memory: int | str = DEFAULT_
     ------
     ValueError
         If a system or format is not known.
+    benchmarks.outputs.TrackedFileError
+        If ``json_path`` is a file git tracks.
     """
     unknown = sorted(set(systems) - set(SYSTEM_NAMES)) + sorted(set(formats) - set(FORMATS))
     if unknown:
@@ -299,6 +290,8 @@ def run_elementwise(size: int | str = DEFAULT_SIZE, memory: int | str = DEFAULT_
                          f"{', '.join(FORMATS)}; got {', '.join(unknown)}")
     if repeat < 1:
         raise ValueError(f"repeat must be at least 1; got {repeat}")
+    if json_path is not None:
+        refuse_tracked([json_path])
     nbytes, limit = parse_bytes(size), parse_bytes(memory)
     shape = shape_for(nbytes)
     chosen = [make_system(name, limit) for name in SYSTEM_NAMES if name in systems]
@@ -326,7 +319,7 @@ def run_elementwise(size: int | str = DEFAULT_SIZE, memory: int | str = DEFAULT_
     say("\nRatios of ooarray to its peers (below 1: ooarray faster / smaller peak RSS)\n")
     say(format_ratios(results, "ooarray", RATIO_PEERS))
     say("\nooarray's buffer pool\n")
-    say(_ooarray_counters(results))
+    say(format_pool_counters(results))
     ok = conclude(results, checks)
     if json_path is not None:
         write_report(json_path, "elementwise", results, checks, ok, expression=EXPRESSION,

@@ -46,7 +46,8 @@ __all__ = [
     "create_zarr_like", "stored_matches", "prepare_inputs", "prepare_and_warm", "workdir",
     "run_systems", "format_results", "format_checks", "ratio", "format_ratios", "conclude",
     "machine_description", "write_json", "write_report", "results_directory",
-    "names_option", "add_common_arguments", "describe_run",
+    "names_option", "add_common_arguments", "describe_run", "format_table",
+    "format_markdown_table", "format_pool_counters", "row_line", "worker_environment",
 ]
 
 #: Status of a :class:`Result`: it ran, the system cannot do it, the system is missing, it failed.
@@ -152,6 +153,22 @@ class Result:
             del row["measurement"]["rss_samples"]
             row["measurement"]["cpu_utilisation"] = self.measurement.cpu_utilisation
         return row
+
+    @classmethod
+    def from_dict(cls, row: dict[str, Any]) -> Result:
+        """Return the row :meth:`as_dict` gave (without the RSS samples).
+
+        Examples
+        --------
+        >>> row = Result("s", "f", "op", measurement=Measurement(1.0, 0.5, 0.1, 9, 3))
+        >>> Result.from_dict(row.as_dict()) == row
+        True
+        """
+        row = dict(row)
+        cost = row.pop("measurement", None)
+        if cost is not None:
+            cost = Measurement(**{k: v for k, v in cost.items() if k != "cpu_utilisation"})
+        return cls(**row, measurement=cost)
 
 
 @dataclasses.dataclass
@@ -472,12 +489,13 @@ def prepare_inputs(paths: Sequence[Path], fmt: str, shape: tuple[int, ...],
 
 
 def prepare_and_warm(paths: Sequence[Path], make: Callable[[], list[str]], where: Path,
-                     prefix: str = "") -> None:
+                     prefix: str = "", names: str | None = None) -> None:
     """Make the inputs (``make()`` returns the names written), then read them once so every
-    timed run finds a warm page cache; say what it did."""
+    timed run finds a warm page cache; say what it did (``names``: what to call the inputs
+    when all are reused, by default their names)."""
     started = time.perf_counter()
     written = make()
-    names = ", ".join(path.stem for path in paths)
+    names = names or ", ".join(path.stem for path in paths)
     say(f"{prefix}inputs: " + (f"wrote {', '.join(written)} in "
                                f"{time.perf_counter() - started:.1f} s" if written
                                else f"reused {names}") + f" in {where}")
@@ -556,7 +574,18 @@ def _cells(result: Result) -> list[str]:
                     format_bytes(cost.peak_rss - cost.baseline_rss), remark]
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+def format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Return ``rows`` under ``header`` as a text table, columns padded and separated by
+    ``|``.
+
+    Examples
+    --------
+    >>> print(format_table(("a", "bb"), [("1", "2"), ("333", "")]))
+    a   | bb
+    ----+---
+    1   | 2
+    333 |
+    """
     widths = [max(len(str(row[i])) for row in (header, *rows)) for i in range(len(header))]
     lines = [" | ".join(str(cell).ljust(width)
                         for cell, width in zip(row, widths, strict=True)).rstrip()
@@ -572,14 +601,45 @@ def format_results(results: Sequence[Result]) -> str:
     ``cpu`` is CPU seconds per wall second; ``+RSS`` is the peak above the RSS at the start of
     the run.
     """
-    return _table(_COLUMNS, [_cells(result) for result in results])
+    return format_table(_COLUMNS, [_cells(result) for result in results])
+
+
+def format_markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Return ``rows`` under ``header`` as a Markdown (GitHub) table.
+
+    Examples
+    --------
+    >>> print(format_markdown_table(("a", "b"), [("1", "x|y")]))
+    | a | b |
+    |---|---|
+    | 1 | x\\|y |
+    """
+    def line(cells: Sequence[str]) -> str:
+        return "| " + " | ".join(str(cell).replace("|", "\\|") for cell in cells) + " |"
+
+    return "\n".join([line(header), "|" + "---|" * len(header), *(line(row) for row in rows)])
+
+
+def format_pool_counters(results: Sequence[Result], system: str = "ooarray") -> str:
+    """Return a line per finished run of ``system`` with its buffer pool's counters (tasks,
+    bytes read and written, hit rate, evictions, pool peak)."""
+    lines = []
+    for r in results:
+        if r.system == system and r.ok and r.extra.get("tasks") is not None:
+            x = r.extra
+            lines.append(f"  {r.format:4} {r.operation:11} tasks {x['tasks']:5}  "
+                         f"read {format_bytes(x['bytes_read']):>9}  "
+                         f"written {format_bytes(x['bytes_written']):>9}  "
+                         f"hit rate {x['hit_rate']:.0%}  evictions {x['evictions']}  "
+                         f"pool peak {format_bytes(x['peak_bytes'])}")
+    return "\n".join(lines)
 
 
 def format_checks(checks: Sequence[Check]) -> str:
     """Return the checks as a text table, one row per checked run."""
     rows = [[c.format, c.operation, c.system, c.reference, f"{c.deviation:.2e}",
              f"{c.tolerance:.0e}", "OK" if c.ok else "MISMATCH"] for c in checks]
-    return _table(("format", "operation", "system", "compared with", "deviation", "tolerance",
+    return format_table(("format", "operation", "system", "compared with", "deviation", "tolerance",
                    "agrees"), rows)
 
 
@@ -612,7 +672,7 @@ def format_ratios(results: Sequence[Result], subject: str, peers: Sequence[str])
             row += ["n/a", "n/a"] if found is None else \
                 [f"{found['wall']:.2f}", f"{found['peak_rss']:.2f}"]
         rows.append(row)
-    return _table(header, rows)
+    return format_table(header, rows)
 
 
 def conclude(results: Sequence[Result], checks: Sequence[Check], heading: str = "Agreement",
@@ -696,6 +756,16 @@ def results_directory(path: str | os.PathLike) -> Path:
 
 
 # --- the command line ----------------------------------------------------------------------
+
+
+def worker_environment() -> dict[str, str]:
+    """This environment, with the folder that holds ``benchmarks`` (the repository) on the
+    path of a worker process, wherever it is started from."""
+    here = str(Path(__file__).resolve().parents[1])
+    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([*paths, here] if here not in paths
+                                                        else paths)}
+
 
 
 def names_option(known: Sequence[str], option: str) -> Callable[[str], list[str]]:

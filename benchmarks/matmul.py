@@ -3,8 +3,8 @@
 Run it from a checkout of the repository: ``python -m benchmarks matmul`` (or
 ``python -m ooarray bench matmul``, the same command).
 
-In one process, on two n x n float64 Zarr arrays A and B (random, chunks of 1024 x 1024),
-every system writes ``C = A @ B`` as Zarr:
+In one process, on two n x n float64 Zarr arrays A and B (random, in chunks of 1024 x 1024,
+smaller under a budget below 64 MiB), every system writes ``C = A @ B`` as Zarr:
 
 - ooarray with the Belady policy and with LRU, under ``--memory``;
 - Dask (``da.from_zarr`` with 4096 x 4096 blocks, ``@``, ``da.to_zarr``, threaded scheduler);
@@ -15,8 +15,9 @@ system calls, and for ooarray its buffer pool (hit rate, misses, evictions) and 
 (tm, tn, tk, counted input traffic against the Hong-Kung lower bound). It prints the BLAS
 kernel threadpoolctl finds, checks sampled rows and columns of every C against NumPy, prints
 the ratios the project aims at, and draws figures into ``--plots`` (by default
-``bench-results/matmul``, which git ignores; ``--plots docs/figures`` redraws the documented
-ones). The page cache is warmed first, so the numbers are of a warm cache.
+``bench-results/matmul``, which git ignores; a figure git tracks is replaced only with
+``--overwrite``, so ``--plots docs/figures --overwrite`` redraws the documented ones). The
+page cache is warmed first, so the numbers are of a warm cache.
 
 BLAS picks its kernel from the CPU unless ``OPENBLAS_CORETYPE`` forces one; run the
 benchmark with both variables unset for that command alone::
@@ -31,6 +32,7 @@ import math
 import os
 import shutil
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -64,6 +66,7 @@ from benchmarks.matmul_systems import (
     make_systems,
     read_sample,
 )
+from benchmarks.outputs import refuse_tracked
 from ooarray.config import parse_bytes
 from ooarray.errors import format_bytes
 
@@ -72,8 +75,8 @@ __all__ = ["run_matmul", "add_arguments", "run_from_args", "input_chunks", "prep
 
 DEFAULT_N = 16384
 DEFAULT_MEMORY = "1GB"
-#: Where the figures go by default (git ignores it); ``--plots docs/figures`` redraws the
-#: figures of docs/matmul.md.
+#: Where the figures go by default (git ignores it); ``--plots docs/figures --overwrite``
+#: redraws the figures of docs/matmul.md.
 DEFAULT_PLOTS = str(RESULTS_DIRECTORY / "matmul")
 
 DTYPE = np.dtype(np.float64)
@@ -306,7 +309,7 @@ def run_matmul(n: int = DEFAULT_N, memory: int | str = DEFAULT_MEMORY,
                systems: Sequence[str] = SYSTEM_NAMES, keep: bool = False,
                json_path: str | os.PathLike | None = None, repeat: int = 1,
                plots: str | os.PathLike | None = DEFAULT_PLOTS,
-               dask_chunk: int = DASK_CHUNK) -> int:
+               dask_chunk: int = DASK_CHUNK, overwrite: bool = False) -> int:
     """Run the benchmark, print its tables, draw its figures and optionally write JSON.
 
     Parameters
@@ -330,6 +333,8 @@ def run_matmul(n: int = DEFAULT_N, memory: int | str = DEFAULT_MEMORY,
         Directory for the figures (PNG and SVG); None draws none.
     dask_chunk : int
         Side of Dask's blocks.
+    overwrite : bool
+        Write over figures (and the JSON) that git tracks; refused otherwise.
 
     Returns
     -------
@@ -340,9 +345,16 @@ def run_matmul(n: int = DEFAULT_N, memory: int | str = DEFAULT_MEMORY,
     ------
     ValueError
         If a system is not known, or ``n`` or ``repeat`` is below 1.
+    benchmarks.outputs.TrackedFileError
+        If a figure or the JSON would replace a file git tracks, and not ``overwrite``.
     """
     if n < 1 or repeat < 1:
         raise ValueError(f"n and repeat must be at least 1; got n={n}, repeat={repeat}")
+    from benchmarks.plots import FIGURE_NAMES
+
+    figure_paths = [] if plots is None else [Path(plots) / f"{name}.{suffix}"
+                                             for name in FIGURE_NAMES for suffix in ("png", "svg")]
+    refuse_tracked(figure_paths + ([json_path] if json_path is not None else []), overwrite)
     limit = parse_bytes(memory)
     chosen = make_systems(list(systems), limit, dask_chunk)
     array_bytes = n * n * DTYPE.itemsize
@@ -413,11 +425,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"side of Dask's blocks (default {DASK_CHUNK}, at most n/2)")
     parser.add_argument("--plots", default=DEFAULT_PLOTS, metavar="DIR",
                         help=f"directory for the PNG and SVG figures (default {DEFAULT_PLOTS}, "
-                             "which git ignores; docs/figures redraws the documented ones; "
-                             "'' for none)")
+                             "which git ignores; '' for none)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="write over figures git tracks (--plots docs/figures --overwrite "
+                             "redraws the documented ones); refused otherwise")
 
 
 def run_from_args(args: argparse.Namespace) -> int:
     """Run the benchmark with the options parsed by :func:`add_arguments`."""
     return run_matmul(args.n, args.memory, args.dir, args.systems, args.keep, args.json,
-                      args.repeat, args.plots or None, args.dask_chunks)
+                      args.repeat, args.plots or None, args.dask_chunks, args.overwrite)

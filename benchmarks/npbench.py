@@ -41,6 +41,8 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.harness import worker_environment
+
 __all__ = ["add_arguments", "run_from_args", "run_kernel", "kernel_names"]
 
 #: Runs under this many seconds are repeated, and the fastest of REPEATS is kept.
@@ -179,15 +181,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
 
 
-def _worker_environment() -> dict[str, str]:
-    """This environment, with the folder that holds ``benchmarks`` (the repository) on the
-    worker's path, wherever it is started from."""
-    here = str(Path(__file__).resolve().parents[1])
-    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-    return {**os.environ, "PYTHONPATH": os.pathsep.join([*paths, here] if here not in paths
-                                                        else paths)}
-
-
 def _row(record: dict[str, Any]) -> str:
     def seconds(key: str) -> str:
         return f"{record[key]:.4f}" if key in record else "-"
@@ -227,7 +220,7 @@ def run_from_args(args: argparse.Namespace) -> int:
             command += ["--eager-bytes", str(args.eager_bytes)]
         try:
             done = subprocess.run(command, capture_output=True, text=True,
-                                  timeout=args.timeout, env=_worker_environment())
+                                  timeout=args.timeout, env=worker_environment())
             record = json.loads(done.stdout.strip().splitlines()[-1]) if done.returncode == 0 \
                 else {"kernel": name, "status": "error", "note": done.stderr[-200:].strip()}
         except subprocess.TimeoutExpired:

@@ -18,7 +18,7 @@ from typing import Any
 
 from benchmarks.harness import Result
 
-__all__ = ["plot_matmul", "chunk_numbers", "FIGURE_NAMES"]
+__all__ = ["plot_matmul", "chunk_numbers", "save_figure", "FIGURE_NAMES"]
 
 FIGURE_NAMES = ("matmul-time-memory", "matmul-memory-over-time", "matmul-io-trace")
 
@@ -81,7 +81,9 @@ def _column_major(index: Any) -> tuple[Any, ...]:
     return _row_major(index)[::-1]
 
 
-def _save(figure: Any, directory: Path, name: str) -> list[str]:
+def save_figure(figure: Any, directory: Path, name: str) -> list[str]:
+    """Save ``figure`` as ``directory/name.png`` and ``.svg`` (no dates inside, so the same
+    figure gives the same bytes); return the paths."""
     paths = []
     for suffix in ("png", "svg"):
         path = directory / f"{name}.{suffix}"
@@ -216,7 +218,7 @@ def plot_matmul(directory: Path, results: Sequence[Result],
     for name, figure in figures:
         if figure is None:
             continue
-        paths += _save(figure, directory, name)
+        paths += save_figure(figure, directory, name)
         plt.close(figure)
     print(f"figures: {', '.join(paths)}", flush=True)
     return paths

@@ -1,7 +1,10 @@
 """Command line: ``python -m ooarray demo``,
-``python -m ooarray bench elementwise|matmul|npbench`` (from a checkout of the repository),
-``python -m ooarray coverage [--markdown docs/coverage.md]`` and
-``python -m ooarray clean [DIR ...]``."""
+``python -m ooarray bench all|elementwise|matmul|npbench|cluster`` (from a checkout of the
+repository), ``python -m ooarray coverage [--markdown docs/coverage.md]``,
+``python -m ooarray clean [DIR ...]`` and ``python -m ooarray --version``.
+
+The help it prints is plain text (:data:`DESCRIPTION`), not this docstring's markup.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +12,38 @@ import argparse
 import sys
 from pathlib import Path
 
-__all__ = ["main"]
+__all__ = ["main", "DESCRIPTION"]
+
+#: What ``python -m ooarray --help`` says above the commands (plain text, printed as it is).
+DESCRIPTION = """\
+ooarray: existing NumPy code on arrays larger than memory, within a memory budget.
+"python -m ooarray COMMAND --help" describes a command's options.
+
+examples:
+  python -m ooarray demo --size 256MiB --memory 64MB
+  python -m ooarray bench all --size 64MiB --memory 16MB --out /tmp/ooarray-bench
+  python -m ooarray coverage
+  python -m ooarray --version"""
+
+
+def _version() -> str:
+    from ooarray import __version__
+
+    return f"ooarray {__version__}"
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command named in ``argv``; return the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m ooarray", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser("demo", help="out-of-core demo on a local Zarr store")
+    parser = argparse.ArgumentParser(prog="python -m ooarray", description=DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=_version(),
+                        help="print ooarray's version and exit")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    demo = commands.add_parser(
+        "demo", help="out-of-core demo on a local Zarr store",
+        description="Three random float64 arrays of --size written to a local Zarr store, "
+                    "then sqrt(a*a + b*b) / (c + 1) fused into one pass and reduced under "
+                    "--memory, and the result checked against NumPy on a slice that fits.")
     demo.add_argument("--size", default="768MiB",
                       help="size of each of the three input arrays (default 768MiB)")
     demo.add_argument("--memory", default="256MB", help="memory_limit (default 256MB)")
@@ -25,11 +52,15 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--keep", action="store_true", help="keep the stores afterwards")
     _add_bench(commands)
     coverage = commands.add_parser(
-        "coverage", help="which NumPy functions run out of core, fall back, or raise")
+        "coverage", help="which NumPy functions run out of core, fall back, or raise",
+        description="Classify every NumPy function ooarray overrides: out of core, falls "
+                    "back to NumPy in memory when its inputs fit the budget, or raises.")
     coverage.add_argument("--markdown", metavar="PATH", default=None,
                           help="write the report as Markdown to PATH (e.g. docs/coverage.md)")
     clean = commands.add_parser(
-        "clean", help="remove partial outputs and temporary files of stopped processes")
+        "clean", help="remove partial outputs and temporary files of stopped processes",
+        description="Remove the partial outputs and temporary files that ooarray processes "
+                    "which have stopped left behind.")
     clean.add_argument("directories", nargs="*",
                        help="where to look (default: spill_dir and the current directory)")
     clean.add_argument("--dry-run", action="store_true", help="list them, remove nothing")
@@ -97,7 +128,7 @@ def _add_bench(commands: argparse._SubParsersAction) -> None:
     # Everything after "bench" goes to the benchmarks' own command line (its --help too).
     commands.add_parser(
         "bench", add_help=False, help="benchmarks of ooarray against its peers "
-        "(elementwise, matmul, npbench; from a checkout of the repository)")
+        "(all, elementwise, matmul, npbench, cluster; from a checkout of the repository)")
 
 
 def _run_bench(argv: list[str]) -> int:
@@ -107,8 +138,8 @@ def _run_bench(argv: list[str]) -> int:
               f"are in the benchmarks/ folder of its repository, and {BENCHMARKS_FOLDER} is "
               f"not there. Run them from a checkout: clone the repository, "
               f"pip install -e \".[bench]\" in it, and run python -m ooarray bench "
-              f"{' '.join(argv) or '<elementwise|matmul|npbench>'} (or python -m benchmarks "
-              f"...) there.", file=sys.stderr)
+              f"{' '.join(argv) or '<all|elementwise|matmul|npbench|cluster>'} (or "
+              f"python -m benchmarks ...) there.", file=sys.stderr)
         return 2
     root = str(BENCHMARKS_FOLDER.parent)
     if root not in sys.path:
