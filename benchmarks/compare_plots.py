@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.harness import Result
-from benchmarks.plots import save_figure
+from benchmarks.plots import agg_pyplot, save_figure
 
 __all__ = ["plot_all", "FIGURE_NAMES", "COLOURS"]
 
@@ -166,14 +166,8 @@ def plot_all(directory: Path, results: Sequence[Result],
 
     Returns an empty list, after saying why, when matplotlib is not installed.
     """
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("plots skipped: matplotlib is not installed (pip install 'ooarray[bench]')",
-              flush=True)
+    plt = agg_pyplot()
+    if plt is None:
         return []
     directory.mkdir(parents=True, exist_ok=True)
     paths: list[str] = []

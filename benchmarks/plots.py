@@ -18,7 +18,7 @@ from typing import Any
 
 from benchmarks.harness import Result
 
-__all__ = ["plot_matmul", "chunk_numbers", "save_figure", "FIGURE_NAMES"]
+__all__ = ["plot_matmul", "chunk_numbers", "save_figure", "agg_pyplot", "FIGURE_NAMES"]
 
 FIGURE_NAMES = ("matmul-time-memory", "matmul-memory-over-time", "matmul-io-trace")
 
@@ -30,6 +30,21 @@ EVENT_COLOURS = {"hit": "tab:green", "miss": "tab:red", "evict": "tab:gray",
                  "spill": "tab:purple"}
 
 GIB = 2 ** 30
+
+
+def agg_pyplot() -> Any:
+    """matplotlib's pyplot on the Agg backend (files only, no window), or None after saying
+    that matplotlib is not installed."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("plots skipped: matplotlib is not installed (pip install 'ooarray[bench]')",
+              flush=True)
+        return None
+    return plt
 
 
 def chunk_numbers(trace: Sequence[tuple[str, Hashable]]) -> tuple[list[int], list[str]]:
@@ -201,14 +216,8 @@ def plot_matmul(directory: Path, results: Sequence[Result],
     for ooarray, ``"trace"`` (the pool's ``(event, key)`` accesses). Returns an empty list,
     after saying why, when matplotlib is not installed.
     """
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("plots skipped: matplotlib is not installed (pip install 'ooarray[bench]')",
-              flush=True)
+    plt = agg_pyplot()
+    if plt is None:
         return []
     directory.mkdir(parents=True, exist_ok=True)
     paths: list[str] = []
