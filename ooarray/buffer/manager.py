@@ -18,6 +18,13 @@ Freed buffers are kept and handed out again instead of being returned to the ope
 on the machines this project targets, memory touched for the first time costs 0.3-1.2 GB/s
 against 11-17 GB/s for memory already touched. The pool survives between computations for the
 same reason; its cached chunks do not (a store may change between two computations).
+
+A stored chunk may also be a read-only view on a memory map of its bytes in the file
+(:meth:`BufferManager.pin` with a ``mapper``: a committed ``.npy``'s contiguous chunks): the
+pool makes room for the mapping and counts its bytes as for a buffer (its pages become
+resident as they are touched), and unmaps it when the chunk is freed or evicted. A mapping is
+never a free buffer: no other chunk or scratch array is ever put in it. Should a view of it
+outlive the chunk (a task still holding one), the mapping stays counted until the view dies.
 """
 
 from __future__ import annotations
@@ -105,12 +112,17 @@ Loader = Callable[[np.ndarray], None]
 
 @dataclasses.dataclass(eq=False)
 class _Frame:
-    raw: np.ndarray
-    value: np.ndarray
+    raw: np.ndarray | None  # None for a mapped chunk
+    value: np.ndarray | None
     pins: int = 0
     intermediate: bool = False
     ready: threading.Event = dataclasses.field(default_factory=threading.Event)
     error: BaseException | None = None
+    # A mapped chunk: the bytes of its mapping counted in the pool, the part of them beyond
+    # the chunk's bytes (counted as slack), and the mapping (None until it is made).
+    mapped: int = 0
+    slack: int = 0
+    mapping: object | None = None
 
 
 def _serves(size: int, nbytes: int) -> bool:
@@ -141,6 +153,9 @@ class BufferManager:
         self._free_sizes: list[int] = []
         self._free: list[np.ndarray] = []
         self._held = 0
+        # Mappings of chunks that left the pool while a view of them was still alive
+        # (mapping, bytes): counted in _held until they can be closed.
+        self._lingering: list[tuple[object, int]] = []
         # Buffers handed out (chunks, scratch) larger than their request: id -> the excess,
         # and its sum (see the module's notes).
         self._slack_of: dict[int, int] = {}
@@ -161,6 +176,9 @@ class BufferManager:
             self.policy = policy
             self.stats = stats
             self.spill = spill
+            for frame in getattr(self, "_frames", {}).values():
+                if frame.mapped:
+                    self._unmap(frame)
             # A spill store that other processes share (a cluster's work store): every
             # intermediate is written through to it when it is made, a chunk not in the pool
             # is looked for there, and nothing is deleted from it (another process may read
@@ -180,8 +198,9 @@ class BufferManager:
         """End a computation: every chunk goes back to the free list."""
         with self._lock:
             for frame in self._frames.values():
-                self._give_back(frame.raw)
+                self._discard(frame)
             self._frames.clear()
+            self._reap()
             for raw in self._scratch.values():
                 self._give_back(raw)
             self._scratch.clear()
@@ -189,6 +208,7 @@ class BufferManager:
     def release_memory(self) -> None:
         """Return every free buffer to the operating system."""
         with self._lock:
+            self._reap()
             self._trim_free(0)
 
     def set_trace(self, trace: Sequence[Hashable], reads: Mapping[Hashable, int]) -> None:
@@ -261,6 +281,40 @@ class BufferManager:
         self._free_sizes.insert(position, raw.nbytes)
         self._free.insert(position, raw)
 
+    def _discard(self, frame: _Frame) -> None:
+        """Give back the memory of a chunk that left the pool: its buffer to the free list,
+        or its mapping unmapped."""
+        if frame.mapped:
+            self._unmap(frame)
+        else:
+            self._give_back(frame.raw)
+
+    def _unmap(self, frame: _Frame) -> None:
+        """Close a mapped chunk's mapping and take its bytes out of the pool (or keep them
+        counted while a view of it lives on, :meth:`_reap`)."""
+        mapping, nbytes = frame.mapping, frame.mapped
+        self._slack -= frame.slack
+        frame.mapping, frame.value, frame.mapped, frame.slack = None, None, 0, 0
+        if mapping is not None:
+            self._lingering.append((mapping, nbytes))
+        else:  # its load failed or never ran: nothing was mapped
+            self._held -= nbytes
+        self._reap()
+
+    def _reap(self) -> None:
+        """Close the mappings of chunks gone from the pool that no view holds any more."""
+        if not self._lingering:
+            return
+        kept = []
+        for mapping, nbytes in self._lingering:
+            try:
+                mapping.close()
+            except BufferError:  # a view of it is still alive: it stays counted
+                kept.append((mapping, nbytes))
+            else:
+                self._held -= nbytes
+        self._lingering = kept
+
     def _hand_out(self, raw: np.ndarray, nbytes: int) -> np.ndarray:
         """Record ``raw`` as serving a request of ``nbytes`` (its slack, if larger)."""
         excess = raw.nbytes - nbytes
@@ -277,10 +331,11 @@ class BufferManager:
             self._ceiling = nbytes
             while self._slack_room() < 0:
                 candidates = [key for key, frame in self._frames.items() if frame.pins == 0
-                              and frame.ready.is_set() and id(frame.raw) in self._slack_of]
+                              and frame.ready.is_set() and (frame.slack if frame.mapped else
+                                                            id(frame.raw) in self._slack_of)]
                 if not candidates:
                     break
-                self._give_back(self._evict(self.policy.victim(candidates)))
+                self._discard(self._evict(self.policy.victim(candidates)))
 
     def _slack_room(self) -> int:
         """Slack the pool may still hand out: the budget less what reservations may take
@@ -305,7 +360,7 @@ class BufferManager:
         candidates = [k for k, f in self._frames.items() if f.pins == 0 and f.ready.is_set()]
         if not candidates:
             return False
-        self._give_back(self._evict(self.policy.victim(candidates)))
+        self._discard(self._evict(self.policy.victim(candidates)))
         return True
 
     def _evict_fitting(self, nbytes: int) -> np.ndarray | None:
@@ -313,17 +368,19 @@ class BufferManager:
         request of ``nbytes``, and return that buffer; None if no such chunk is cached."""
         room = max(0, self._slack_room())
         candidates = [k for k, f in self._frames.items() if f.pins == 0 and f.ready.is_set()
-                      and _serves(f.raw.nbytes, nbytes) and f.raw.nbytes - nbytes <= room]
+                      and not f.mapped and _serves(f.raw.nbytes, nbytes)
+                      and f.raw.nbytes - nbytes <= room]
         if not candidates:
             return None
-        raw = self._evict(self.policy.victim(candidates))
+        raw = self._evict(self.policy.victim(candidates)).raw
         self._slack -= self._slack_of.pop(id(raw), 0)
         return raw
 
-    def _evict(self, key: Hashable) -> np.ndarray:
+    def _evict(self, key: Hashable) -> _Frame:
         """Evict chunk ``key`` (spilling it if it is an intermediate still to be read);
-        return its buffer."""
+        return its frame, whose memory the caller gives back (:meth:`_discard`)."""
         frame = self._frames.pop(key)
+        assert not (frame.mapped and frame.intermediate), "a mapped chunk is a stored input"
         # (A chunk read back from the spill store still has its file there.)
         if frame.intermediate and self._remaining[key] > 0 and key not in self._spilled:
             self.spill.write(key, frame.value)
@@ -333,9 +390,25 @@ class BufferManager:
         self.policy.forget(key)
         self.stats.evictions += 1
         self._record("evict", key)
-        return frame.raw
+        return frame
+
+    def _map_room(self, nbytes: int) -> None:
+        """Make room for and count a mapping of ``nbytes``, as :meth:`_obtain` does for a new
+        buffer (a mapping is never a free buffer, so none is reused)."""
+        self._reap()
+        reserve = 0 if nbytes < SMALL_BYTES else \
+            min(SMALL_RESERVE_BYTES, int(self.limit * SMALL_RESERVE_SHARE))
+        ceiling = self.limit - reserve
+        self._trim_free(max(0, ceiling - nbytes))
+        while self._held + nbytes > ceiling and self._evict_one():
+            self._trim_free(max(0, ceiling - nbytes))
+        if self._held + nbytes > self.limit:
+            self.overshoot_bytes = max(self.overshoot_bytes, self._held + nbytes - self.limit)
+        self._held += nbytes
+        self.stats.peak_bytes = max(self.stats.peak_bytes, self._held)
 
     def _obtain(self, nbytes: int) -> np.ndarray:
+        self._reap()
         raw = self._take_free(nbytes)
         # A new buffer is rounded up to its size class only if the budget holds the slack.
         exact = size_class(nbytes) - nbytes > max(0, self._slack_room())
@@ -467,8 +540,16 @@ class BufferManager:
             self.policy.record_access(key)
 
     def pin(self, key: Hashable, shape: tuple[int, ...], dtype: np.dtype,
-            loader: Loader | None = None, scratch: int = 0) -> np.ndarray:
+            loader: Loader | None = None, scratch: int = 0,
+            mapper: tuple[int, Callable[[], tuple[object, np.ndarray]]] | None = None
+            ) -> np.ndarray:
         """Return chunk ``key``, reading it with ``loader`` on a miss; it stays until unpinned.
+
+        ``mapper``, if given, is (bytes, function returning (mapping, read-only view of the
+        chunk on it)) for a stored chunk that may be mapped instead of read: on a miss the
+        pool counts those bytes, makes room for them, and holds the view as the chunk until
+        it is freed or evicted, when it closes the mapping. (It reads with ``loader`` when
+        the mapping's bytes beyond the chunk's are more slack than the budget allows.)
 
         ``scratch`` is what ``loader`` allocates outside the pool while it runs; it is charged
         against the budget for that time, and what ``loader`` borrows from the pool is
@@ -493,9 +574,18 @@ class BufferManager:
                 if not from_spill and loader is None:
                     raise KeyError(f"chunk {key} is not in the pool")
                 nbytes = math.prod(shape) * np.dtype(dtype).itemsize
-                raw = self._obtain(nbytes)
-                frame = _Frame(raw=raw, value=_view(raw, tuple(shape), dtype), pins=1,
-                               intermediate=from_spill)
+                if mapper is not None and not from_spill and \
+                        mapper[0] - nbytes <= max(0, self._slack_room()):
+                    excess = max(0, mapper[0] - nbytes)
+                    self._map_room(mapper[0])
+                    self._slack += excess
+                    frame = _Frame(raw=None, value=None, pins=1, mapped=mapper[0],
+                                   slack=excess)
+                else:
+                    mapper = None
+                    raw = self._obtain(nbytes)
+                    frame = _Frame(raw=raw, value=_view(raw, tuple(shape), dtype), pins=1,
+                                   intermediate=from_spill)
                 self._frames[key] = frame
                 self.stats.misses += 1
                 self._record("miss", key)
@@ -508,6 +598,17 @@ class BufferManager:
         try:
             if frame.intermediate:
                 self.spill.read(key, frame.value)
+            elif mapper is not None:
+                mapping, value = mapper[1]()
+                frame.mapping = mapping
+                if value.shape != tuple(shape) or value.dtype != np.dtype(dtype) or \
+                        value.flags.writeable:
+                    raise AssertionError(f"mapped chunk {key}: {value.shape} {value.dtype} "
+                                         f"(writeable {value.flags.writeable}) where "
+                                         f"{tuple(shape)} {np.dtype(dtype)} read-only is read")
+                frame.value = value
+                with self._lock:
+                    self.stats.bytes_read += value.nbytes
             else:
                 with self._load_charge(scratch):
                     loader(frame.value)
@@ -517,7 +618,7 @@ class BufferManager:
             frame.error = error
             with self._lock:
                 self._frames.pop(key, None)
-                self._give_back(frame.raw)
+                self._discard(frame)
             frame.ready.set()
             raise
         frame.ready.set()
@@ -541,7 +642,7 @@ class BufferManager:
                 # cache of the past.
                 del self._frames[key]
                 self.policy.forget(key)
-                self._give_back(frame.raw)
+                self._discard(frame)
                 self.stats.freed += 1  # not an eviction: nothing needed room
                 self._record("free", key)
                 if key in self._spilled:

@@ -152,8 +152,10 @@ class TaskContext:
 
     def _pin(self, node, block: tuple[int, ...]) -> np.ndarray:
         loader, scratch = node.chunk_loader(block, self.pool.borrow)
+        mapper = getattr(node, "chunk_mapper", None)
         return self.pool.pin(node.chunk_key(block), region_shape(node.chunk_region(block)),
-                             node.dtype, loader, scratch)
+                             node.dtype, loader, scratch,
+                             mapper=mapper(block) if mapper is not None else None)
 
     def _chunk(self, node, block: tuple[int, ...]) -> np.ndarray:
         key = node.chunk_key(block)

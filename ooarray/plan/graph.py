@@ -222,6 +222,17 @@ class SourceNode(MaterializedNode):
         return ((lambda out: store.read_chunk(index, out, borrow)),
                 store.read_scratch_outside_pool())
 
+    def chunk_mapper(self, index: tuple[int, ...]
+                     ) -> tuple[int, Callable[[], tuple[object, np.ndarray]]] | None:
+        """How the pool maps chunk ``index`` read-only instead of reading it: the bytes the
+        mapping takes and a function returning (mapping, read-only view); None if the
+        store reads the chunk by copy (:meth:`ChunkStore.mapped_bytes`)."""
+        store = self.store
+        nbytes = store.mapped_bytes(index)
+        if nbytes is None:
+            return None
+        return nbytes, (lambda: store.map_chunk(index))
+
     @property
     def label(self) -> str:
         return self.store.description

@@ -52,6 +52,17 @@ class ChunkStore(abc.ABC):
         ``index``. ``borrow(nbytes)``, if given, lends scratch bytes from the pool (a context
         manager yielding a uint8 array), so that decoding allocates no memory of its own."""
 
+    def mapped_bytes(self, index: tuple[int, ...]) -> int | None:
+        """Return the bytes :meth:`map_chunk` maps for chunk ``index``, or None if the chunk
+        is read by :meth:`read_chunk` (the default: a store that maps nothing)."""
+        return None
+
+    def map_chunk(self, index: tuple[int, ...]) -> tuple[object, np.ndarray]:
+        """Map chunk ``index`` read-only (only where :meth:`mapped_bytes` is not None);
+        return the mapping (closed by the pool when the chunk leaves it) and a read-only
+        array view of the chunk on it."""
+        raise NotImplementedError(f"{type(self).__name__} maps no chunks")
+
     def read_scratch_bytes(self) -> int:
         """Return the bytes a :meth:`read_chunk` call may need besides ``out``."""
         return 0

@@ -2,11 +2,18 @@
 
 A long-lived mapping of the whole file would put every page the computation touches into the
 process's resident set (8 GB in the benchmark the design cites), invisible to the budget. So a
-chunk that is one contiguous byte range is read with ``preadv`` straight into the pool's buffer
-and written with ``pwrite``; any other chunk is read and written run by run (its rows, or
-larger pieces when its trailing axes are whole), every transfer checked: a mapping would die
-of SIGBUS on a full disk or a file truncated since it was opened, where a read or write
-raises ``OSError``.
+chunk of a committed file that is one contiguous byte range (of at least
+:data:`MAP_MIN_BYTES`) is mapped read-only on its own (:meth:`NpyStore.map_chunk`), and the
+pool counts the mapping in its budget while it holds the chunk and unmaps it when the chunk
+leaves (:mod:`ooarray.buffer.manager`): no copy from the page cache, and no page beyond the
+budget. The file's size is checked first, so a file truncated since it was opened raises
+``OSError`` as a read does; a file truncated in place *while* one of its chunks is mapped
+would end the process with SIGBUS where a read would have raised (set :data:`MAP_CHUNKS`
+false to read every chunk by copy). Other contiguous chunks are read with ``preadv``
+straight into the pool's buffer and written with ``pwrite``; any other chunk is read and
+written run by run (its rows, or larger pieces when its trailing axes are whole), every
+transfer checked: a mapping of a file being written would die of SIGBUS on a full disk,
+where a write raises ``OSError``.
 
 A file being written is a partial whose header bytes stay zero until commit (NumPy finds no
 ``.npy`` there), with a journal beside it (:mod:`ooarray.store.journal`) listing each chunk
@@ -16,9 +23,11 @@ written and a CRC-32 of its values: the file alone cannot tell which ranges were
 
 from __future__ import annotations
 
+import errno
 import io
 import itertools
 import math
+import mmap
 import os
 import zlib
 from collections.abc import Iterator
@@ -33,7 +42,17 @@ from ooarray.store.journal import Entry, Journal, JournalledWrites, claim
 from ooarray.store.leftovers import journal_path, partial_name
 from ooarray.store.termination import clean_up_on_termination
 
-__all__ = ["NpyStore", "npy_header"]
+__all__ = ["NpyStore", "npy_header", "MAP_CHUNKS"]
+
+#: Whether a committed file's chunk that is one contiguous byte range is mapped read-only
+#: into the pool (:meth:`NpyStore.map_chunk`) instead of copied into a pool buffer: the
+#: copy from the page cache cost the sum of a 2 GiB file 0.26 s against 0.14 s for a
+#: mapping. The pool counts the mapping in its budget while it holds the chunk and unmaps
+#: it when the chunk leaves, so no mapped page escapes the budget. False: always copy.
+MAP_CHUNKS = True
+#: Chunks smaller than this are copied: a mapping starts and ends on page boundaries, and
+#: the bytes beyond the chunk (up to two pages) would be a large share of a small one.
+MAP_MIN_BYTES = 1 << 20
 
 
 def _contiguous_span(shape: tuple[int, ...], region: tuple[slice, ...]) -> tuple[int, int] | None:
@@ -252,6 +271,55 @@ class NpyStore(JournalledWrites, ChunkStore):
             read_exact(self._fd, memoryview(piece.reshape(-1)), offset, self.path)
         if target is not out:
             np.copyto(out, target)
+
+    def mapped_bytes(self, index: tuple[int, ...]) -> int | None:
+        """Return the bytes :meth:`map_chunk` maps for chunk ``index`` (whole pages), or None
+        if the chunk is read by copy: mapping is off (:data:`MAP_CHUNKS`), the file is being
+        written, or the chunk is empty or not one contiguous byte range of the file."""
+        if not MAP_CHUNKS or self._final_path is not None:
+            return None
+        region = block_region(self.chunks, index)
+        span = _contiguous_span(self.shape, region)
+        if span is None or span[1] * self.dtype.itemsize < max(1, MAP_MIN_BYTES):
+            return None
+        start, length = self._mapped_range(span)
+        return -(-length // mmap.PAGESIZE) * mmap.PAGESIZE
+
+    def _mapped_range(self, span: tuple[int, int]) -> tuple[int, int]:
+        """(file offset aligned down to the allocation granularity, length) of a span."""
+        offset = self.data_offset + span[0] * self.dtype.itemsize
+        start = offset - offset % mmap.ALLOCATIONGRANULARITY
+        return start, offset - start + span[1] * self.dtype.itemsize
+
+    def map_chunk(self, index: tuple[int, ...]) -> tuple[mmap.mmap, np.ndarray]:
+        """Map chunk ``index`` (one for which :meth:`mapped_bytes` is not None) read-only;
+        return the mapping and a read-only array view of the chunk on it (closing the
+        mapping unmaps it, once no view is left).
+
+        Raises
+        ------
+        OSError
+            If the file is too short for the chunk (truncated since it was opened), as a
+            read would: a mapping past the end of the file dies of SIGBUS when touched.
+        """
+        region = block_region(self.chunks, index)
+        span = _contiguous_span(self.shape, region)
+        start, length = self._mapped_range(span)
+        size = os.fstat(self._fd).st_size
+        if size < start + length:
+            raise OSError(errno.EIO, f"{self.path} is too short: it ends at byte {size:,} "
+                          f"but chunk {index} needs bytes up to {start + length:,}",
+                          self.path)
+        mapping = mmap.mmap(self._fd, length, flags=mmap.MAP_SHARED, prot=mmap.PROT_READ,
+                            offset=start)
+        try:
+            nbytes = span[1] * self.dtype.itemsize
+            value = np.frombuffer(mapping, np.uint8, nbytes, length - nbytes)
+            value = value.view(self.dtype).reshape(tuple(r.stop - r.start for r in region))
+        except BaseException:
+            mapping.close()
+            raise
+        return mapping, value
 
     def write_chunk(self, index: tuple[int, ...], data: np.ndarray) -> None:
         region = block_region(self.chunks, index)
