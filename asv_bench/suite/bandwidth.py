@@ -11,12 +11,13 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from benchmarks.elementwise import prepare_dataset, shape_for
+from benchmarks.elementwise import shape_for
 from benchmarks.elementwise_systems import FORMATS, Dataset
 from benchmarks.harness import warm_page_cache
 from ooarray.config import parse_bytes
 
 from . import OneCallPerSample
+from .elementwise import prepare_inputs
 
 #: Size of the reduced input (the elementwise suite's size).
 INPUT_SIZE = "256MiB"
@@ -34,11 +35,7 @@ class Bandwidth(OneCallPerSample):
     timeout = 600
 
     def setup_cache(self) -> str:
-        directory = Path("bandwidth-inputs").resolve()
-        directory.mkdir(exist_ok=True)
-        for fmt in FORMATS:
-            prepare_dataset(Dataset(fmt, directory, SHAPE), parse_bytes(MEMORY_LIMIT))
-        return str(directory)
+        return prepare_inputs("bandwidth-inputs", SHAPE, MEMORY_LIMIT)
 
     def setup(self, directory: str, fmt: str, operation: str) -> None:
         import ooarray as oa

@@ -31,6 +31,16 @@ MEMORY_LIMIT = "384MB"
 SHAPE = shape_for(parse_bytes(INPUT_SIZE))
 
 
+def prepare_inputs(name: str, shape: tuple[int, int], memory_limit: str) -> str:
+    """Write the elementwise benchmark's inputs of ``shape`` in every format, chunked for
+    ``memory_limit``, into the folder ``name`` (made here); return its path."""
+    directory = Path(name).resolve()
+    directory.mkdir(exist_ok=True)
+    for fmt in FORMATS:
+        prepare_dataset(Dataset(fmt, directory, shape), parse_bytes(memory_limit))
+    return str(directory)
+
+
 class Elementwise(OneCallPerSample):
     """Elementwise chain, sum and std, per system and storage format."""
 
@@ -40,11 +50,7 @@ class Elementwise(OneCallPerSample):
 
     def setup_cache(self) -> str:
         # asv runs this once, in a directory it removes after the benchmarks.
-        directory = Path("inputs").resolve()
-        directory.mkdir(exist_ok=True)
-        for fmt in FORMATS:
-            prepare_dataset(Dataset(fmt, directory, SHAPE), parse_bytes(MEMORY_LIMIT))
-        return str(directory)
+        return prepare_inputs("inputs", SHAPE, MEMORY_LIMIT)
 
     def setup(self, directory: str, system: str, fmt: str) -> None:
         self.out: Path | None = None  # asv calls teardown even when setup skips
