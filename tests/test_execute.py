@@ -82,9 +82,9 @@ def test_matmul_tiles_are_written_behind_and_match_numpy(tmp_path, rng):
     writers = set()
     original = ZarrStore.write_chunk
 
-    def recording(self, index, data):
+    def recording(self, index, data, borrow=None):
         writers.add(threading.current_thread().name)
-        return original(self, index, data)
+        return original(self, index, data, borrow)
 
     with oa.config.set(memory_limit="32KB"), oa.collect_stats() as stats, \
             pytest.MonkeyPatch.context() as patch:
@@ -103,11 +103,11 @@ def test_a_failed_write_behind_stops_the_run_and_leaves_no_store(tmp_path, rng):
     calls = []
     original = ZarrStore.write_chunk
 
-    def failing(self, index, data):
+    def failing(self, index, data, borrow=None):
         calls.append(index)
         if len(calls) == 2:
             raise OSError("disk full")
-        return original(self, index, data)
+        return original(self, index, data, borrow)
 
     with oa.config.set(memory_limit="32KB"), pytest.MonkeyPatch.context() as patch:
         patch.setattr(ZarrStore, "write_chunk", failing)

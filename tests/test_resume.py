@@ -35,9 +35,9 @@ fmt, out, pause = sys.argv[1], sys.argv[2], float(sys.argv[3])
 oa.config.set(memory_limit="4MB", eager_bytes=0)
 store = ZarrStore if fmt == "zarr" else NpyStore
 write = store.write_chunk
-def slow(self, index, data):
+def slow(self, index, data, borrow=None):
     time.sleep(pause)
-    write(self, index, data)
+    write(self, index, data, borrow)
 store.write_chunk = slow
 a = oa.arange(N, chunks=CHUNK, dtype=np.float64)
 z = np.sqrt(a) * 2 + 1
@@ -105,9 +105,9 @@ class Writes:
         store = ZarrStore if fmt == "zarr" else NpyStore
         write = store.write_chunk
 
-        def counted(this, index, data):
+        def counted(this, index, data, borrow=None):
             self.indices.append(tuple(index))
-            write(this, index, data)
+            write(this, index, data, borrow)
 
         monkeypatch.setattr(store, "write_chunk", counted)
 
@@ -298,11 +298,11 @@ def interrupted(monkeypatch, array: oa.OOArray, path: Path, fmt: str, share: flo
     written = []
     original = store.write_chunk
 
-    def stopping(this, index=None, data=None):
+    def stopping(this, index=None, data=None, borrow=None):
         if index is None or len(written) >= max(1, int(share * read_total(this))):
             raise RuntimeError("stopped")
         written.append(index)
-        original(this, index, data)
+        original(this, index, data, borrow)
 
     with monkeypatch.context() as patch:
         patch.setattr(store, "write_chunk", stopping)

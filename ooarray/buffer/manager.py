@@ -477,8 +477,8 @@ class BufferManager:
     def borrow(self, nbytes: int) -> Iterator[np.ndarray]:
         """Lend a uint8 scratch buffer of ``nbytes`` from the pool for the ``with`` block.
 
-        Inside a chunk loader (:meth:`pin`), the buffer is counted in what the load was
-        charged first: a store's ``read_scratch_outside_pool`` is part of its
+        Inside a chunk loader (:meth:`pin`) or another :meth:`lending_charge` (a store's
+        write), the buffer is counted in what the block was charged first: a store's ``read_scratch_outside_pool`` is part of its
         ``read_scratch_bytes``, not more. (The Zarr store of an array with edge chunks is
         charged a decoded chunk for every load, for the edge chunks that zarr decodes, and
         borrows the compressed chunk for the others: counted twice, a gather's two tasks
@@ -503,9 +503,10 @@ class BufferManager:
                 self._loading.charged += covered
 
     @contextlib.contextmanager
-    def _load_charge(self, nbytes: int) -> Iterator[None]:
-        """:meth:`charge` ``nbytes`` while a chunk loader runs in this thread; what it
-        borrows meanwhile is counted in that charge first (:meth:`borrow`)."""
+    def lending_charge(self, nbytes: int) -> Iterator[None]:
+        """:meth:`charge` ``nbytes`` of scratch for the block (a chunk loader's read, a
+        store's encoding) run in this thread; what it borrows meanwhile is counted in that
+        charge first (:meth:`borrow`)."""
         with self.charge(nbytes):
             previous = getattr(self._loading, "charged", 0)
             self._loading.charged = nbytes
@@ -610,7 +611,7 @@ class BufferManager:
                 with self._lock:
                     self.stats.bytes_read += value.nbytes
             else:
-                with self._load_charge(scratch):
+                with self.lending_charge(scratch):
                     loader(frame.value)
                 with self._lock:
                     self.stats.bytes_read += frame.value.nbytes

@@ -141,8 +141,9 @@ def run_task(shipment: Shipment, number: int, run: ClusterRun) -> TaskOutcome:
                 region = task.output_region()
                 if shipment.store is not None:
                     sink = _sink(computation, shipment)
-                    with pool.charge(sink.scratch_bytes):
-                        outcome.written = sink.write(task.index, region, delivered)
+                    with pool.lending_charge(sink.scratch_bytes):
+                        outcome.written = sink.write(task.index, region, delivered,
+                                                     pool.borrow)
                     outcome.entries = shipment.store.take_written()
                 else:
                     outcome.region = region

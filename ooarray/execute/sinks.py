@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ooarray.chunks import Chunks, Region, overlapping_blocks
-from ooarray.store.base import ChunkStore
+from ooarray.store.base import Borrow, ChunkStore
 
 __all__ = ["Sink", "ArraySink", "StoreSink"]
 
@@ -21,11 +21,13 @@ class Sink:
     #: Blocks of ``chunks`` already in place (a resumed write): no task computes them.
     done: frozenset[tuple[int, ...]] = frozenset()
 
-    def write(self, index: tuple[int, ...], region: Region, data: np.ndarray) -> int:
+    def write(self, index: tuple[int, ...], region: Region, data: np.ndarray,
+              borrow: Borrow | None = None) -> int:
         """Store ``data`` as ``region`` of the result; return the bytes written to storage.
 
         ``index`` is the block of the task that made ``data``; ``region`` is that block, or
-        covers several whole blocks of the sink when the task's grid is coarser.
+        covers several whole blocks of the sink when the task's grid is coarser. ``borrow``
+        lends the pool's buffers within :attr:`scratch_bytes` (an encoder's output).
         """
         raise NotImplementedError
 
@@ -44,7 +46,8 @@ class ArraySink(Sink):
         self.chunks = chunks
         self.resident_bytes = self.result.nbytes
 
-    def write(self, index: tuple[int, ...], region: Region, data: np.ndarray) -> int:
+    def write(self, index: tuple[int, ...], region: Region, data: np.ndarray,
+              borrow: Borrow | None = None) -> int:
         self.result[region] = data
         return 0
 
@@ -62,7 +65,8 @@ class StoreSink(Sink):
         self.scratch_bytes = store.write_scratch_bytes()
         self.done = store.done
 
-    def write(self, index: tuple[int, ...], region: Region, data: np.ndarray) -> int:
+    def write(self, index: tuple[int, ...], region: Region, data: np.ndarray,
+              borrow: Borrow | None = None) -> int:
         # A task's chunk may span several of the store's (a matmul tile): each is written
         # whole, one after another, so the store's scratch is that of one store chunk.
         written = 0
@@ -70,7 +74,7 @@ class StoreSink(Sink):
             if block in self.done:
                 continue
             piece = data[in_region]
-            self.store.write_chunk(block, piece)
+            self.store.write_chunk(block, piece, borrow)
             written += piece.nbytes
         return written
 

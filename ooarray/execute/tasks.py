@@ -15,8 +15,8 @@ __all__ = ["run_task", "deliver"]
 def deliver(pool: BufferManager, job: Job, task: Task, region: Region,
             data: np.ndarray) -> None:
     """Write ``data``, ``region`` of the result, to the job's sink (charging its scratch)."""
-    with pool.charge(job.sink.scratch_bytes):
-        written = job.sink.write(task.index, region, data)
+    with pool.lending_charge(job.sink.scratch_bytes):
+        written = job.sink.write(task.index, region, data, pool.borrow)
     job.count_written(written)
 
 

@@ -75,8 +75,10 @@ class ChunkStore(abc.ABC):
         """Return the extra bytes a :meth:`write_chunk` call may allocate while it encodes."""
         return 0
 
-    def write_chunk(self, index: tuple[int, ...], data: np.ndarray) -> None:
-        """Store ``data`` as chunk ``index``."""
+    def write_chunk(self, index: tuple[int, ...], data: np.ndarray,
+                    borrow: Borrow | None = None) -> None:
+        """Store ``data`` as chunk ``index``; ``borrow`` lends scratch buffers from the pool
+        (within :meth:`write_scratch_bytes`) to a store that encodes."""
         raise TypeError(f"{type(self).__name__} is read-only")
 
     def take_written(self) -> list:

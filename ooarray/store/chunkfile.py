@@ -59,7 +59,8 @@ class ChunkFile(ChunkStore):
     def description(self) -> str:
         return f"chunk file {self.path}"
 
-    def write_chunk(self, index: tuple[int, ...], data: np.ndarray) -> None:
+    def write_chunk(self, index: tuple[int, ...], data: np.ndarray,
+                    borrow: Borrow | None = None) -> None:
         data = np.ascontiguousarray(data, dtype=self.dtype)
         write_all(self._fd, memoryview(data), self._offsets[tuple(index)], self.path)
         self._written.add(tuple(index))

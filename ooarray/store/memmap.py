@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from ooarray.chunks import Chunks, block_region, normalize_chunks
-from ooarray.store.base import ChunkStore
+from ooarray.store.base import Borrow, ChunkStore
 from ooarray.store.fileio import check_space, close_descriptor, read_exact, write_all
 from ooarray.store.journal import Entry, Journal, JournalledWrites, claim
 from ooarray.store.leftovers import journal_path, partial_name
@@ -321,7 +321,8 @@ class NpyStore(JournalledWrites, ChunkStore):
             raise
         return mapping, value
 
-    def write_chunk(self, index: tuple[int, ...], data: np.ndarray) -> None:
+    def write_chunk(self, index: tuple[int, ...], data: np.ndarray,
+                    borrow: Borrow | None = None) -> None:
         region = block_region(self.chunks, index)
         data = np.ascontiguousarray(data, dtype=self.dtype)
         if data.size:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ooarray.chunks import Chunks, block_region
-from ooarray.store.base import ChunkStore
+from ooarray.store.base import Borrow, ChunkStore
 
 __all__ = ["MemoryStore"]
 
@@ -35,7 +35,8 @@ class MemoryStore(ChunkStore):
         except KeyError:
             raise KeyError(f"chunk {index} was never written to this MemoryStore") from None
 
-    def write_chunk(self, index: tuple[int, ...], data: np.ndarray) -> None:
+    def write_chunk(self, index: tuple[int, ...], data: np.ndarray,
+                    borrow: Borrow | None = None) -> None:
         self._chunks[tuple(index)] = np.array(data, dtype=self.dtype, copy=True)
 
     def to_numpy(self) -> np.ndarray:
