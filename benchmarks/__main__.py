@@ -18,7 +18,7 @@ BENCHMARKS = {
                      "for ooarray, NumPy, memmap, Dask, Cubed and Blosc2, with ratios and "
                      "figures"),
     "elementwise": (elementwise, "2*a*b + c**2 - a/(b+1), sum and std on Zarr and .npy inputs"),
-    "matmul": (matmul, "C = A @ B on n x n float64 Zarr inputs"),
+    "matmul": (matmul, "C = A @ B on n x n float64 (or float32) Zarr inputs"),
     "npbench": (npbench, "spcl/npbench's NumPy kernels, unchanged, against NumPy"),
     "cluster": (cluster, "threads vs a dask.distributed LocalCluster vs dask.array on it"),
 }

@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 import psutil
+from numpy.typing import DTypeLike
 
 from ooarray.config import parse_bytes
 from ooarray.diagnostics.memory import RSSSampler
@@ -461,10 +462,11 @@ def stored_matches(path: Path, fmt: str, shape: tuple[int, ...], dtype: np.dtype
 
 
 def prepare_inputs(paths: Sequence[Path], fmt: str, shape: tuple[int, ...],
-                   chunks: tuple[int, ...], memory_limit: int, seed: int = 1) -> list[str]:
-    """Write random float64 inputs (uniform in [0, 1), one seeded generator, in the order of
-    ``paths``) with ooarray within ``memory_limit``, except those already stored with the
-    same shape (and Zarr chunks).
+                   chunks: tuple[int, ...], memory_limit: int, seed: int = 1,
+                   dtype: DTypeLike = np.float64) -> list[str]:
+    """Write random inputs of ``dtype`` (float64 or float32, uniform in [0, 1), one seeded
+    generator, in the order of ``paths``) with ooarray within ``memory_limit``, except those
+    already stored with the same shape, dtype (and Zarr chunks).
 
     Returns
     -------
@@ -479,7 +481,7 @@ def prepare_inputs(paths: Sequence[Path], fmt: str, shape: tuple[int, ...],
         for path in paths:
             # Every input draws from the generator even when reused, so that the later ones
             # are the same data whichever inputs are already there.
-            array = rng.random(shape, chunks=chunks)
+            array = rng.random(shape, dtype=dtype, chunks=chunks)
             if stored_matches(path, fmt, shape, array.dtype, chunks):
                 continue
             writer = array.to_zarr if fmt == "zarr" else array.to_npy

@@ -1,8 +1,9 @@
 """The systems the matmul benchmark compares, one class each.
 
-Every system computes ``C = A @ B`` for two n x n float64 Zarr arrays of a
-:class:`MatmulDataset` and writes C as Zarr with the inputs' chunks and codecs, the way a user
-of that system would, opening the inputs and writing the output included.
+Every system computes ``C = A @ B`` for two n x n Zarr arrays of a :class:`MatmulDataset`
+(float64 or float32: the dataset's dtype, which every system keeps, C included) and writes C
+as Zarr with the inputs' chunks, dtype and codecs, the way a user of that system would,
+opening the inputs and writing the output included.
 """
 
 from __future__ import annotations
@@ -20,8 +21,11 @@ from ooarray.errors import format_bytes
 
 __all__ = [
     "MatmulDataset", "MatmulSystem", "OOArrayMatmul", "NumpyMatmul", "DaskMatmul",
-    "SYSTEM_NAMES", "POLICIES", "make_systems", "read_sample", "DASK_CHUNK",
+    "SYSTEM_NAMES", "POLICIES", "make_systems", "read_sample", "DASK_CHUNK", "DTYPES",
 ]
+
+#: The dtypes the benchmark runs with (``--dtype``), the default first.
+DTYPES = ("float64", "float32")
 
 #: ooarray's eviction policies, each run as its own system: Belady (the default) and LRU.
 POLICIES = ("belady", "lru")
@@ -36,17 +40,28 @@ DASK_CHUNK = 4096
 
 @dataclasses.dataclass(frozen=True)
 class MatmulDataset:
-    """A and B (n x n float64 Zarr) in one directory, and where each system writes C.
+    """A and B (n x n Zarr of ``dtype``) in one directory, and where each system writes C.
 
     Examples
     --------
     >>> d = MatmulDataset(Path("/data"), 8)
-    >>> [p.name for p in d.inputs], d.output_path("ooarray-lru").name
-    (['a.zarr', 'b.zarr'], 'c-ooarray-lru.zarr')
+    >>> [p.name for p in d.inputs], d.output_path("ooarray-lru").name, d.dtype
+    (['a.zarr', 'b.zarr'], 'c-ooarray-lru.zarr', dtype('float64'))
+    >>> MatmulDataset(Path("/data"), 8, "float32").array_bytes
+    256
     """
 
     directory: Path
     n: int
+    dtype: np.dtype = np.dtype(DTYPES[0])
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "dtype", np.dtype(self.dtype))
+
+    @property
+    def array_bytes(self) -> int:
+        """The bytes of one of A, B and C."""
+        return self.n * self.n * self.dtype.itemsize
 
     @property
     def inputs(self) -> tuple[Path, Path]:
@@ -142,7 +157,7 @@ class NumpyMatmul(MatmulSystem):
     name = "numpy"
 
     def describe(self, dataset: MatmulDataset) -> str:
-        return f"whole arrays in RAM ({format_bytes(3 * dataset.n ** 2 * 8)} for A, B, C)"
+        return f"whole arrays in RAM ({format_bytes(3 * dataset.array_bytes)} for A, B, C)"
 
     def matmul(self, dataset: MatmulDataset, out: Path) -> None:
         a, b = (_load(path) for path in dataset.inputs)

@@ -1,6 +1,7 @@
 """Figures of the matmul benchmark, drawn with matplotlib (Agg) as PNG and SVG.
 
-1. ``matmul-time-memory``: wall time and peak RSS per system (bars).
+1. ``matmul-time-memory``: wall time and peak RSS per system (bars); the compute limit
+   measured at another side (``--limit-n``) is labelled with that side and its scaled time.
 2. ``matmul-memory-over-time``: each system's RSS over its run, above the RSS it started
    from, against ooarray's budget.
 3. ``matmul-io-trace``: ooarray's chunk accesses (access number against chunk) for Belady and
@@ -122,16 +123,18 @@ def _thin(points: Sequence[tuple[float, int]]) -> list[tuple[float, int]]:
 
 def _time_memory(plt: Any, results: Sequence[Result], limit: int, n: int) -> Any:
     done = [r for r in results if r.ok and r.measurement is not None]
-    names = [r.system for r in done]
+    names = [_bar_label(r) for r in done]
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8))
     walls = [r.measurement.wall for r in done]  # type: ignore[union-attr]
     peaks = [r.measurement.peak_rss / GIB for r in done]  # type: ignore[union-attr]
-    colours = [_colour(name) for name in names]
+    colours = [_colour(r.system) for r in done]
     left.barh(names, walls, color=colours)
     left.set_xlabel("wall time (s)")
     left.set_title(f"C = A @ B, n = {n}: wall time")
-    for y, wall in enumerate(walls):
-        left.text(wall, y, f" {wall:.1f}", va="center", fontsize=8)
+    for y, (row, wall) in enumerate(zip(done, walls, strict=True)):
+        scaled = f" (x{row.extra['scale']:g} -> {row.extra['scaled_wall']:.1f})" \
+            if _scaled(row) else ""
+        left.text(wall, y, f" {wall:.1f}{scaled}", va="center", fontsize=8)
     starts = [r.measurement.baseline_rss / GIB for r in done]  # type: ignore[union-attr]
     right.barh(names, starts, color="lightgray", label="RSS at the run's start")
     right.barh(names, [p - b for p, b in zip(peaks, starts, strict=True)], left=starts,
@@ -149,6 +152,16 @@ def _time_memory(plt: Any, results: Sequence[Result], limit: int, n: int) -> Any
     right.set_yticklabels([])
     figure.tight_layout()
     return figure
+
+
+def _scaled(row: Result) -> bool:
+    """Whether ``row`` is the compute limit measured at another side than the figure's n."""
+    return row.extra.get("scale", 1.0) != 1.0
+
+
+def _bar_label(row: Result) -> str:
+    """A bar's name: the system, and the side it ran at when that is not the figure's n."""
+    return f"{row.system}\nat n = {row.extra['limit_n']}" if _scaled(row) else row.system
 
 
 def _colour(system: str) -> str:

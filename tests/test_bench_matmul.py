@@ -16,7 +16,9 @@ if str(REPOSITORY) not in sys.path:
     sys.path.append(str(REPOSITORY))
 
 from benchmarks.__main__ import main  # noqa: E402
+from benchmarks.harness import WARM_READ_BYTES, warm_page_cache  # noqa: E402
 from benchmarks.plots import FIGURE_NAMES  # noqa: E402
+from ooarray.diagnostics.memory import RSSSampler  # noqa: E402
 
 #: Four chunks of 64 per side; the budget holds a few tiles, so ooarray evicts and k-steps.
 TINY_N = "256"
@@ -99,3 +101,51 @@ def test_input_chunks_follow_a_small_memory_limit(tmp_path):
                  "--dir", str(tmp_path / "data"), "--plots", "", "--json", str(report)]) == 0
     document = json.loads(report.read_text())
     assert document["ok"] and document["input_chunks"] == [128, 128]
+
+
+def test_float32_runs_every_system_in_float32(tmp_path, capsys):
+    _run(tmp_path, "ooarray", "--plots", "")  # float64 inputs, then replaced by float32 ones
+    systems = "ooarray,dask,numpy" if HAS_DASK else "ooarray,numpy"
+    document = _run(tmp_path, systems, "--plots", "", "--dtype", "float32", "--keep")
+    assert capsys.readouterr().out.count("inputs: wrote a, b") == 2  # not reused: a dtype
+    assert document["dtype"] == "float32" and document["array_bytes"] == int(TINY_N) ** 2 * 4
+    assert document["ok"] and all(c["ok"] and c["tolerance"] == 1e-4
+                                  for c in document["checks"])
+    assert len(document["checks"]) == len(systems.split(",")) + 1  # ooarray has two policies
+    import zarr
+
+    data = tmp_path / "data"
+    stored = [p for p in data.iterdir() if p.suffix == ".zarr"]
+    assert {p.stem for p in stored} >= {"a", "b", "c-ooarray-belady", "c-numpy"}
+    assert all(zarr.open_array(str(p), mode="r").dtype == "float32" for p in stored)
+
+
+def test_limit_is_measured_at_a_smaller_n_and_scaled(tmp_path, capsys):
+    document = _run(tmp_path, "ooarray,numpy", "--plots", "", "--limit-n", "128")
+    assert "numpy: skipped" in capsys.readouterr().out
+    rows = _rows(document)
+    assert set(rows) == {"ooarray-belady", "ooarray-lru", "numpy (multiply only)"}
+    assert document["skipped_systems"].keys() == {"numpy"}
+    limit = rows["numpy (multiply only)"]
+    assert limit["status"] == "ok" and "n=128" in limit["note"]
+    raw, scaled = limit["measurement"]["wall"], document["compute_limit"]["scaled_wall"]
+    assert document["dtype"] == "float64" and document["limit_n"] == 128
+    assert document["compute_limit"]["raw_wall"] == raw == limit["extra"]["raw_wall"]
+    assert document["compute_limit"]["scale"] == 8
+    assert scaled == pytest.approx(raw * 8, rel=1e-12)
+    ratio = next(r for r in document["ratios"] if r["peer"] == "numpy (multiply only)")
+    belady = rows["ooarray-belady"]["measurement"]["wall"]
+    assert ratio["wall"] == pytest.approx(belady / scaled, rel=1e-12)
+    assert ratio["limit_n"] == 128 and ratio["peak_rss"] is None
+    assert document["ok"] and {c["system"] for c in document["checks"]} == {"ooarray-belady",
+                                                                            "ooarray-lru"}
+
+
+def test_warming_the_page_cache_keeps_rss_small(tmp_path):
+    block = b"\x01" * WARM_READ_BYTES
+    for number in range(3):
+        (tmp_path / f"chunk{number}").write_bytes(block)
+    del block
+    with RSSSampler(interval=0.002) as rss:
+        assert warm_page_cache([tmp_path]) == 3 * WARM_READ_BYTES
+    assert rss.peak - rss.baseline < WARM_READ_BYTES + 8 * 2**20  # one buffer, not the files
