@@ -4,6 +4,7 @@ missing (chunks verified against the journal's CRC-32 first)."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import time
 import warnings
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -172,6 +174,45 @@ def test_a_corrupted_done_chunk_is_detected_and_written_again(tmp_path, monkeypa
     writes = Writes(monkeypatch, fmt)
     result = write(computation(), target(tmp_path, fmt), fmt, resume=True)
     np.testing.assert_array_equal(np.asarray(result), expected())
+    assert damaged in writes.indices
+    assert len(writes.indices) == NCHUNKS - len(done) + 1
+
+
+def _as_version_1(partial: Path, fmt: str) -> dict:
+    """Rewrite the partial's journal as a journal of version 1 (before CRC-32C) would be:
+    its magic words, and zlib's CRC-32 of each listed chunk's bytes."""
+    lines = journal_path(partial).read_text().split("\n")
+    assert lines[0].startswith("ooarray-journal 2 ")
+    out = ["ooarray-journal 1 " + lines[0][len("ooarray-journal 2 "):]]
+    done = {}
+    for line in lines[1:]:
+        if not line:
+            continue
+        index, _, nbytes = json.loads(line)
+        if fmt == "zarr":
+            data = (partial / "c" / str(index[0])).read_bytes()
+        else:
+            with open(partial, "rb") as handle:
+                handle.seek(128 + index[0] * CHUNK * 8)
+                data = handle.read(nbytes)
+        done[tuple(index)] = zlib.crc32(data)
+        out.append(json.dumps([index, done[tuple(index)], nbytes]))
+    journal_path(partial).write_text("\n".join(out) + "\n")
+    return done
+
+
+@pytest.mark.parametrize("fmt", ["zarr", "npy"])
+def test_a_partial_journalled_with_crc32_before_crc32c_still_resumes(tmp_path, monkeypatch,
+                                                                      fmt):
+    partial = kill_after(tmp_path, fmt, 12)
+    done = _as_version_1(partial, fmt)
+    assert listed(partial) and set(listed(partial)) == set(done)
+    damaged = sorted(done)[2]
+    _corrupt(partial, fmt, damaged)
+    writes = Writes(monkeypatch, fmt)
+    result = write(computation(), target(tmp_path, fmt), fmt, resume=True)
+    np.testing.assert_array_equal(np.asarray(result), expected())
+    # the chunks whose CRC-32 matches were kept; the damaged one was written again
     assert damaged in writes.indices
     assert len(writes.indices) == NCHUNKS - len(done) + 1
 

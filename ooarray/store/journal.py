@@ -3,8 +3,11 @@
 Every ``to_zarr``/``to_npy`` writes, beside its partial ``.NAME.partial-<pid>-<hex>``, a
 journal ``.NAME.partial-<pid>-<hex>.journal``: one line of identity (format, shape, dtype,
 chunk grid, codec or Zarr metadata, the plan's fingerprint), then one line per chunk written,
-appended after the chunk's bytes are written: its index, the CRC-32 and length of the bytes
-it has on disk (the encoded file for Zarr; the chunk's values for ``.npy``). The journal is
+appended after the chunk's bytes are written: its index, the checksum and length of the bytes
+it has on disk (the encoded file for Zarr; the chunk's values for ``.npy``). The checksum is
+CRC-32C (``google_crc32c``, which zarr installs: 4.4 GB/s here against zlib's CRC-32 at
+2.4 GB/s, which took 11 % of the CPU time of a chain written to Zarr); journals of version 1,
+written before, hold zlib's CRC-32 and are still resumed with it. The journal is
 not flushed to disk: a resume reads every chunk the journal lists and trusts only those whose
 bytes still match (after a power cut, a journal line may have reached the disk before the
 chunk's data). A torn last line is ignored.
@@ -22,9 +25,12 @@ import logging
 import os
 import threading
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import google_crc32c
+import numpy as np
 import psutil
 
 from ooarray.store.fileio import write_all
@@ -32,17 +38,47 @@ from ooarray.store.leftovers import PARTIAL_NAME, journal_path, partial_name, st
 
 __all__ = ["Journal", "WrittenElsewhere", "Claimed", "claim", "read_journal", "incomplete"]
 
-_MAGIC = "ooarray-journal 1 "
+_MAGIC = "ooarray-journal 2 "
+#: The first words of a journal of each version, and the checksum its entries hold.
+_VERSIONS = {"ooarray-journal 1 ": "crc32", _MAGIC: "crc32c"}
 logger = logging.getLogger("ooarray")
 
 Index = tuple[int, ...]
-#: A done chunk as the journal has it: (CRC-32, length) of its bytes.
+#: A done chunk as the journal has it: (checksum, length) of its bytes.
 Entry = tuple[int, int]
+
+
+def _read_only_bytes(data: Any) -> np.ndarray:
+    """``data`` (bytes, a memoryview or a contiguous array) as a read-only uint8 array over
+    the same memory: what ``google_crc32c`` takes without a copy."""
+    view = np.frombuffer(data, np.uint8) if not isinstance(data, np.ndarray) \
+        else data.reshape(-1).view(np.uint8)
+    if view.flags.writeable:
+        view = view.view()
+        view.flags.writeable = False
+    return view
+
+
+def _crc32c(data: Any) -> int:
+    return google_crc32c.extend(0, _read_only_bytes(data))
+
+
+def _crc32(data: Any) -> int:
+    return zlib.crc32(_read_only_bytes(data))
+
+
+#: Checksum functions by the name a journal's version gives them.
+CHECKSUMS: dict[str, Callable[[Any], int]] = {"crc32c": _crc32c, "crc32": _crc32}
 
 
 def _canonical(identity: dict[str, Any]) -> dict[str, Any]:
     """``identity`` as it reads back from the journal (tuples become lists)."""
     return json.loads(json.dumps(identity))
+
+
+def _version(first_line: str) -> str | None:
+    """The magic words ``first_line`` starts with, or None if it is no journal's."""
+    return next((magic for magic in _VERSIONS if first_line.startswith(magic)), None)
 
 
 def read_journal(path: Path) -> tuple[dict[str, Any], dict[Index, Entry]] | None:
@@ -53,10 +89,11 @@ def read_journal(path: Path) -> tuple[dict[str, Any], dict[Index, Entry]] | None
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         return None
     lines = text.split("\n")[:-1]  # whole lines only: the last may be torn
-    if not lines or not lines[0].startswith(_MAGIC):
+    magic = _version(lines[0]) if lines else None
+    if magic is None:
         return None
     try:
-        identity = json.loads(lines[0][len(_MAGIC):])
+        identity = json.loads(lines[0][len(magic):])
     except ValueError:
         return None
     done: dict[Index, Entry] = {}
@@ -78,10 +115,17 @@ class Journal:
         The journal file (:func:`ooarray.store.leftovers.journal_path` of the partial).
     identity : dict, optional
         Written as the first line when the journal is new; None to append to an existing one.
+
+    Attributes
+    ----------
+    algorithm : str
+        The checksum its entries hold (a key of :data:`CHECKSUMS`): CRC-32C for a new
+        journal, the one its version says for an existing one.
     """
 
     def __init__(self, path: Path, identity: dict[str, Any] | None = None) -> None:
         self.path = Path(path)
+        self.algorithm = _VERSIONS[_MAGIC]
         flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | (os.O_EXCL if identity else 0)
         self._fd = os.open(self.path, flags, 0o644)
         self._lock = threading.Lock()
@@ -89,9 +133,16 @@ class Journal:
             self._append(_MAGIC + json.dumps(identity, sort_keys=True) + "\n")
         elif os.fstat(self._fd).st_size:
             with open(self.path, "rb") as handle:
+                self.algorithm = _VERSIONS.get(_version(
+                    handle.readline().decode("utf-8", "replace")), self.algorithm)
                 handle.seek(-1, os.SEEK_END)
                 if handle.read(1) != b"\n":  # a line torn by the kill: end it, not extend it
                     self._append("\n")
+
+    def checksum(self, data: Any) -> int:
+        """The checksum of ``data`` (bytes-like or a contiguous array) that this journal's
+        entries hold."""
+        return CHECKSUMS[self.algorithm](data)
 
     def _append(self, line: str) -> None:
         with self._lock:
@@ -125,16 +176,21 @@ class Journal:
         # A copy of a store being written, sent to another process (a cluster's worker),
         # records its writes in memory; the process that owns the journal appends them
         # (:meth:`ooarray.store.base.ChunkStore.record_written`).
-        return WrittenElsewhere, ()
+        return WrittenElsewhere, (self.algorithm,)
 
 
 class WrittenElsewhere:
     """The journal of a store's copy in another process: the chunks it wrote, kept until
-    :meth:`take` hands them to the process that owns the real journal."""
+    :meth:`take` hands them to the process that owns the real journal (whose checksum,
+    ``algorithm``, it computes)."""
 
-    def __init__(self) -> None:
+    def __init__(self, algorithm: str = _VERSIONS[_MAGIC]) -> None:
+        self.algorithm = algorithm
         self._entries: list[tuple[Index, int, int]] = []
         self._lock = threading.Lock()
+
+    def checksum(self, data: Any) -> int:
+        return CHECKSUMS[self.algorithm](data)
 
     def record(self, index: Index, crc: int, nbytes: int) -> None:
         with self._lock:
@@ -155,7 +211,7 @@ class WrittenElsewhere:
     def __reduce__(self):
         # Sent on again (a worker passing the store to another): what it recorded here is
         # handed over by this copy, not by the next.
-        return WrittenElsewhere, ()
+        return WrittenElsewhere, (self.algorithm,)
 
 
 class JournalledWrites:
@@ -177,8 +233,8 @@ class JournalledWrites:
     def _record(self, index: tuple[int, ...], payload: Any) -> None:
         """Record that chunk ``index`` is on disk as the bytes ``payload``."""
         if self._journal is not None:
-            view = memoryview(payload).cast("B")
-            self._journal.record(tuple(index), zlib.crc32(view), view.nbytes)
+            view = _read_only_bytes(payload)
+            self._journal.record(tuple(index), self._journal.checksum(view), view.nbytes)
 
     def _drop_journal(self) -> None:
         if self._journal is not None:

@@ -17,7 +17,7 @@ where a write raises ``OSError``.
 
 A file being written is a partial whose header bytes stay zero until commit (NumPy finds no
 ``.npy`` there), with a journal beside it (:mod:`ooarray.store.journal`) listing each chunk
-written and a CRC-32 of its values: the file alone cannot tell which ranges were written.
+written and a checksum (CRC-32C) of its values: the file alone cannot tell which ranges were written.
 ``create(..., resume=True)`` continues the partial of a stopped run instead.
 """
 
@@ -29,7 +29,6 @@ import itertools
 import math
 import mmap
 import os
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -160,7 +159,7 @@ class NpyStore(JournalledWrites, ChunkStore):
 
         With ``resume`` (and a ``fingerprint``), the newest partial of ``path`` left by a
         stopped process whose journal records the same shape, dtype, chunks and fingerprint
-        is taken over; the chunks whose values match the journal's CRC-32 are :attr:`done`.
+        is taken over; the chunks whose values match the journal's checksum are :attr:`done`.
         Without such a partial the write starts afresh.
 
         Raises
@@ -206,7 +205,7 @@ class NpyStore(JournalledWrites, ChunkStore):
 
     def _verify(self, listed: dict[tuple[int, ...], Entry]) -> None:
         """Mark done the chunks the journal lists whose values in the file still have the
-        CRC-32 it recorded (a chunk that fails is written again)."""
+        checksum it recorded (a chunk that fails is written again)."""
         done, blocks = set(), self._blocks()
         buffers: dict[tuple[int, ...], np.ndarray] = {}  # one per chunk shape, reused
         for index, (crc, nbytes) in listed.items():
@@ -222,7 +221,7 @@ class NpyStore(JournalledWrites, ChunkStore):
                 self.read_chunk(index, out)
             except OSError:
                 continue
-            if zlib.crc32(memoryview(out.reshape(-1)).cast("B")) == crc:
+            if self._journal.checksum(out) == crc:
                 done.add(index)
         self.done = frozenset(done)
 

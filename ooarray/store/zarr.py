@@ -12,7 +12,7 @@ edge chunks) goes through zarr's public API.
 
 A store being written is a partial directory without ``zarr.json`` (zarr-python finds no
 array there) and a journal beside it (:mod:`ooarray.store.journal`): the array's metadata and
-a CRC-32 of every chunk file written. ``zarr.json`` is written at commit, just before the
+a CRC-32C of every chunk file written. ``zarr.json`` is written at commit, just before the
 rename; ``create(..., resume=True)`` continues the partial of a stopped run instead.
 """
 
@@ -27,7 +27,6 @@ import os
 import shutil
 import sys
 import uuid
-import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -282,7 +281,7 @@ class ZarrStore(JournalledWrites, ChunkStore):
 
         With ``resume`` (and a ``fingerprint``), the newest partial of ``path`` left by a
         stopped process whose journal records the same metadata and fingerprint is taken
-        over; its chunks whose files match the journal's CRC-32 are :attr:`done`, the others
+        over; its chunks whose files match the journal's checksum are :attr:`done`, the others
         are written again. Without such a partial the write starts afresh.
 
         Raises
@@ -367,7 +366,7 @@ class ZarrStore(JournalledWrites, ChunkStore):
                 continue
             finally:
                 os.close(fd)
-            if zlib.crc32(view) == crc:
+            if self._journal.checksum(view) == crc:
                 done.add(index)
         self.done = frozenset(done)
 
