@@ -4,6 +4,8 @@ both stay inside the budget and give NumPy's values."""
 
 import mmap
 import os
+import threading
+import time
 
 import numcodecs
 import numpy as np
@@ -162,3 +164,87 @@ def test_an_encode_buffer_is_borrowed_inside_the_writes_charge(tmp_path, monkeyp
     assert stats.peak_bytes <= limit
     assert borrowed == [compressed_bound(50 * 1000 * 8)] * 8
     np.testing.assert_array_equal(np.asarray(out), values + 1)
+
+
+@pytest.fixture
+def flushes(monkeypatch):
+    """Write every chunk through (any size), and log the flushes and renames in order."""
+    from ooarray.store import flusher
+    from ooarray.store import zarr as zarr_store
+    monkeypatch.setattr(zarr_store, "WRITE_THROUGH_MIN_BYTES", 0)
+    events = []
+    fdatasync, replace = os.fdatasync, os.replace
+
+    def flushing(fd):
+        events.append(("flush", threading.current_thread().name))
+        time.sleep(0.002)  # a disk slower than the computation
+        return fdatasync(fd)
+
+    def replacing(src, dst):
+        events.append(("replace", str(dst)))
+        return replace(src, dst)
+
+    monkeypatch.setattr(flusher.os, "fdatasync", flushing)
+    monkeypatch.setattr(zarr_store.os, "replace", replacing)
+    return events
+
+
+def test_written_through_chunks_are_flushed_off_the_task_threads_before_the_commit(
+        tmp_path, flushes):
+    values = np.random.default_rng(9).standard_normal((64, 500))
+    with oa.config.set(memory_limit="1MB", write_through=True):
+        out = (oa.asarray(values, chunks=(4, 500)) * 3).to_zarr(tmp_path / "a.zarr")
+    np.testing.assert_array_equal(np.asarray(out), values * 3)
+    flushed = [name for event, name in flushes if event == "flush"]
+    assert len(flushed) == 16  # every chunk
+    assert all(name.startswith("ooarray-flush") for name in flushed)
+    final = [i for i, (event, name) in enumerate(flushes)
+             if event == "replace" and name == str(tmp_path / "a.zarr")]
+    assert final and final[0] > max(i for i, (e, _) in enumerate(flushes) if e == "flush")
+
+
+def test_a_flush_that_fails_fails_the_write_and_leaves_no_store(tmp_path, flushes,
+                                                                 monkeypatch):
+    import errno
+
+    from ooarray.store import flusher
+    calls = []
+
+    def failing(fd):
+        calls.append(fd)
+        if len(calls) == 5:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(flusher.os, "fdatasync", failing)
+    values = np.arange(64 * 500.0).reshape(64, 500)
+    with oa.config.set(memory_limit="1MB", write_through=True):
+        with pytest.raises(OSError, match=r"cannot flush .*a\.zarr.*No space left"):
+            (oa.asarray(values, chunks=(4, 500)) + 1).to_zarr(tmp_path / "a.zarr")
+    assert os.listdir(tmp_path) == []  # no store, no partial, no journal
+    assert not [t for t in threading.enumerate() if t.name.startswith("ooarray-flush")]
+
+
+def test_at_most_two_chunks_wait_for_the_flusher(tmp_path, monkeypatch):
+    from ooarray.store import flusher
+    from ooarray.store import zarr as zarr_store
+    monkeypatch.setattr(zarr_store, "WRITE_THROUGH_MIN_BYTES", 0)
+    waiting, most = [0], [0]
+    submit, flush = flusher.Flusher.submit, flusher._flush
+
+    def counting_submit(self, fd, name):
+        submit(self, fd, name)
+        waiting[0] += 1
+        most[0] = max(most[0], waiting[0])
+
+    def slow_flush(fd, name):
+        time.sleep(0.01)
+        waiting[0] -= 1
+        return flush(fd, name)
+
+    monkeypatch.setattr(flusher.Flusher, "submit", counting_submit)
+    monkeypatch.setattr(flusher, "_flush", slow_flush)
+    values = np.arange(64 * 500.0).reshape(64, 500)
+    with oa.config.set(memory_limit="1MB", write_through=True):
+        out = (oa.asarray(values, chunks=(4, 500)) - 1).to_zarr(tmp_path / "a.zarr")
+    np.testing.assert_array_equal(np.asarray(out), values - 1)
+    assert 1 <= most[0] <= 3  # two waiting, and one just handed over

@@ -42,6 +42,7 @@ from ooarray.store import memmap as npy_files
 from ooarray.store.base import Borrow, ChunkStore
 from ooarray.store.blosc_into import CompressInto, compressed_bound, compressor_into
 from ooarray.store.fileio import read_exact, write_all
+from ooarray.store.flusher import Flusher
 from ooarray.store.journal import Entry, Journal, JournalledWrites, claim
 from ooarray.store.leftovers import journal_path, partial_name
 from ooarray.store.termination import clean_up_on_termination
@@ -145,6 +146,8 @@ class _ChunkFiles:
     encode: Encode | None
     encode_into: CompressInto | None = None
     write_through: bool = False
+    #: Where written-through files are flushed (None: by the writing thread itself).
+    flusher: Flusher | None = None
     made: set[Path] = dataclasses.field(default_factory=set)
 
     def path(self, index: tuple[int, ...]) -> Path:
@@ -225,8 +228,11 @@ class _ChunkFiles:
                 # flushed now they can be dropped, and the cache keeps the inputs' chunks.
                 # (On a virtual machine, page-cache pages that are new to the guest also cost
                 # ~2 s of system time per GiB; dropped ones are reused for the next chunk.)
-                os.fdatasync(handle.fileno())
-                os.posix_fadvise(handle.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+                if self.flusher is not None:
+                    self.flusher.submit(os.dup(handle.fileno()), str(name))
+                else:
+                    os.fdatasync(handle.fileno())
+                    os.posix_fadvise(handle.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
         record(index, payload)
 
 
@@ -243,7 +249,8 @@ class ZarrStore(JournalledWrites, ChunkStore):
     temp_path : str, optional
         That directory.
     write_through : bool
-        Flush written chunks and drop them from the page cache.
+        Flush written chunks and drop them from the page cache (on a thread of its own,
+        :class:`~ooarray.store.flusher.Flusher`; :meth:`commit` waits for it).
     journal : Journal, optional
         Where each chunk written is recorded (a store being written).
     metadata : dict, optional
@@ -262,6 +269,7 @@ class ZarrStore(JournalledWrites, ChunkStore):
         chunk_shape = tuple(array.chunks)
         self.chunks = normalize_chunks(chunk_shape, self.shape, self.dtype.itemsize)
         self._final_path, self._temp_path = final_path, temp_path
+        self._flusher = Flusher() if write_through and temp_path is not None else None
         self._direct = self._chunk_files()
 
     @classmethod
@@ -374,7 +382,8 @@ class ZarrStore(JournalledWrites, ChunkStore):
     # a copy of a store being written records its chunks for the owner (take_written).
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
-        state["_direct"] = None
+        # A copy in another process flushes each chunk itself before its task reports done.
+        state["_direct"], state["_flusher"] = None, None
         return state
 
     def __setstate__(self, state: dict) -> None:
@@ -409,7 +418,8 @@ class ZarrStore(JournalledWrites, ChunkStore):
             return None
         return _ChunkFiles(Path(root) / self.array.path, meta.chunk_key_encoding,
                            tuple(self.array.chunks), self.array.fill_value, *found,
-                           write_through=self.write_through and hasattr(os, "posix_fadvise"))
+                           write_through=self.write_through and hasattr(os, "posix_fadvise"),
+                           flusher=self._flusher)
 
     def _chunk_bytes(self) -> int:
         return int(np.prod(self.array.chunks)) * self.dtype.itemsize
@@ -452,6 +462,10 @@ class ZarrStore(JournalledWrites, ChunkStore):
     def commit(self) -> None:
         if self._temp_path is None:
             return
+        if self._flusher is not None:  # every chunk on disk (or its error) before the rename
+            self._flusher.wait()
+            self._flusher.close()
+            self._flusher = None
         final = Path(self._final_path)
         if self._metadata is not None:  # the partial becomes an array just before its rename
             temp = Path(self._temp_path)
@@ -471,6 +485,9 @@ class ZarrStore(JournalledWrites, ChunkStore):
         self._direct = self._chunk_files()
 
     def abort(self) -> None:
+        if self._flusher is not None:
+            self._flusher.close()
+            self._flusher = None
         if self._temp_path is not None:
             shutil.rmtree(self._temp_path, ignore_errors=True)
             self._temp_path = None
