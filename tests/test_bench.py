@@ -77,6 +77,18 @@ def test_dask_agrees_with_the_others(tmp_path):
     _assert_all_ran_and_agree(document, {"ooarray", "dask", "numpy"})
 
 
+@pytest.mark.skipif(not HAS_DASK, reason="dask is an optional extra (pip install .[bench])")
+def test_ooarray_without_flushing_runs_on_zarr_and_gets_its_own_ratio(tmp_path, capsys):
+    document = _run(tmp_path, "ooarray,ooarray-nosync,dask")
+    rows = {(r["system"], r["format"], r["operation"]): r for r in document["results"]}
+    assert rows[("ooarray-nosync", "zarr", "elementwise")]["status"] == "ok"
+    assert rows[("ooarray-nosync", "npy", "elementwise")]["status"] == "n/a"
+    assert all(c["ok"] for c in document["checks"])
+    assert any(r["subject"] == "ooarray-nosync" and r["peer"] == "dask" and r["wall"] > 0
+               for r in document["ratios"])
+    assert "without flushing ooarray's Zarr results" in capsys.readouterr().out
+
+
 def test_inputs_are_reused_and_repeats_give_the_median(tmp_path, capsys):
     _run(tmp_path, "ooarray")
     document = _run(tmp_path, "ooarray", "--repeat", "3")
