@@ -551,3 +551,24 @@ def test_histogram_and_bincount_of_data_4x_the_budget_stay_within_it(tmp_path):
     assert measured["pool_peak"] <= BUDGET
     growth = measured["peak"] - measured["baseline"]
     assert growth < 2 * BUDGET + 16 * MiB, f"RSS grew by {growth / MiB:.1f} MiB over 16 MiB"
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16])
+@pytest.mark.parametrize("shape, chunks", [((1000,), 300), ((37, 41), (10, 41)),
+                                           ((6, 7, 8), (6, 7, 8)), ((5, 200), (5, 64))])
+def test_var_and_std_summed_piece_by_piece_equal_numpy(monkeypatch, dtype, shape, chunks):
+    """Whole-block variances sum squared deviations a few elements at a time (pieces of 7
+    here, so that every block has many, some partial)."""
+    from ooarray.ops import reduction_specs
+    monkeypatch.setattr(reduction_specs, "DEVIATION_PIECE", 7)
+    # (float16 sums near 0: NumPy's own float16 var overflows where the sum passes 65504)
+    offset = 0.5 if dtype == np.float16 else 100
+    values = (np.random.default_rng(4).standard_normal(shape) * 3 + offset).astype(dtype)
+    array = oa.asarray(values, chunks=chunks)
+    tolerance = {np.float64: 1e-12, np.float32: 1e-5, np.float16: 1e-2}[dtype]
+    for ddof in (0, 1):
+        got, want = np.var(array, ddof=ddof), np.var(values, ddof=ddof)
+        assert np.asarray(got).dtype == want.dtype
+        np.testing.assert_allclose(np.asarray(got), want, rtol=tolerance)
+        np.testing.assert_allclose(np.asarray(np.std(array, ddof=ddof)),
+                                   np.std(values, ddof=ddof), rtol=tolerance)

@@ -138,6 +138,26 @@ class MeanReduction:
         return mean.astype(self.dtype, copy=False)
 
 
+#: Elements per piece of :func:`_squared_deviations`: 512 KiB of float64, which stays in L2.
+DEVIATION_PIECE = 1 << 16
+
+
+def _squared_deviations(values: np.ndarray, mean: np.floating, allocate=np.empty) -> float:
+    """Sum of ``(values - mean) ** 2`` over a contiguous 1-D real array, a cache-sized piece at
+    a time: one pass over the block in memory instead of four (subtract, square, sum, each
+    over the whole block), which made ``a.std()`` over Zarr cost 0.7 s more CPU than
+    ``a.sum()`` per 2 GiB. Each piece is summed pairwise by ``np.add.reduce``, as NumPy sums."""
+    scratch = allocate((builtins.min(values.size, DEVIATION_PIECE),), values.dtype)
+    sums = np.empty(-(-values.size // DEVIATION_PIECE), values.dtype)
+    for number, start in enumerate(range(0, values.size, DEVIATION_PIECE)):
+        piece = values[start:start + DEVIATION_PIECE]
+        deviation = scratch[:piece.size]
+        np.subtract(piece, mean, out=deviation)
+        np.multiply(deviation, deviation, out=deviation)
+        sums[number] = np.add.reduce(deviation)
+    return np.add.reduce(sums)
+
+
 class VarianceReduction:
     """Variance and standard deviation: count, mean and squared deviations per block (two-pass
     within a block), combined with Chan et al.'s parallel formula."""
@@ -178,6 +198,12 @@ class VarianceReduction:
             mean = np.add.reduce(zeroed.real if real_mean else zeroed, axis=axes,
                                  keepdims=True, dtype=self.work) / n.astype(self.real)
         mean = np.where(n > 0, mean, 0).astype(self.work, copy=False)
+        if missing is None and not real_mean and zeroed.dtype.kind == "f" and \
+                zeroed.dtype == mean.dtype and len(axes) == zeroed.ndim and \
+                zeroed.flags.c_contiguous:
+            m2 = _squared_deviations(zeroed.reshape(-1), mean.reshape(-1)[0], allocate)
+            return _record(self.partial_dtype, n=n, mean=mean,
+                           m2=np.full(mean.shape, m2, self.real))
         deviation = allocate(zeroed.shape, np.result_type(zeroed, mean))
         np.subtract(zeroed, mean, out=deviation)
         if deviation.dtype.kind == "c":
