@@ -19,12 +19,12 @@ from typing import Any
 from benchmarks.harness import Result
 from benchmarks.plots import agg_pyplot, save_figure
 
-__all__ = ["plot_all", "FIGURE_NAMES", "COLOURS"]
+__all__ = ["plot_all", "plot_time_memory", "FIGURE_NAMES", "COLOURS"]
 
 FIGURE_NAMES = ("all-time", "all-memory", "all-ratios")
 
 #: One colour per system, the same in every figure.
-COLOURS = {"ooarray": "tab:blue", "memmap": "tab:olive", "dask": "tab:orange",
+COLOURS = {"ooarray": "tab:blue", "ooarray-nosync": "tab:cyan", "memmap": "tab:olive", "dask": "tab:orange",
            "cubed": "tab:purple", "blosc2": "tab:green", "numpy": "tab:gray"}
 
 MIB = 2 ** 20
@@ -157,6 +157,28 @@ def _short(value: float) -> str:
 
 def _wrap(text: str) -> str:
     return "\n".join(textwrap.wrap(text, 150))
+
+
+def plot_time_memory(directory: Path, prefix: str, results: Sequence[Result],
+                     ratios: Mapping[tuple[str, str], Mapping[str, float]], limit: int,
+                     heading: str) -> list[str]:
+    """Draw ``PREFIX-time`` (wall time per system, one panel per operation, with each
+    system's ratio to ooarray's) and ``PREFIX-memory`` (RSS added per run against the budget)
+    into ``directory`` as PNG and SVG; return their paths (none without matplotlib).
+
+    ``ratios`` maps (operation, system) to that system's ``{"wall": ...}`` over ooarray's.
+    """
+    plt = agg_pyplot()
+    if plt is None:
+        return []
+    directory.mkdir(parents=True, exist_ok=True)
+    paths: list[str] = []
+    for name, figure in ((f"{prefix}-time", _time(plt, results, ratios, heading)),
+                         (f"{prefix}-memory", _memory(plt, results, limit, heading))):
+        paths += save_figure(figure, directory, name)
+        plt.close(figure)
+    print(f"figures: {', '.join(paths)}", flush=True)
+    return paths
 
 
 def plot_all(directory: Path, results: Sequence[Result],

@@ -13,7 +13,8 @@ In one process, on three float64 arrays ``a, b, c`` of ``--size`` each (shape ``
 and the benchmark reports wall time, user and system CPU time and peak RSS of each run, the
 ratios of ooarray to Dask and to memmap + numexpr, and whether all systems agree. The page
 cache is warmed before the timed runs, so the numbers are of a warm cache. NumPy in memory
-runs last in each format because it leaves the process's RSS grown.
+runs last in each format because it leaves the process's RSS grown. The time and memory
+figures go to --plots (default bench-results/elementwise, which git ignores).
 
 ooarray flushes Zarr results larger than its budget chunk by chunk (fdatasync, inside its
 timing); its peers leave theirs in the page cache. ``ooarray-nosync`` is ooarray with
@@ -23,6 +24,7 @@ timing); its peers leave theirs in the page cache. ``ooarray-nosync`` is ooarray
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import shutil
 from collections.abc import Sequence
@@ -41,6 +43,7 @@ from benchmarks.elementwise_systems import (
     read_rows,
 )
 from benchmarks.harness import (
+    RESULTS_DIRECTORY,
     Check,
     Result,
     add_common_arguments,
@@ -54,6 +57,7 @@ from benchmarks.harness import (
     prepare_and_warm,
     prepare_inputs,
     ratio,
+    results_directory,
     run_measured,
     run_systems,
     say,
@@ -70,6 +74,9 @@ __all__ = ["run_elementwise", "add_arguments", "run_from_args", "shape_for", "in
 
 DEFAULT_SIZE = "2GiB"
 DEFAULT_MEMORY = "1GB"
+#: Where the figures go by default (git ignores it); ``--plots docs/figures --overwrite``
+#: redraws the ones on the docs' performance page.
+DEFAULT_PLOTS = str(RESULTS_DIRECTORY / "elementwise")
 
 #: Columns of every input; rows follow from ``--size``.
 COLUMNS = 4096
@@ -253,7 +260,8 @@ def run_elementwise(size: int | str = DEFAULT_SIZE, memory: int | str = DEFAULT_
                     directory: str | os.PathLike | None = None,
                     systems: Sequence[str] = SYSTEM_NAMES, formats: Sequence[str] = FORMATS,
                     keep: bool = False, json_path: str | os.PathLike | None = None,
-                    repeat: int = 1) -> int:
+                    repeat: int = 1, plots: str | os.PathLike | None = None,
+                    overwrite: bool = False) -> int:
     """Run the benchmark, print its tables and optionally write them as JSON.
 
     Parameters
@@ -275,6 +283,11 @@ def run_elementwise(size: int | str = DEFAULT_SIZE, memory: int | str = DEFAULT_
     repeat : int
         How many times each system runs its three operations; the table shows the run with
         the median wall time (and the range).
+    plots : path-like, optional
+        Where to draw ``elementwise-time`` and ``elementwise-memory`` (PNG and SVG; needs
+        matplotlib). None draws nothing.
+    overwrite : bool
+        Write over figures git tracks (refused otherwise).
 
     Returns
     -------
@@ -294,6 +307,10 @@ def run_elementwise(size: int | str = DEFAULT_SIZE, memory: int | str = DEFAULT_
                          f"{', '.join(FORMATS)}; got {', '.join(unknown)}")
     if repeat < 1:
         raise ValueError(f"repeat must be at least 1; got {repeat}")
+    figures = [] if plots is None else [Path(plots) / f"elementwise-{name}.{suffix}"
+                                        for name in ("time", "memory")
+                                        for suffix in ("png", "svg")]
+    refuse_tracked(figures, overwrite)
     if json_path is not None:
         refuse_tracked([json_path])
     nbytes, limit = parse_bytes(size), parse_bytes(memory)
@@ -330,6 +347,9 @@ def run_elementwise(size: int | str = DEFAULT_SIZE, memory: int | str = DEFAULT_
     say("\nooarray's buffer pool\n")
     say(format_pool_counters(results))
     ok = conclude(results, checks)
+    if plots is not None:
+        _plot(Path(plots), results, limit, f"3 x {format_bytes(array_bytes)} float64, "
+              f"ooarray memory_limit {format_bytes(limit)}, warm page cache")
     if json_path is not None:
         write_report(json_path, "elementwise", results, checks, ok, expression=EXPRESSION,
                      shape=shape, dtype=str(DTYPE), array_bytes=array_bytes,
@@ -337,6 +357,21 @@ def run_elementwise(size: int | str = DEFAULT_SIZE, memory: int | str = DEFAULT_
                      page_cache="warm", directory=where, repeat=repeat,
                      ratios=_ratios_document(results))
     return 0 if ok else 1
+
+
+def _plot(directory: Path, results: Sequence[Result], limit: int, heading: str) -> list[str]:
+    """Draw the time and memory figures, one panel per (format, operation)."""
+    from benchmarks.compare_plots import plot_time_memory
+
+    panels = [dataclasses.replace(r, operation=f"{r.operation} ({r.format})")
+              for r in results if r.status != "n/a"]
+    ratios = {}
+    for row in results:
+        found = ratio(results, row.system, "ooarray", row.format, row.operation)
+        if found is not None:
+            ratios[(f"{row.operation} ({row.format})", row.system)] = found
+    return plot_time_memory(results_directory(directory), "elementwise", panels, ratios,
+                            limit, heading)
 
 
 def _table_order(row: Result | Check) -> tuple[int, int, int]:
@@ -367,9 +402,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--formats", type=names_option(FORMATS, "--formats"),
                         default=list(FORMATS),
                         help=f"comma-separated (default {','.join(FORMATS)})")
+    parser.add_argument("--plots", default=DEFAULT_PLOTS, metavar="DIR",
+                        help=f"directory for the PNG and SVG figures (default {DEFAULT_PLOTS}, "
+                             "which git ignores; '' for none)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="write over figures git tracks (--plots docs/figures --overwrite "
+                             "redraws the documented ones); refused otherwise")
 
 
 def run_from_args(args: argparse.Namespace) -> int:
     """Run the benchmark with the options parsed by :func:`add_arguments`."""
     return run_elementwise(args.size, args.memory, args.dir, args.systems, args.formats,
-                           args.keep, args.json, args.repeat)
+                           args.keep, args.json, args.repeat, args.plots or None,
+                           args.overwrite)

@@ -37,9 +37,10 @@ def _run(tmp_path, systems: str, *options: str, entry=main) -> dict:
     ``python -m ooarray bench`` (``entry=ooarray.__main__.main``)."""
     report = tmp_path / "bench.json"
     command = ["bench"] if entry is ooarray.__main__.main else []
+    figures = [] if "--plots" in options else ["--plots", ""]
     status = entry([*command, "elementwise", "--size", TINY_SIZE, "--memory", TINY_MEMORY,
                     "--dir", str(tmp_path / "data"), "--systems", systems,
-                    "--json", str(report), *options])
+                    "--json", str(report), *figures, *options])
     document = json.loads(report.read_text())
     assert status == 0, document
     return document
@@ -79,7 +80,7 @@ def test_dask_agrees_with_the_others(tmp_path):
 
 @pytest.mark.skipif(not HAS_DASK, reason="dask is an optional extra (pip install .[bench])")
 def test_ooarray_without_flushing_runs_on_zarr_and_gets_its_own_ratio(tmp_path, capsys):
-    document = _run(tmp_path, "ooarray,ooarray-nosync,dask")
+    document = _run(tmp_path, "ooarray,ooarray-nosync,dask", "--plots", str(tmp_path / "fig"))
     rows = {(r["system"], r["format"], r["operation"]): r for r in document["results"]}
     assert rows[("ooarray-nosync", "zarr", "elementwise")]["status"] == "ok"
     assert rows[("ooarray-nosync", "npy", "elementwise")]["status"] == "n/a"
@@ -87,6 +88,10 @@ def test_ooarray_without_flushing_runs_on_zarr_and_gets_its_own_ratio(tmp_path, 
     assert any(r["subject"] == "ooarray-nosync" and r["peer"] == "dask" and r["wall"] > 0
                for r in document["ratios"])
     assert "without flushing ooarray's Zarr results" in capsys.readouterr().out
+    if importlib.util.find_spec("matplotlib") is not None:
+        assert sorted(p.name for p in (tmp_path / "fig").iterdir()) == [
+            f"elementwise-{name}.{suffix}" for name in ("memory", "time")
+            for suffix in ("png", "svg")]
 
 
 def test_inputs_are_reused_and_repeats_give_the_median(tmp_path, capsys):
@@ -125,3 +130,13 @@ def test_doctests_of_the_benchmark_modules(name):
     module = importlib.import_module(f"benchmarks.{name}")
     failed, _ = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert failed == 0
+
+
+def test_the_codec_table_measures_every_codec_on_every_kind_of_data():
+    from benchmarks.codecs import CODECS, measure, sample_data
+
+    for name, values in sample_data(1 << 14).items():
+        ratios = {codec: measure(CODECS[codec], values)[0] for codec in CODECS}
+        assert all(0 < r <= 1.01 for r in ratios.values()), (name, ratios)
+    counts = sample_data(1 << 14)["Poisson counts int64"]
+    assert measure(CODECS["Blosc LZ4 + shuffle (ooarray)"], counts)[0] < 0.5

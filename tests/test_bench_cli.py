@@ -143,7 +143,7 @@ def test_bench_elementwise_runs_at_a_small_budget(tmp_path):
     report = tmp_path / "elementwise.json"
     assert cli.main(["bench", "elementwise", "--size", "2MiB", "--memory", "1MB",
                      "--systems", "ooarray,memmap", "--dir", str(tmp_path / "data"),
-                     "--json", str(report)]) == 0
+                     "--json", str(report), "--plots", ""]) == 0
     document = json.loads(report.read_text())
     rows, columns = document["input_chunks"]
     assert document["ok"] and rows * columns * 8 <= 10**6 // 8
