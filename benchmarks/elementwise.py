@@ -47,6 +47,7 @@ from benchmarks.harness import (
     Check,
     Result,
     add_common_arguments,
+    add_plot_arguments,
     conclude,
     describe_run,
     format_pool_counters,
@@ -402,12 +403,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--formats", type=names_option(FORMATS, "--formats"),
                         default=list(FORMATS),
                         help=f"comma-separated (default {','.join(FORMATS)})")
-    parser.add_argument("--plots", default=DEFAULT_PLOTS, metavar="DIR",
-                        help=f"directory for the PNG and SVG figures (default {DEFAULT_PLOTS}, "
-                             "which git ignores; '' for none)")
-    parser.add_argument("--overwrite", action="store_true",
-                        help="write over figures git tracks (--plots docs/figures --overwrite "
-                             "redraws the documented ones); refused otherwise")
+    add_plot_arguments(parser, DEFAULT_PLOTS)
 
 
 def run_from_args(args: argparse.Namespace) -> int:

@@ -47,7 +47,7 @@ __all__ = [
     "create_zarr_like", "stored_matches", "prepare_inputs", "prepare_and_warm", "workdir",
     "run_systems", "format_results", "format_checks", "ratio", "format_ratios", "conclude",
     "machine_description", "write_json", "write_report", "results_directory",
-    "names_option", "add_common_arguments", "describe_run", "format_table",
+    "names_option", "add_common_arguments", "add_plot_arguments", "describe_run", "format_table",
     "format_markdown_table", "format_pool_counters", "row_line", "worker_environment",
 ]
 
@@ -781,6 +781,16 @@ def names_option(known: Sequence[str], option: str) -> Callable[[str], list[str]
         return names
 
     return parse
+
+
+def add_plot_arguments(parser: argparse.ArgumentParser, default: str) -> None:
+    """Add ``--plots DIR`` (where the figures go; '' for none) and ``--overwrite``."""
+    parser.add_argument("--plots", default=default, metavar="DIR",
+                        help=f"directory for the PNG and SVG figures (default {default}, "
+                             "which git ignores; '' for none)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="write over figures git tracks (--plots docs/figures --overwrite "
+                             "redraws the documented ones); refused otherwise")
 
 
 def add_common_arguments(parser: argparse.ArgumentParser, systems: Sequence[str],

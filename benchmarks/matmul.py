@@ -58,6 +58,7 @@ from benchmarks.harness import (
     Check,
     Result,
     add_common_arguments,
+    add_plot_arguments,
     conclude,
     describe_run,
     format_results,
@@ -638,12 +639,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                          "; ooarray runs with the belady and the lru policy")
     parser.add_argument("--dask-chunks", type=int, default=DASK_CHUNK, metavar="SIDE",
                         help=f"side of Dask's blocks (default {DASK_CHUNK}, at most n/2)")
-    parser.add_argument("--plots", default=DEFAULT_PLOTS, metavar="DIR",
-                        help=f"directory for the PNG and SVG figures (default {DEFAULT_PLOTS}, "
-                             "which git ignores; '' for none)")
-    parser.add_argument("--overwrite", action="store_true",
-                        help="write over figures git tracks (--plots docs/figures --overwrite "
-                             "redraws the documented ones); refused otherwise")
+    add_plot_arguments(parser, DEFAULT_PLOTS)
 
 
 def run_from_args(args: argparse.Namespace) -> int:
