@@ -478,8 +478,8 @@ class BufferManager:
         """Lend a uint8 scratch buffer of ``nbytes`` from the pool for the ``with`` block.
 
         Inside a chunk loader (:meth:`pin`) or another :meth:`lending_charge` (a store's
-        write), the buffer is counted in what the block was charged first: a store's ``read_scratch_outside_pool`` is part of its
-        ``read_scratch_bytes``, not more. (The Zarr store of an array with edge chunks is
+        write), the buffer is counted in what the block was charged first: a store's
+        ``read_scratch_outside_pool`` is part of its ``read_scratch_bytes``, not more. (The Zarr store of an array with edge chunks is
         charged a decoded chunk for every load, for the edge chunks that zarr decodes, and
         borrows the compressed chunk for the others: counted twice, a gather's two tasks
         held 3 chunks each where they had reserved 2 and overshot the budget by 8-28 %.)
