@@ -479,10 +479,11 @@ class BufferManager:
 
         Inside a chunk loader (:meth:`pin`) or another :meth:`lending_charge` (a store's
         write), the buffer is counted in what the block was charged first: a store's
-        ``read_scratch_outside_pool`` is part of its ``read_scratch_bytes``, not more. (The Zarr store of an array with edge chunks is
-        charged a decoded chunk for every load, for the edge chunks that zarr decodes, and
-        borrows the compressed chunk for the others: counted twice, a gather's two tasks
-        held 3 chunks each where they had reserved 2 and overshot the budget by 8-28 %.)
+        ``read_scratch_outside_pool`` is part of its ``read_scratch_bytes``, not more. (The
+        Zarr store of an array with edge chunks is charged a decoded chunk for every load,
+        for the edge chunks that zarr decodes, and borrows the compressed chunk for the
+        others: counted twice, a gather's two tasks held 3 chunks each where they had
+        reserved 2 and overshot the budget by 8-28 %.)
         """
         covered = min(nbytes, getattr(self._loading, "charged", 0))
         if covered:

@@ -17,7 +17,8 @@ where a write raises ``OSError``.
 
 A file being written is a partial whose header bytes stay zero until commit (NumPy finds no
 ``.npy`` there), with a journal beside it (:mod:`ooarray.store.journal`) listing each chunk
-written and a checksum (CRC-32C) of its values: the file alone cannot tell which ranges were written.
+written and a checksum (CRC-32C) of its values: the file alone cannot tell which ranges were
+written.
 ``create(..., resume=True)`` continues the partial of a stopped run instead.
 """
 
