@@ -1,8 +1,8 @@
 """How fast ooarray's reductions read their input: ``a.sum()`` and ``a.std()`` of a 256 MiB
 array stored as ``.npy`` and as Zarr, on a warm page cache, with ``track_`` benchmarks of the
-bytes read per second through the buffer pool (``ooarray.collect_stats``): the figures of
-issue 18's first two goals (``.npy`` reductions within 1.2x memmap + numexpr, Zarr pipelines
-3x Dask), kept in asv's history. The inputs are the elementwise benchmark's
+bytes read per second through the buffer pool (``ooarray.collect_stats``): the figures
+behind the project's bandwidth goals (``.npy`` reductions within 1.2x memmap + numexpr, Zarr
+pipelines 3x faster than Dask; docs/guide/performance.md), kept in asv's history. The inputs are the elementwise benchmark's
 (:mod:`benchmarks.elementwise`), so the same values are read as there.
 """
 
