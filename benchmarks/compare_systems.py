@@ -31,7 +31,7 @@ from benchmarks.elementwise_systems import (
     expression,
 )
 from benchmarks.elementwise_systems import System as ElementwiseSystem
-from benchmarks.harness import create_zarr_like
+from benchmarks.harness import create_zarr_like, refuse_unknown_systems
 from benchmarks.matmul_systems import DaskMatmul, NumpyMatmul
 from ooarray.config import parse_bytes
 
@@ -341,10 +341,7 @@ def make_peers(names: list[str] | tuple[str, ...], memory_limit: int | str) -> l
     ValueError
         If a name is not known.
     """
-    unknown = sorted(set(names) - set(SYSTEM_NAMES))
-    if unknown:
-        raise ValueError(f"systems must be among {', '.join(SYSTEM_NAMES)}; "
-                         f"got {', '.join(unknown)}")
+    refuse_unknown_systems(names, SYSTEM_NAMES)
     limit = parse_bytes(memory_limit)
     made: dict[str, Any] = {
         "ooarray": lambda: OOArrayAll(limit),

@@ -47,7 +47,7 @@ __all__ = [
     "create_zarr_like", "stored_matches", "prepare_inputs", "prepare_and_warm", "workdir",
     "run_systems", "format_results", "format_checks", "ratio", "format_ratios", "conclude",
     "machine_description", "write_json", "write_report", "results_directory",
-    "names_option", "add_common_arguments", "add_plot_arguments", "describe_run", "format_table",
+    "names_option", "refuse_unknown_systems", "add_common_arguments", "add_plot_arguments", "describe_run", "format_table",
     "format_markdown_table", "format_pool_counters", "row_line", "worker_environment",
 ]
 
@@ -768,6 +768,14 @@ def worker_environment() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": os.pathsep.join([*paths, here] if here not in paths
                                                         else paths)}
 
+
+
+def refuse_unknown_systems(names: Sequence[str], known: Sequence[str]) -> None:
+    """Raise ValueError naming the systems in ``names`` that are not in ``known``."""
+    unknown = sorted(set(names) - set(known))
+    if unknown:
+        raise ValueError(f"systems must be among {', '.join(known)}; "
+                         f"got {', '.join(unknown)}")
 
 
 def names_option(known: Sequence[str], option: str) -> Callable[[str], list[str]]:

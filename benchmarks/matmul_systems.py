@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.harness import Measurement, OOArrayPeer, System, create_zarr_like, measure
+from benchmarks.harness import (Measurement, OOArrayPeer, System, create_zarr_like, measure,
+                                refuse_unknown_systems)
 from ooarray.errors import format_bytes
 
 __all__ = [
@@ -215,10 +216,7 @@ def make_systems(names: list[str] | tuple[str, ...], memory_limit: int | str,
     ValueError
         If a name is not known.
     """
-    unknown = sorted(set(names) - set(SYSTEM_NAMES))
-    if unknown:
-        raise ValueError(f"systems must be among {', '.join(SYSTEM_NAMES)}; "
-                         f"got {', '.join(unknown)}")
+    refuse_unknown_systems(names, SYSTEM_NAMES)
     systems: list[MatmulSystem] = []
     for name in SYSTEM_NAMES:
         if name not in names:

@@ -396,12 +396,21 @@ class BufferManager:
         """Make room for and count a mapping of ``nbytes``, as :meth:`_obtain` does for a new
         buffer (a mapping is never a free buffer, so none is reused)."""
         self._reap()
-        reserve = 0 if nbytes < SMALL_BYTES else \
-            min(SMALL_RESERVE_BYTES, int(self.limit * SMALL_RESERVE_SHARE))
-        ceiling = self.limit - reserve
+        ceiling = self._room_ceiling(nbytes)
         self._trim_free(max(0, ceiling - nbytes))
         while self._held + nbytes > ceiling and self._evict_one():
             self._trim_free(max(0, ceiling - nbytes))
+        self._count_new(nbytes)
+
+    def _room_ceiling(self, nbytes: int) -> int:
+        """What the pool may hold once a new buffer or mapping of ``nbytes`` is in it: the
+        budget, less the room kept for small requests when this one is large."""
+        reserve = 0 if nbytes < SMALL_BYTES else \
+            min(SMALL_RESERVE_BYTES, int(self.limit * SMALL_RESERVE_SHARE))
+        return self.limit - reserve
+
+    def _count_new(self, nbytes: int) -> None:
+        """Count ``nbytes`` of new memory in the pool (and any overshoot of the budget)."""
         if self._held + nbytes > self.limit:
             self.overshoot_bytes = max(self.overshoot_bytes, self._held + nbytes - self.limit)
         self._held += nbytes
@@ -413,9 +422,7 @@ class BufferManager:
         # A new buffer is rounded up to its size class only if the budget holds the slack.
         exact = size_class(nbytes) - nbytes > max(0, self._slack_room())
         size = nbytes if exact else size_class(nbytes)
-        reserve = 0 if nbytes < SMALL_BYTES else \
-            min(SMALL_RESERVE_BYTES, int(self.limit * SMALL_RESERVE_SHARE))
-        ceiling = self.limit - reserve
+        ceiling = self._room_ceiling(nbytes)
         if raw is None and nbytes >= MMAP_MIN_BYTES and self._held + size > ceiling:
             # A full pool serves a large request from a cached chunk of its size before it
             # drops free buffers of another size to map a new one: a mapping costs its page
@@ -432,12 +439,8 @@ class BufferManager:
             if raw is None:
                 self._trim_free(max(0, ceiling - size))
         if raw is None:
-            if self._held + size > self.limit:
-                self.overshoot_bytes = max(self.overshoot_bytes,
-                                           self._held + size - self.limit)
             raw = new_buffer(nbytes, exact=True) if exact else new_buffer(nbytes)
-            self._held += raw.nbytes
-            self.stats.peak_bytes = max(self.stats.peak_bytes, self._held)
+            self._count_new(raw.nbytes)
         return self._hand_out(raw, nbytes)
 
     def _make_room(self, nbytes: int) -> None:
